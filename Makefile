@@ -1,0 +1,40 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Each creates the virtual environment on first use and installs everything the
+# project needs from its own files.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint pytest bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## The main job: rank the bundled sample frameworks and write an HTML report.
+demo: install
+	$(BIN)/policylens rank corpora/samples --report report.html
+
+## Lint and the whole test suite.
+test: install lint pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+pytest: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/tag.py
+	$(BIN)/python bench/rank.py
+	$(BIN)/python bench/refresh.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist

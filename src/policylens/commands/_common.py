@@ -1,0 +1,128 @@
+"""What every CLI command shares: consoles, exit codes, error handling, progress.
+
+Commands only adapt: they parse options, call one library function, format the
+result. Exit codes (documented in the README): 0 all ok, 1 some inputs failed,
+2 usage error, 3 another refresh holds the store's lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from policylens.corpus.engines import Engine, Outcome
+from policylens.errors import PolicylensError, UsageError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 3
+
+P = ParamSpec("P")
+T = TypeVar("T")
+R = TypeVar("R")
+
+# stdout carries results (pipeable); stderr carries progress, summaries and errors.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+ENGINE_HELP = "Where per-document work runs: 'local' worker processes or a 'dask' cluster."
+SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:PORT) for --engine dask; none starts a LocalCluster."
+WORKERS_HELP = "Worker processes for --engine local (default: the number of cores)."
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    """Print a one-line error to stderr and return the ``typer.Exit`` to raise."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def handle_errors(command: Callable[P, T]) -> Callable[P, T]:
+    """Turn a ``PolicylensError`` into a one-line message and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return command(*args, **kwargs)
+        except PolicylensError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+
+    return wrapper
+
+
+def expand_inputs(paths: Sequence[Path], suffixes: Iterable[str]) -> list[Path]:
+    """Files named directly, plus every file with a known suffix below named folders.
+
+    A missing path is a usage error; a named file with an unknown suffix is kept,
+    so that the extractor reports it clearly rather than it vanishing.
+    """
+    wanted = {s.lower() for s in suffixes}
+    files: list[Path] = []
+    for path in paths:
+        if str(path) == "-":
+            files.append(path)
+        elif path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*")
+                                if p.is_file() and p.suffix.lower() in wanted
+                                and not any(part.startswith(".") for part in p.parts)))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+    if not files:
+        raise UsageError("no input documents found (looked for " + ", ".join(sorted(wanted)) + ")")
+    return files
+
+
+def progress_map(engine: Engine, fn: Callable[[T], R], items: Sequence[T], *,
+                 description: str, label: Callable[[T], str] = str,
+                 quiet: bool = False) -> list[Outcome[R]]:
+    """Run ``fn`` over ``items`` on ``engine`` with a progress bar on stderr.
+
+    Returns outcomes in the order of ``items`` (engines complete out of order).
+    """
+    outcomes: dict[int, Outcome[R]] = {}
+    index = {id(item): i for i, item in enumerate(items)}
+    show = not quiet and len(items) > 1 and err.is_terminal
+    with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
+                  BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                  TextColumn("{task.fields[current]}"), console=err, disable=not show,
+                  transient=False) as progress:
+        task = progress.add_task(description, total=len(items), current="")
+        for outcome in _tracked(engine.map(fn, items)):
+            position = index.get(id(outcome.item))
+            if position is None:  # the item came back through pickling: match by value
+                position = next(i for i, it in enumerate(items)
+                                if it == outcome.item and i not in outcomes)
+            outcomes[position] = outcome
+            progress.update(task, advance=1, current=label(outcome.item))
+    return [outcomes[i] for i in range(len(items))]
+
+
+def _tracked(outcomes: Iterator[Outcome[Any]]) -> Iterator[Outcome[Any]]:
+    yield from outcomes
+
+
+def exit_code_for(outcomes: Sequence[Outcome[Any]]) -> int:
+    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
+
+
+def stdin_is_empty() -> bool:
+    return sys.stdin is None or sys.stdin.closed

@@ -1,0 +1,163 @@
+"""Engines run the same per-document work over many inputs.
+
+``LocalEngine`` uses worker processes on this machine; ``DaskEngine`` sends the
+work to a Dask distributed cluster. Both yield one ``Outcome`` per input as it
+completes, so callers can show progress and one bad document never stops the
+rest: its error is recorded in its ``Outcome``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from policylens.errors import EngineError, PolicylensError, UsageError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[R]):
+    """The result of one unit of work: a value, or an error with a stable code."""
+
+    item: Any
+    value: R | None = None
+    error: str | None = None
+    error_code: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_isolated(fn: Callable[[T], R], item: T) -> Outcome[R]:
+    """Run ``fn(item)``, turning its failure into an ``Outcome`` instead of an exception.
+
+    Expected failures (``PolicylensError``, ``OSError``) keep their message. Anything
+    else is a bug in policylens; it is still isolated to this one document (so a
+    folder run goes on) but reported as ``internal`` with the exception type.
+    """
+    start = time.perf_counter()
+    try:
+        value = fn(item)
+    except PolicylensError as exc:
+        return Outcome(item, error=exc.message, error_code=exc.code,
+                       seconds=time.perf_counter() - start)
+    except OSError as exc:
+        return Outcome(item, error=f"{exc.strerror or exc}", error_code="os",
+                       seconds=time.perf_counter() - start)
+    except Exception as exc:  # per-document isolation: report the bug, go on
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        message = f"internal error {type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})"
+        return Outcome(item, error=message, error_code="internal",
+                       seconds=time.perf_counter() - start)
+    return Outcome(item, value=value, seconds=time.perf_counter() - start)
+
+
+class Engine(Protocol):
+    """Maps a picklable function over items, yielding outcomes as they complete."""
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]: ...
+
+    def close(self) -> None: ...
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class LocalEngine:
+    """Worker processes on this machine; ``workers=1`` runs in this process."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers if workers is not None else default_workers()
+        if self.workers < 1:
+            raise UsageError(f"--workers must be at least 1, not {self.workers}")
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]:
+        items = list(items)
+        if self.workers == 1 or len(items) <= 1:
+            for item in items:
+                yield run_isolated(fn, item)
+            return
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
+            futures = {pool.submit(run_isolated, fn, item): item for item in items}
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except Exception as exc:  # the worker process itself died (e.g. OOM kill)
+                    yield Outcome(futures[future], error=f"worker process failed: {exc}",
+                                  error_code="worker")
+
+    def close(self) -> None:
+        """Nothing to release: each ``map`` call owns its pool."""
+
+
+class DaskEngine:
+    """Runs the work on a Dask distributed cluster.
+
+    ``scheduler`` is an address such as ``tcp://10.0.0.5:8786``; ``None`` starts a
+    ``LocalCluster`` with ``workers`` processes (useful for tests and laptops).
+    """
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - it is a dependency
+            raise EngineError("the dask engine needs 'distributed': pip install distributed") from exc
+        self._cluster = None
+        try:
+            if scheduler is None:
+                self._cluster = LocalCluster(
+                    n_workers=workers or default_workers(), threads_per_worker=1,
+                    processes=True, dashboard_address=None,
+                )
+                self.client = Client(self._cluster)
+            else:
+                self.client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise EngineError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]:
+        from distributed import as_completed as dask_as_completed
+
+        items = list(items)
+        if not items:
+            return
+        futures = self.client.map(run_isolated, [fn] * len(items), items, pure=False)
+        for future in dask_as_completed(futures):
+            yield future.result()
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def __enter__(self) -> DaskEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def get_engine(name: str = "local", *, workers: int | None = None,
+               scheduler: str | None = None) -> Engine:
+    """The engine named on the command line (``--engine local|dask``)."""
+    if name == "local":
+        if scheduler:
+            raise UsageError("--scheduler goes with --engine dask")
+        return LocalEngine(workers)
+    if name == "dask":
+        return DaskEngine(scheduler, workers)
+    raise UsageError(f"unknown engine {name!r}: use 'local' or 'dask'")
