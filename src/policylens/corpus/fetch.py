@@ -1,0 +1,272 @@
+"""Fetching a manifest's documents: conditional, bounded, retried, sniffed.
+
+* Conditional requests (``If-None-Match`` / ``If-Modified-Since``) from the
+  stored version's ``ETag`` / ``Last-Modified``; a 304 means unchanged.
+* Timeouts, and a bounded number of retries with exponential backoff on
+  network errors, 408, 429 and 5xx (honouring a short ``Retry-After``).
+* A size cap enforced while streaming, not only from ``Content-Length``.
+* Content sniffing: the first bytes must agree with what the URL or the
+  ``Content-Type`` promised. An HTML error page served for a ``.pdf`` URL is a
+  failure, never a new version.
+
+Bytes go straight into the object store (temp file + rename), so a fetch never
+holds a whole document in memory. Local ``path`` entries are hashed and copied.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+import httpx
+
+from policylens import __version__
+from policylens.corpus.manifest import ManifestEntry
+from policylens.corpus.objects import CHUNK, ObjectStore
+from policylens.corpus.store import Fetched, Version
+from policylens.errors import FetchError
+
+RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+SNIFF_BYTES = 1024
+SUFFIX_KINDS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".xhtml": "html",
+                ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+TYPE_KINDS = {"application/pdf": "pdf", "application/x-pdf": "pdf", "text/html": "html",
+              "application/xhtml+xml": "html", "text/plain": "txt", "text/markdown": "md",
+              "text/x-markdown": "md"}
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """How documents are fetched (one place for the defaults)."""
+
+    timeout: float = 30.0  # seconds, per connect/read
+    retries: int = 3  # further attempts after the first
+    backoff: float = 0.5  # seconds before the first retry; doubles each time
+    max_backoff: float = 10.0
+    max_bytes: int = 100 * 1024 * 1024
+    concurrency: int = 8  # simultaneous downloads
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if not 0 <= self.retries <= 10:
+            raise ValueError("retries must be between 0 and 10")
+        if self.max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What fetching one manifest entry found."""
+
+    id: str
+    status: Literal["changed", "unchanged", "failed"]
+    fetched: Fetched | None = None
+    error: str | None = None
+
+
+def sniff(head: bytes, *, suffix: str = "", content_type: str | None = None) -> str:
+    """The kind of document ``head`` (its first bytes) starts: ``pdf``, ``html``, ``txt`` or ``md``.
+
+    Raises ``FetchError`` when the bytes contradict what was promised (an HTML
+    page for a PDF) or are not a document at all.
+
+    >>> sniff(b"%PDF-1.7 ...", suffix=".pdf")
+    'pdf'
+    >>> sniff(b"<!DOCTYPE html><html>Not found</html>", suffix=".pdf")
+    Traceback (most recent call last):
+    ...
+    policylens.errors.FetchError: expected a PDF but the server sent an HTML page (an error or login page?)
+    """
+    declared = (content_type or "").split(";")[0].strip().lower()
+    expected = SUFFIX_KINDS.get(suffix.lower()) or TYPE_KINDS.get(declared)
+    if declared == "application/pdf":
+        expected = "pdf"
+    if not head:
+        raise FetchError("the server sent an empty body")
+    if b"%PDF-" in head[:SNIFF_BYTES]:
+        return "pdf"
+    text = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    is_html = text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in text
+    if expected == "pdf":
+        if is_html:
+            raise FetchError("expected a PDF but the server sent an HTML page (an error or login page?)")
+        raise FetchError("expected a PDF but the content does not start like one (no %PDF- header)")
+    if is_html:
+        return "html"
+    if not _looks_like_text(head[:SNIFF_BYTES]):
+        raise FetchError("the content is not a PDF, HTML or text document")
+    if expected == "html" and text.startswith(b"<"):
+        return "html"  # an HTML fragment without <html>
+    return "md" if expected == "md" else "txt"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class Fetcher:
+    """Fetches manifest entries into an ``ObjectStore``; safe to use from several threads."""
+
+    def __init__(self, objects: ObjectStore, settings: FetchSettings | None = None, *,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.objects = objects
+        self.settings = settings or FetchSettings()
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=True, transport=transport,
+            headers={"User-Agent": f"policylens/{__version__} (corpus refresh)"},
+            limits=httpx.Limits(max_connections=self.settings.concurrency * 2),
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch_all(self, entries: Iterable[ManifestEntry],
+                  previous: Mapping[str, Version]) -> Iterator[FetchResult]:
+        """Fetch every entry with bounded concurrency, yielding results as they complete."""
+        entries = list(entries)
+        workers = min(self.settings.concurrency, max(1, len(entries)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="policylens-fetch") as pool:
+            futures = [pool.submit(self.fetch, entry, previous.get(entry.id)) for entry in entries]
+            for future in as_completed(futures):
+                yield future.result()
+
+    def fetch(self, entry: ManifestEntry, previous: Version | None = None) -> FetchResult:
+        """Fetch one entry; expected failures become a ``failed`` result, never an exception."""
+        try:
+            fetched = self._fetch_url(entry, previous) if entry.url else self._read_path(entry, previous)
+        except FetchError as exc:
+            return FetchResult(entry.id, "failed", error=exc.message)
+        except OSError as exc:
+            return FetchResult(entry.id, "failed", error=f"cannot read {entry.source}: {exc.strerror or exc}")
+        if fetched is None or (previous is not None and fetched.sha256 == previous.sha256
+                               and self.objects.has(previous.sha256)):
+            return FetchResult(entry.id, "unchanged", fetched=fetched)
+        if entry.sha256 is not None and fetched.sha256 != entry.sha256:
+            return FetchResult(entry.id, "failed", error=(
+                f"content sha256 {fetched.sha256[:12]}… does not match the manifest's {entry.sha256[:12]}…"))
+        return FetchResult(entry.id, "changed", fetched=fetched)
+
+    # --- local files ----------------------------------------------------------
+
+    def _read_path(self, entry: ManifestEntry, previous: Version | None) -> Fetched:
+        assert entry.path is not None
+        if not entry.path.is_file():
+            raise FetchError(f"no such file: {entry.path}")
+        size = entry.path.stat().st_size
+        if size > self.settings.max_bytes:
+            raise FetchError(f"file is {size} bytes, over the {self.settings.max_bytes}-byte limit")
+        digest = hashlib.sha256()
+        with open(entry.path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+            digest.update(head)
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+        sha = digest.hexdigest()
+        kind = sniff(head, suffix=entry.suffix)
+        if previous is None or previous.sha256 != sha or not self.objects.has(sha):
+            sha = self.objects.put_file(entry.path)  # the file may have changed since: trust the copy
+        return Fetched(sha256=sha, size=size, source=str(entry.path), kind=kind)
+
+    # --- URLs -------------------------------------------------------------------
+
+    def _fetch_url(self, entry: ManifestEntry, previous: Version | None) -> Fetched | None:
+        """The new content of ``entry``, or ``None`` when the server says it has not changed."""
+        assert entry.url is not None
+        headers: dict[str, str] = {}
+        if previous is not None and self.objects.has(previous.sha256):
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+        attempt = 0
+        while True:
+            try:
+                return self._get(entry, headers)
+            except _Retry as retry:
+                if attempt >= self.settings.retries:
+                    raise FetchError(f"{retry.reason} (gave up after {attempt + 1} attempts)") from None
+                delay = min(self.settings.max_backoff, retry.after if retry.after is not None
+                            else self.settings.backoff * 2 ** attempt)
+                time.sleep(delay)
+                attempt += 1
+
+    def _get(self, entry: ManifestEntry, headers: Mapping[str, str]) -> Fetched | None:
+        assert entry.url is not None
+        limit = self.settings.max_bytes
+        try:
+            with self.client.stream("GET", entry.url, headers=headers) as response:
+                if response.status_code == 304:
+                    return None
+                if response.status_code in RETRY_STATUS:
+                    raise _Retry(f"HTTP {response.status_code} {response.reason_phrase}",
+                                 _retry_after(response.headers.get("Retry-After")))
+                if response.status_code != 200:
+                    raise FetchError(f"HTTP {response.status_code} {response.reason_phrase} from {entry.url}")
+                declared = response.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) > limit:
+                    raise FetchError(f"the server announces {declared} bytes, over the {limit}-byte limit "
+                                     "(raise --max-bytes to allow it)")
+                content_type = response.headers.get("Content-Type")
+                with self.objects.writer() as sink:
+                    head = b""
+                    for chunk in response.iter_bytes(CHUNK):
+                        if len(head) < SNIFF_BYTES:
+                            head += chunk[:SNIFF_BYTES - len(head)]
+                        sink.write(chunk)
+                        if sink.size > limit:
+                            raise FetchError(f"the download passed the {limit}-byte limit "
+                                             "(raise --max-bytes to allow it)")
+                    kind = sniff(head, suffix=entry.suffix, content_type=content_type)
+                    sha = sink.commit()
+                    return Fetched(sha256=sha, size=sink.size, source=entry.url, kind=kind,
+                                   etag=response.headers.get("ETag"),
+                                   last_modified=response.headers.get("Last-Modified"),
+                                   content_type=content_type)
+        except httpx.TimeoutException:
+            raise _Retry(f"timed out after {self.settings.timeout:g} s", None) from None
+        except httpx.TransportError as exc:
+            raise _Retry(f"network error: {exc or type(exc).__name__}", None) from None
+        except httpx.HTTPError as exc:  # e.g. too many redirects, invalid URL
+            raise FetchError(f"cannot fetch {entry.url}: {exc}") from None
+
+
+class _Retry(Exception):
+    """Internal control flow: this attempt failed in a way worth retrying."""
+
+    def __init__(self, reason: str, after: float | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (a number or an HTTP date), if any."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

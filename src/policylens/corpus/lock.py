@@ -1,0 +1,57 @@
+"""The refresh lock: at most one refresh per store, so cron runs never overlap.
+
+``fcntl.flock`` on ``<store>.lock``, taken without blocking. The kernel drops
+the lock when its holder exits, however it exits (even ``kill -9``), so a stale
+lock file never blocks the next run; the pid written inside only serves the
+error message of a refresh that finds the lock taken.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import IO
+
+from policylens.errors import LockHeld
+
+
+class RefreshLock:
+    """Hold ``<store>.lock`` exclusively for the duration of a ``with`` block."""
+
+    def __init__(self, store_path: str | Path) -> None:
+        store_path = Path(store_path)
+        self.path = store_path.with_name(store_path.name + ".lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        # 'a+' so that a failed attempt does not truncate the holder's pid
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise LockHeld(f"another refresh (pid {holder}) is running on this store; "
+                           f"try again when it has finished (lock: {self.path})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.seek(0)
+            self._file.truncate()
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> RefreshLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,164 @@
+"""Numbered schema migrations of the corpus store.
+
+Each migration is a list of SQL statements applied in one transaction and
+recorded by name in the ``migrations`` table, so a store created by an older
+policylens is brought up to date when it is opened, and a half-applied
+migration never exists. Never edit a released migration: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from policylens.errors import StoreError
+
+M001_INITIAL = [
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'partial', 'failed', 'aborted')),
+        pid INTEGER,
+        manifest TEXT,
+        model_version TEXT,
+        counts TEXT NOT NULL DEFAULT '{}',
+        errors TEXT NOT NULL DEFAULT '[]'
+    )
+    """,
+    """
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        jurisdiction TEXT,
+        year INTEGER,
+        doc_type TEXT,
+        url TEXT,
+        path TEXT,
+        manifest TEXT,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
+        added_at TEXT NOT NULL,
+        removed_at TEXT,
+        current_version INTEGER
+    )
+    """,
+    """
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        document_id TEXT NOT NULL REFERENCES documents(id),
+        sha256 TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        size INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        content_type TEXT,
+        kind TEXT,
+        title TEXT,
+        n_pages INTEGER,
+        quality TEXT,
+        metadata TEXT,
+        run_id INTEGER REFERENCES runs(id),
+        UNIQUE (document_id, sha256)
+    )
+    """,
+    """
+    CREATE TABLE blocks (
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        position INTEGER NOT NULL,
+        page INTEGER,
+        kind TEXT NOT NULL,
+        section TEXT,
+        text TEXT NOT NULL,
+        PRIMARY KEY (version_id, position)
+    )
+    """,
+    """
+    CREATE TABLE sentences (
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        model_version TEXT NOT NULL,
+        sentence_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        label TEXT NOT NULL,
+        p_centralized REAL NOT NULL,
+        p_sector_specific REAL NOT NULL,
+        p_neutral REAL NOT NULL,
+        cues TEXT NOT NULL DEFAULT '[]',
+        facets TEXT NOT NULL DEFAULT '{}',
+        page INTEGER,
+        section TEXT,
+        PRIMARY KEY (version_id, model_version, sentence_id)
+    )
+    """,
+    """
+    CREATE TABLE scores (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        document_id TEXT NOT NULL REFERENCES documents(id),
+        model_version TEXT NOT NULL,
+        method TEXT NOT NULL,
+        "index" REAL NOT NULL,
+        ci_low REAL NOT NULL,
+        ci_high REAL NOT NULL,
+        n_sentences INTEGER NOT NULL,
+        score TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id),
+        UNIQUE (version_id, model_version, method)
+    )
+    """,
+]
+
+M002_INDEXES = [
+    "CREATE INDEX versions_document ON versions (document_id)",
+    "CREATE INDEX scores_document ON scores (document_id, created_at)",
+    "CREATE INDEX sentences_label ON sentences (label)",
+    "CREATE INDEX runs_status ON runs (status)",
+]
+
+# (name, statements), applied in this order; the name is what the store records.
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("m001_initial", M001_INITIAL),
+    ("m002_indexes", M002_INDEXES),
+]
+
+
+def applied(db: sqlite3.Connection) -> list[str]:
+    """Names of the migrations already applied to ``db``, in order."""
+    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    return [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")]
+
+
+def migrate(db: sqlite3.Connection, *, upto: int | None = None) -> list[str]:
+    """Apply the pending migrations (the first ``upto`` only, for tests); return their names.
+
+    ``db`` must be in autocommit mode (``isolation_level=None``) so that each
+    migration's ``BEGIN``/``COMMIT`` is ours.
+    """
+    done = applied(db)
+    known = [name for name, _ in MIGRATIONS]
+    unknown = [name for name in done if name not in known]
+    if unknown:
+        raise StoreError(f"the store was written by a newer policylens (migrations {', '.join(unknown)}); "
+                         "upgrade policylens to open it")
+    new: list[str] = []
+    for name, statements in MIGRATIONS[:upto]:
+        if name in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # checked again inside the write lock: another process may have just migrated
+            if db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                db.execute("COMMIT")
+                continue
+            for statement in statements:
+                db.execute(statement)
+            db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                       (name, datetime.now(UTC).isoformat(timespec="seconds")))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        new.append(name)
+    return new

@@ -1,0 +1,91 @@
+"""The per-document work a refresh sends to an engine: extract, tag, score.
+
+Everything here runs in a worker (a local process or a Dask worker), so the
+functions are module-level and their inputs and outputs are small frozen
+dataclasses. A Dask worker on another machine cannot read our files, so a
+``WorkItem`` carries either a path (local engine) or the bytes (Dask engine).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from policylens.extract.document import Document
+from policylens.nlp.types import TaggedDocument
+from policylens.rank.types import FrameworkScore
+
+Processed = tuple[Document, TaggedDocument, FrameworkScore]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One document to process: raw content to extract, or stored blocks to re-tag."""
+
+    doc_id: str
+    source: str  # URL or path, recorded as the document's source
+    title: str  # the manifest's title, which wins over the one extraction guesses
+    kind: str = "txt"  # pdf, html, txt or md: decides the extractor
+    path: str | None = None  # a raw file the worker can read
+    data: bytes | None = None  # the raw bytes, for workers that cannot see our files
+    document: Document | None = None  # already extracted: only tag and score
+
+
+def process_file(path: str | Path, *, source: str | None = None, title: str | None = None) -> Processed:
+    """Extract, tag and score one file: the whole pipeline for one document."""
+    from policylens.extract import extract
+
+    document = extract(Path(path))
+    changes: dict[str, object] = {}
+    if source is not None:
+        changes["source"] = source
+    if title:
+        if document.title and document.title != title:
+            changes["metadata"] = {**document.metadata, "extracted_title": document.title}
+        changes["title"] = title
+    if changes:
+        document = replace(document, **changes)  # type: ignore[arg-type]
+    tagged, score = process_document(document)
+    return document, tagged, score
+
+
+def process_document(document: Document) -> tuple[TaggedDocument, FrameworkScore]:
+    """Tag and score an extracted document (a re-tag after the model changed)."""
+    from policylens.nlp import tag
+    from policylens.rank import score
+
+    tagged = tag(document)
+    return tagged, score(tagged)
+
+
+def run_item(item: WorkItem) -> Processed:
+    """Process one ``WorkItem`` (the function engines map over)."""
+    if item.document is not None:
+        tagged, score = process_document(item.document)
+        return item.document, tagged, score
+    with tempfile.TemporaryDirectory(prefix="policylens-") as folder:
+        # the extractor chooses its reader by suffix, and objects have none
+        named = Path(folder) / f"{item.doc_id}.{item.kind}"
+        if item.data is not None:
+            named.write_bytes(item.data)
+        elif item.path is not None:
+            try:
+                os.symlink(os.path.abspath(item.path), named)
+            except OSError:  # pragma: no cover - file systems without symlinks
+                named.write_bytes(Path(item.path).read_bytes())
+        else:
+            raise ValueError(f"work item {item.doc_id!r} has neither a path, bytes nor a document")
+        return process_file(named, source=item.source, title=item.title)
+
+
+def model_version() -> str:
+    """The version of the tagging model a refresh would use now (from the nlp stage)."""
+    import policylens.nlp as nlp
+
+    getter = getattr(nlp, "model_version", None)
+    if callable(getter):
+        return str(getter())
+    meta = nlp.load_pipeline().meta
+    return str(meta.get("policylens_model_version") or meta.get("version") or "")

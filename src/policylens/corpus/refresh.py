@@ -1,0 +1,281 @@
+"""Refreshing a store from a manifest: fetch what changed, process it, record it.
+
+One refresh is one row in ``runs``. Under the store's lock it
+
+1. marks runs left ``running`` by a killed refresh as ``aborted``;
+2. syncs the manifest's documents (documents it no longer lists are marked
+   ``removed``, never deleted);
+3. fetches every document (conditional requests, bounded concurrency) in this
+   process, straight into the object store;
+4. sends new or changed documents, and unchanged ones whose score came from an
+   older model (re-tagged from their stored blocks), to the engine;
+5. commits each document's results in its own transaction as they arrive.
+
+A refresh killed at any moment leaves every committed document complete; the
+next refresh picks up the rest, since a document counts as done only once its
+version, blocks, sentences and score are committed together.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from policylens.corpus.engines import get_engine
+from policylens.corpus.fetch import Fetcher, FetchResult, FetchSettings
+from policylens.corpus.lock import RefreshLock
+from policylens.corpus.manifest import Manifest, ManifestEntry, load_manifest
+from policylens.corpus.process import WorkItem, model_version, run_item
+from policylens.corpus.store import Fetched, Store
+from policylens.errors import UsageError
+
+PAUSE_ENV = "POLICYLENS_TEST_PAUSE_AFTER"
+MOVE_EPSILON = 5e-4  # indexes are reported to 4 decimals: smaller moves are noise
+
+ProgressCallback = Callable[[str, int, int, str], None]  # phase, done, total, document id
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshSettings:
+    """Every knob of a refresh; ``RefreshSettings.resolve`` accepts None, a dict or an instance."""
+
+    engine: str = "local"
+    workers: int | None = None
+    scheduler: str | None = None
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    remove_missing: bool = True  # mark documents the manifest no longer lists as removed
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("local", "dask"):
+            raise UsageError(f"unknown engine {self.engine!r}: use 'local' or 'dask'")
+        if self.workers is not None and self.workers < 1:
+            raise UsageError(f"--workers must be at least 1, not {self.workers}")
+        if self.scheduler and self.engine != "dask":
+            raise UsageError("--scheduler goes with --engine dask")
+
+    @classmethod
+    def resolve(cls, value: RefreshSettings | Mapping[str, Any] | None = None) -> RefreshSettings:
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            known = {f.name for f in fields(cls)} | {f.name for f in fields(FetchSettings)}
+            unknown = sorted(set(value) - known)
+            if unknown:
+                raise UsageError(f"unknown refresh setting(s): {', '.join(unknown)}")
+            fetch_keys = {f.name for f in fields(FetchSettings)}
+            try:
+                fetch = FetchSettings(**{k: v for k, v in value.items() if k in fetch_keys})
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            return cls(**{k: v for k, v in value.items() if k not in fetch_keys}, fetch=fetch)
+        raise UsageError(f"refresh settings must be a dict or RefreshSettings, not {type(value).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A document whose index changed in this refresh."""
+
+    id: str
+    old: float
+    new: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "old": round(self.old, 4), "new": round(self.new, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshReport:
+    """What one refresh changed."""
+
+    run_id: int
+    model_version: str
+    new: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()  # (id, reason)
+    moved: tuple[Moved, ...] = ()
+    rescored: tuple[str, ...] = ()  # unchanged content, re-tagged with a newer model
+    aborted_runs: tuple[int, ...] = ()  # stale runs found and marked aborted
+    pages: int = 0  # pages extracted in this run
+    seconds: float = 0.0
+
+    @property
+    def processed(self) -> int:
+        return len(self.new) + len(self.updated) + len(self.rescored)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` output."""
+        return {
+            "new": list(self.new), "updated": list(self.updated), "unchanged": list(self.unchanged),
+            "removed": list(self.removed),
+            "failed": [{"id": doc_id, "error": error} for doc_id, error in self.failed],
+            "moved": [m.to_dict() for m in self.moved],
+        }
+
+    def counts(self) -> dict[str, int]:
+        return {"new": len(self.new), "updated": len(self.updated), "unchanged": len(self.unchanged),
+                "removed": len(self.removed), "failed": len(self.failed), "moved": len(self.moved),
+                "rescored": len(self.rescored), "pages": self.pages}
+
+
+def refresh(manifest: Manifest | str | Path, store: Store | str | Path,
+            settings: RefreshSettings | Mapping[str, Any] | None = None, *,
+            progress: ProgressCallback | None = None) -> RefreshReport:
+    """Bring ``store`` up to date with ``manifest``; see the module docstring.
+
+    Raises ``LockHeld`` when another refresh holds the store's lock and
+    ``ManifestError`` for an invalid manifest; a document that cannot be
+    fetched or processed is reported in ``failed`` and the rest go on.
+    """
+    settings = RefreshSettings.resolve(settings)
+    if not isinstance(manifest, Manifest):
+        manifest = load_manifest(manifest)
+    own_store = not isinstance(store, Store)
+    db = Store(store) if not isinstance(store, Store) else store
+    try:
+        with RefreshLock(db.path):
+            return _Refresh(manifest, db, settings, progress or _quiet).run()
+    finally:
+        if own_store:
+            db.close()
+
+
+def _quiet(phase: str, done: int, total: int, current: str) -> None:
+    """The default progress callback: say nothing."""
+
+
+class _Refresh:
+    """The state of one refresh while it runs (the lock is held)."""
+
+    def __init__(self, manifest: Manifest, store: Store, settings: RefreshSettings,
+                 progress: ProgressCallback) -> None:
+        self.manifest, self.store, self.settings, self.progress = manifest, store, settings, progress
+        self.entries: dict[str, ManifestEntry] = {e.id: e for e in manifest.documents}
+        self.new: list[str] = []
+        self.updated: list[str] = []
+        self.unchanged: list[str] = []
+        self.rescored: list[str] = []
+        self.failed: dict[str, str] = {}
+        self.fetched: dict[str, Fetched] = {}  # new content waiting to be processed, by id
+        self.moved: list[Moved] = []
+        self.pages = 0
+        self.committed = 0
+
+    def run(self) -> RefreshReport:
+        start = time.perf_counter()
+        aborted = self.store.abort_stale_runs()
+        model = model_version()
+        run_id = self.store.begin_run(manifest=str(self.manifest.path.resolve()), model_version=model,
+                                      pid=os.getpid())
+        try:
+            removed = self.store.sync_documents(self.manifest, remove_missing=self.settings.remove_missing)
+            old_index = self.store.latest_index()
+            previous = self.store.current_versions()
+            scored_with = self.store.score_models()
+            items = self._fetch(previous, scored_with, model)
+            self._process(items, previous, old_index, run_id)
+        except BaseException as exc:  # record why the run stopped, then let it propagate
+            self.store.finish_run(run_id, status="failed", counts={},
+                                  errors=[{"id": "*", "error": f"{type(exc).__name__}: {exc}"}])
+            raise
+        report = RefreshReport(
+            run_id=run_id, model_version=model, new=tuple(sorted(self.new)),
+            updated=tuple(sorted(self.updated)), unchanged=tuple(sorted(self.unchanged)),
+            removed=tuple(removed), failed=tuple(sorted(self.failed.items())),
+            moved=tuple(sorted(self.moved, key=lambda m: m.id)), rescored=tuple(sorted(self.rescored)),
+            aborted_runs=tuple(aborted), pages=self.pages, seconds=time.perf_counter() - start)
+        self.store.finish_run(run_id, status="partial" if report.failed else "ok", counts=report.counts(),
+                              errors=[{"id": d, "error": e} for d, e in report.failed])
+        return report
+
+    def _fetch(self, previous: Mapping[str, Any], scored_with: Mapping[str, set[str]],
+               model: str) -> list[WorkItem]:
+        """Fetch every entry; return the work for the engine (changed, or scored by an older model)."""
+        items: list[WorkItem] = []
+        total = len(self.entries)
+        with Fetcher(self.store.objects, self.settings.fetch) as fetcher:
+            for done, result in enumerate(fetcher.fetch_all(self.entries.values(), previous), start=1):
+                self.progress("fetch", done, total, result.id)
+                item = self._after_fetch(result, scored_with, model)
+                if item is not None:
+                    items.append(item)
+        return items
+
+    def _after_fetch(self, result: FetchResult, scored_with: Mapping[str, set[str]],
+                     model: str) -> WorkItem | None:
+        entry = self.entries[result.id]
+        if result.status == "failed":
+            self.failed[result.id] = result.error or "fetch failed"
+            return None
+        if result.status == "changed":
+            assert result.fetched is not None
+            self.fetched[entry.id] = result.fetched
+            return self._raw_item(entry, result.fetched)
+        if model in scored_with.get(entry.id, set()):
+            self.unchanged.append(entry.id)
+            return None
+        # unchanged content, but never scored by this model: re-tag the stored blocks
+        return WorkItem(doc_id=entry.id, source=entry.source, title=entry.title,
+                        document=self.store.document(entry.id))
+
+    def _raw_item(self, entry: ManifestEntry, fetched: Fetched) -> WorkItem:
+        item = WorkItem(doc_id=entry.id, source=entry.source, title=entry.title, kind=fetched.kind)
+        if self.settings.engine == "dask":  # a remote worker cannot read our object store
+            return replace(item, data=self.store.objects.read(fetched.sha256))
+        return replace(item, path=str(self.store.objects.path(fetched.sha256)))
+
+    def _process(self, items: list[WorkItem], previous: Mapping[str, Any], old_index: Mapping[str, float],
+                 run_id: int) -> None:
+        if not items:
+            return
+        fetched = self.fetched
+        engine = get_engine(self.settings.engine, workers=self.settings.workers,
+                            scheduler=self.settings.scheduler)
+        pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
+        try:
+            for done, outcome in enumerate(engine.map(run_item, items), start=1):
+                doc_id = outcome.item.doc_id
+                self.progress("process", done, len(items), doc_id)
+                if not outcome.ok or outcome.value is None:
+                    self.failed[doc_id] = outcome.error or "processing failed"
+                    continue
+                document, tagged, score = outcome.value
+                if doc_id in fetched:
+                    self.store.record_version(doc_id, fetched[doc_id], document, tagged, score, run_id=run_id)
+                    (self.updated if doc_id in previous else self.new).append(doc_id)
+                    self.pages += document.n_pages
+                else:
+                    self.store.record_score(doc_id, tagged, score, run_id=run_id)
+                    self.rescored.append(doc_id)
+                    self.unchanged.append(doc_id)
+                old = old_index.get(doc_id)
+                if old is not None and abs(score.index - old) >= MOVE_EPSILON:
+                    self.moved.append(Moved(doc_id, old, score.index))
+                self.committed += 1
+                if pause_after and self.committed == pause_after:
+                    _test_pause()
+        finally:
+            engine.close()
+
+
+def _test_pause() -> None:
+    """Test hook (``POLICYLENS_TEST_PAUSE_AFTER=N``): stop after N committed documents.
+
+    Lets a test kill a refresh at a known point. It only sleeps, so it cannot
+    change what a run writes.
+    """
+    import sys
+
+    print(f"policylens: paused for a test after a commit ({PAUSE_ENV})", file=sys.stderr, flush=True)
+    time.sleep(float(os.environ.get("POLICYLENS_TEST_PAUSE_SECONDS", "60")))
