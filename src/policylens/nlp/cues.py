@@ -1,0 +1,206 @@
+"""``policylens_cues``: governance cues with negation and contrast scope.
+
+Cue patterns are data, not code: ``patterns/cues_*.jsonl``, one spaCy token
+pattern (or a plain phrase, matched on lowercase text) per line::
+
+    {"id": "existing_regulators", "label": "sector_specific", "pattern": [{"LOWER": "existing"}, ...]}
+
+Labels are an approach (``centralized``, ``sector_specific``) for cues, or one of
+the scope labels for the words that change what a cue means:
+
+* ``NEG``: a negation or rejection ("not", "no", "without", "rejects"). Cues in
+  the next ``max_scope`` tokens, up to a clause break (",", ";", "but" ...), are
+  negated: "does not establish a new regulator", "no new regulator".
+* ``REJECT``: the rejected side of a contrast ("rather than", "instead of").
+  Cues after the marker up to a clause break are negated: "rather than a new
+  AI regulator, existing regulators will ..." negates only the first cue.
+* ``PSEUDO``: phrases with a negation word that negate nothing ("not only",
+  "no later than", "without prejudice to").
+* ``CONTRAST``: contrast markers ("but", "instead", "whereas"), counted as a
+  feature by the classifier and ending negation scopes.
+
+A negated cue is evidence for the *other* approach (codebook hard-case rules 1
+and 2). The component sets ``doc.spans["cues"]`` (``label_`` = approach,
+``id_`` = pattern id, ``span._.negated``) and ``doc.spans["cue_markers"]``
+(``label_`` = scope label).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+from spacy.vocab import Vocab
+
+from policylens.errors import ModelError
+from policylens.labels import APPROACHES
+from policylens.nlp.types import Cue
+
+SCOPE_LABELS = ("NEG", "REJECT", "PSEUDO", "CONTRAST")
+CUE_SPANS = "cues"
+MARKER_SPANS = "cue_markers"
+PATTERN_GLOB = "cues_*.jsonl"
+
+# Tokens that end the scope of a negation or rejection: clause breaks and contrasts.
+_SCOPE_BREAKS = frozenset(
+    {",", ";", ":", ".", "!", "?", "(", ")", "but", "while", "whereas", "however", "instead",
+     "rather", "although", "though", "yet", "so", "because", "which", "where"}
+)
+
+
+def default_patterns_dir() -> Path:
+    """The cue patterns shipped with policylens."""
+    return Path(str(resources.files("policylens.nlp") / "patterns"))
+
+
+def read_pattern_files(directory: Path) -> dict[str, list[dict[str, Any]]]:
+    """Read every ``cues_*.jsonl`` file of ``directory``: file name -> pattern rows."""
+    files = sorted(Path(directory).glob(PATTERN_GLOB))
+    if not files:
+        raise ModelError(f"no cue pattern files ({PATTERN_GLOB}) in {directory}")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for file in files:
+        rows: list[dict[str, Any]] = []
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ModelError(f"{file.name} line {number}: not JSON ({exc.msg})") from None
+            _check_row(row, f"{file.name} line {number}")
+            rows.append(row)
+        out[file.name] = rows
+    return out
+
+
+def _check_row(row: Any, where: str) -> None:
+    if not isinstance(row, dict) or not {"id", "label", "pattern"} <= row.keys():
+        raise ModelError(f"{where}: a cue pattern needs 'id', 'label' and 'pattern'")
+    if row["label"] not in (*APPROACHES, *SCOPE_LABELS):
+        raise ModelError(f"{where}: unknown label {row['label']!r}")
+    if not isinstance(row["pattern"], str | list):
+        raise ModelError(f"{where}: 'pattern' must be a phrase or a list of token patterns")
+
+
+class CueTagger:
+    """Finds governance cues and marks the ones inside negation or contrast scope."""
+
+    def __init__(self, vocab: Vocab, *, pattern_files: Mapping[str, Sequence[dict[str, Any]]],
+                 max_scope: int = 8) -> None:
+        self.vocab = vocab
+        self.max_scope = max_scope
+        self.pattern_files = {name: list(rows) for name, rows in pattern_files.items()}
+        self._build()
+
+    def _build(self) -> None:
+        self.matcher = Matcher(self.vocab, validate=True)
+        self.phrase_matcher = PhraseMatcher(self.vocab, attr="LOWER")
+        # One matcher key per (label, id): the match tells us both without a lookup table.
+        self._keys: dict[int, tuple[str, str]] = {}
+        tokenizer = None
+        for rows in self.pattern_files.values():
+            for row in rows:
+                key_name = f"{row['label']}|{row['id']}"
+                key = self.vocab.strings.add(key_name)
+                self._keys[key] = (row["label"], row["id"])
+                if isinstance(row["pattern"], str):
+                    if tokenizer is None:
+                        from spacy.lang.en import English
+
+                        tokenizer = English().tokenizer
+                    self.phrase_matcher.add(key_name, [tokenizer(row["pattern"])])
+                else:
+                    try:
+                        self.matcher.add(key_name, [row["pattern"]])
+                    except ValueError as exc:
+                        raise ModelError(f"cue pattern {row['id']!r}: {exc}") from None
+
+    @property
+    def patterns(self) -> list[dict[str, Any]]:
+        return [row for rows in self.pattern_files.values() for row in rows]
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = list(self.matcher(doc)) + list(self.phrase_matcher(doc))
+        cues: dict[str, list[Span]] = {approach: [] for approach in APPROACHES}
+        markers: dict[str, list[Span]] = {label: [] for label in SCOPE_LABELS}
+        for key, start, end in matches:
+            label, pattern_id = self._keys[key]
+            span = Span(doc, start, end, label=label, span_id=pattern_id)
+            (cues[label] if label in cues else markers[label]).append(span)
+        pseudo = {i for span in markers["PSEUDO"] for i in range(span.start, span.end)}
+        negations = [s for s in filter_spans(markers["NEG"]) if s.start not in pseudo]
+        rejects = filter_spans(markers["REJECT"])
+        scopes = [self._scope(doc, span.end, self.max_scope) for span in negations]
+        scopes += [self._scope(doc, span.end, 2 * self.max_scope) for span in rejects]
+        found: list[Span] = []
+        for approach in APPROACHES:
+            for span in filter_spans(cues[approach]):
+                span._.negated = any(lo <= span.start < hi for lo, hi in scopes)
+                found.append(span)
+        found.sort(key=lambda s: (s.start, s.end))
+        doc.spans[CUE_SPANS] = found
+        doc.spans[MARKER_SPANS] = sorted(
+            [*negations, *rejects, *filter_spans(markers["CONTRAST"])], key=lambda s: s.start)
+        return doc
+
+    @staticmethod
+    def _scope(doc: Doc, begin: int, width: int) -> tuple[int, int]:
+        end = min(len(doc), begin + width)
+        for i in range(begin, end):
+            if doc[i].lower_ in _SCOPE_BREAKS and i > begin:
+                return begin, i
+        return begin, end
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for name, rows in self.pattern_files.items():
+            with (path / name).open("w", encoding="utf-8") as fh:
+                for row in rows:
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        (path / "cfg.json").write_text(json.dumps({"max_scope": self.max_scope}), encoding="utf-8")
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> CueTagger:
+        path = Path(path)
+        cfg_file = path / "cfg.json"
+        if cfg_file.exists():
+            self.max_scope = int(json.loads(cfg_file.read_text(encoding="utf-8"))["max_scope"])
+        self.pattern_files = read_pattern_files(path)
+        self._build()
+        return self
+
+
+def register_extensions() -> None:
+    """The ``Span._.negated`` flag (spaCy's registry is the only global touched)."""
+    if not Span.has_extension("negated"):
+        Span.set_extension("negated", default=False)
+
+
+@Language.factory("policylens_cues", default_config={"patterns_dir": None, "max_scope": 8})
+def make_cues(nlp: Language, name: str, *, patterns_dir: str | None, max_scope: int) -> CueTagger:
+    """Factory of the cue tagger; ``patterns_dir`` defaults to the shipped patterns."""
+    register_extensions()
+    directory = Path(patterns_dir) if patterns_dir else default_patterns_dir()
+    return CueTagger(nlp.vocab, pattern_files=read_pattern_files(directory), max_scope=max_scope)
+
+
+def sentence_cues(sent: Span) -> tuple[Cue, ...]:
+    """The cues inside one sentence as ``Cue`` objects (offsets relative to the sentence)."""
+    doc = sent.doc
+    if CUE_SPANS not in doc.spans:
+        return ()
+    base = sent.start_char
+    return tuple(
+        Cue(text=span.text, approach=span.label_, negated=bool(span._.negated),  # type: ignore[arg-type]
+            start=span.start_char - base, end=span.end_char - base)
+        for span in doc.spans[CUE_SPANS]
+        if sent.start <= span.start < sent.end
+    )

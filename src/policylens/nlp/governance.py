@@ -1,0 +1,96 @@
+"""``policylens_governance``: per-sentence approach probabilities.
+
+The component computes named features for each sentence (``features.py``: lemma
+n-grams, cue and negation counts, contrast markers, facet presence) and applies
+the trained linear model (``model.py``). Work is batched: ``pipe`` builds one
+sparse matrix for a whole batch of documents and does one matrix product.
+
+Results go to ``doc._.governance``: a list of ``(start, end, probs)`` per
+sentence, token offsets and a ``{label: probability}`` dict. Run
+``policylens_cues`` (and ``policylens_facets``) before this component; without
+them the model still runs, on n-grams alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from policylens.nlp.features import sentence_features, to_matrix
+from policylens.nlp.model import GovernanceModel, resolve_model_dir
+
+EXTENSION = "governance"
+
+
+def register_extensions() -> None:
+    """The ``Doc._.governance`` slot (spaCy's registry is the only global touched)."""
+    if not Doc.has_extension(EXTENSION):
+        Doc.set_extension(EXTENSION, default=None)
+
+
+class GovernanceClassifier:
+    """Applies a ``GovernanceModel`` to every sentence of a doc."""
+
+    def __init__(self, model: GovernanceModel, *, model_dir: Path | None = None) -> None:
+        self.model = model
+        self.model_dir = model_dir
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._predict([doc])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                self._predict(batch)
+                yield from batch
+                batch = []
+        if batch:
+            self._predict(batch)
+            yield from batch
+
+    def _predict(self, docs: list[Doc]) -> None:
+        rows: list[dict[str, float]] = []
+        bounds: list[tuple[int, int]] = []
+        owners: list[int] = []
+        for i, doc in enumerate(docs):
+            sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+            for sent in sents:
+                rows.append(sentence_features(sent))
+                bounds.append((sent.start, sent.end))
+                owners.append(i)
+        for doc in docs:
+            doc._.governance = []
+        if not rows:
+            return
+        probs = self.model.predict_proba(to_matrix(rows, self.model.vocabulary))
+        labels = self.model.labels
+        for owner, (start, end), row in zip(owners, bounds, probs.tolist(), strict=True):
+            docs[owner]._.governance.append((start, end, dict(zip(labels, row, strict=True))))
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        self.model.save(Path(path))
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> GovernanceClassifier:
+        self.model = GovernanceModel.load(path)
+        self.model_dir = Path(path)
+        return self
+
+
+@Language.factory("policylens_governance", default_config={"model": None})
+def make_governance(nlp: Language, name: str, *, model: str | None) -> GovernanceClassifier:
+    """Factory of the sentence classifier; ``model`` is a model folder (default: the bundled one)."""
+    register_extensions()
+    directory = resolve_model_dir(model)
+    return GovernanceClassifier(GovernanceModel.load(directory), model_dir=directory)
+
+
+def sentence_probs(doc: Doc) -> list[tuple[int, int, dict[str, Any]]]:
+    """The ``(start, end, probs)`` triples the component stored on ``doc``."""
+    return list(doc._.governance or [])

@@ -1,0 +1,195 @@
+"""Building the tagging pipeline and running it over documents.
+
+``load_pipeline`` assembles (and caches, per process) a spaCy pipeline::
+
+    policylens_sentences -> lemmatizer (lookup) -> policylens_facets
+        -> policylens_cues -> policylens_governance
+
+``tag`` runs it over a ``Document``'s body blocks (each block segmented on its
+own, a heading block is one sentence) and returns a ``TaggedDocument``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from policylens.errors import ModelError
+from policylens.extract.document import Block, Document
+from policylens.nlp import cues as _cues  # noqa: F401  (registers the factory)
+from policylens.nlp import governance as _governance
+from policylens.nlp import segment as _segment
+from policylens.nlp.cues import sentence_cues
+from policylens.nlp.model import CUES_DIR, resolve_model_dir
+from policylens.nlp.types import Facets, TaggedDocument, TaggedSentence
+
+#: Blocks longer than this many characters are cut (at whitespace) before spaCy sees them:
+#: spaCy refuses texts over ``nlp.max_length`` and long texts cost memory, not accuracy.
+MAX_CHUNK_CHARS = 100_000
+BATCH_SIZE = 128
+
+_FACETS = "policylens_facets"
+
+
+def _facets_fn():
+    from policylens.nlp.facets import sentence_facets
+
+    return sentence_facets
+
+
+def build_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None,
+                   classifier: bool = True) -> Language:
+    """A fresh (uncached) pipeline; ``classifier=False`` stops before the model (training)."""
+    model_dir = resolve_model_dir(model) if classifier or model is not None else None
+    if spacy_model:
+        try:
+            nlp = spacy.load(spacy_model, exclude=["ner", "textcat"])
+        except OSError as exc:
+            raise ModelError(f"spaCy model {spacy_model!r} is not installed "
+                             f"(python -m spacy download {spacy_model}): {exc}") from None
+        nlp.add_pipe("policylens_sentences", first=True)
+    else:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("policylens_sentences")
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        try:
+            nlp.initialize()
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"lookup lemmas need spacy-lookups-data: {exc}") from None
+    with contextlib.suppress(ImportError, ValueError):  # facets are optional for the classifier
+        nlp.add_pipe(_FACETS)
+    cue_dir = model_dir / CUES_DIR if model_dir is not None and (model_dir / CUES_DIR).is_dir() else None
+    nlp.add_pipe("policylens_cues", config={"patterns_dir": str(cue_dir) if cue_dir else None})
+    if classifier:
+        nlp.add_pipe("policylens_governance", config={"model": str(model_dir)})
+    return nlp
+
+
+@lru_cache(maxsize=4)
+def _cached(model: str | None, spacy_model: str | None) -> Language:
+    return build_pipeline(model, spacy_model=spacy_model)
+
+
+def load_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None) -> Language:
+    """The tagging pipeline for ``model`` (a folder; default: the bundled model), cached per process."""
+    key = str(resolve_model_dir(model).resolve())
+    return _cached(key, spacy_model)
+
+
+def model_version(nlp: Language) -> str:
+    """The version string of the pipeline's governance model."""
+    return nlp.get_pipe("policylens_governance").model.version
+
+
+# --- tagging ------------------------------------------------------------------------
+
+def _chunks(text: str) -> Iterator[str]:
+    """``text`` in pieces of at most ``MAX_CHUNK_CHARS``, cut at whitespace when possible."""
+    while len(text) > MAX_CHUNK_CHARS:
+        cut = text.rfind(" ", MAX_CHUNK_CHARS // 2, MAX_CHUNK_CHARS)
+        cut = cut if cut > 0 else MAX_CHUNK_CHARS
+        yield text[:cut]
+        text = text[cut:].lstrip()
+    if text.strip():
+        yield text
+
+
+def _docs(nlp: Language, blocks: Iterable[Block]) -> Iterator[tuple[Block, Doc]]:
+    """``(block, doc)`` for each chunk of each block, headings flagged as one sentence."""
+    for block in blocks:
+        for chunk in _chunks(block.text):
+            doc = nlp.make_doc(chunk)
+            if block.kind == "heading":
+                doc.user_data[_segment.HEADING_FLAG] = True
+            yield block, doc
+
+
+def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language) -> list[TaggedSentence]:
+    """Tag blocks in reading order: one ``TaggedSentence`` per sentence."""
+    pairs = list(_docs(nlp, blocks))
+    has_facets = _FACETS in nlp.pipe_names
+    facets_of = _facets_fn() if has_facets else None
+    out: list[TaggedSentence] = []
+    docs = nlp.pipe((doc for _, doc in pairs), batch_size=BATCH_SIZE)
+    for (block, _), doc in zip(pairs, docs, strict=True):
+        for start, end, probs in _governance.sentence_probs(doc):
+            sent = doc[start:end]
+            text = sent.text.strip()
+            if not text:
+                continue
+            label = max(probs, key=probs.__getitem__)
+            out.append(TaggedSentence(
+                doc=source, sentence_id=len(out), text=text, label=label,  # type: ignore[arg-type]
+                probs=probs, cues=sentence_cues(sent),
+                facets=facets_of(sent) if facets_of else Facets(),
+                page=block.page, section=block.section,
+            ))
+    return out
+
+
+def tag(document: Document, *, nlp: Language | None = None) -> TaggedDocument:
+    """Tag every sentence of a document's body blocks (tables and footnotes are skipped)."""
+    nlp = nlp or load_pipeline()
+    sentences = tag_blocks(document.body_blocks, source=document.source, nlp=nlp)
+    return TaggedDocument(source=document.source, title=document.title, sha256=document.sha256,
+                          n_pages=document.n_pages, sentences=tuple(sentences),
+                          model_version=model_version(nlp))
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n+")
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Plain text -> blocks: paragraphs split at blank lines, short unpunctuated lines as headings."""
+    blocks: list[Block] = []
+    section: str | None = None
+    for para in _BLANK_LINES.split(text.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = [line.strip() for line in para.split("\n") if line.strip()]
+        if not lines:
+            continue
+        body: list[str] = []
+        for i, line in enumerate(lines):
+            after = lines[i + 1] if i + 1 < len(lines) else ""
+            before_ends = not body or body[-1][-1] in ".;:!?"
+            if _looks_like_heading(line) and before_ends and (not after or after[:1].isupper()):
+                if body:
+                    blocks.append(Block(page=None, kind="paragraph", text=" ".join(body), section=section))
+                    body = []
+                section = line
+                blocks.append(Block(page=None, kind="heading", text=line, section=section))
+            else:
+                body.append(line)
+        if body:
+            blocks.append(Block(page=None, kind="paragraph", text=" ".join(body), section=section))
+    return blocks
+
+
+_FUNCTION_WORDS = frozenset([
+    "a", "an", "and", "or", "the", "of", "to", "in", "for", "with", "by", "on", "at", "as", "that",
+    "which"
+])
+
+
+def _looks_like_heading(line: str) -> bool:
+    """Short, capitalised, no closing punctuation, not cut after a function word."""
+    words = line.split()
+    return (len(words) <= 10 and line[-1] not in ".;:,!?\"')" and (line[:1].isupper() or line[:1].isdigit())
+            and words[-1].lower() not in _FUNCTION_WORDS)
+
+
+def tag_text(text: str, *, source: str = "<text>", nlp: Language | None = None) -> TaggedDocument:
+    """Tag a literal text (paragraphs at blank lines, short unpunctuated lines as headings)."""
+    nlp = nlp or load_pipeline()
+    cleaned = text.replace("\x00", " ")
+    sentences = tag_blocks(text_blocks(cleaned), source=source, nlp=nlp)
+    sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return TaggedDocument(source=source, title="", sha256=sha, n_pages=0, sentences=tuple(sentences),
+                          model_version=model_version(nlp))

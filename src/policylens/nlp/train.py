@@ -1,0 +1,274 @@
+"""Training the governance model (``policylens train``).
+
+1. Load the annotations and keep only the ``train`` split (the held-out split
+   is chosen by id hash in ``annotations.py``; nothing here can reach it).
+2. Compute named features with the same pipeline that tags documents.
+3. Fit a multinomial logistic regression (scikit-learn), choosing ``C`` by
+   stratified 5-fold cross-validation on the training split, and fit a softmax
+   temperature on the out-of-fold logits (calibration).
+4. Set the target class priors: real documents are mostly neutral, unlike the
+   training set. By default the priors are ``DEFAULT_TARGET_PRIOR``; with
+   ``unlabeled=DIR`` they are re-estimated by EM (Saerens et al., 2002) from the
+   sentences of unlabelled ``.txt`` files, which fits no label to any of them.
+5. Score the held-out split once, and write ``model.json``, the cue patterns,
+   ``model_card.json`` and ``MODEL_CARD.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from policylens import __version__
+from policylens.errors import DataError
+from policylens.labels import LABELS
+from policylens.nlp.annotations import Annotation, data_sha256, load_annotations, split
+from policylens.nlp.features import build_vocabulary, sentence_features, to_matrix
+from policylens.nlp.metrics import classification_report
+from policylens.nlp.model import CARD_FILE, CUES_DIR, GovernanceModel, default_model_dir
+
+#: Class priors of real policy text (centralized, sector_specific, neutral): the mean of an EM
+#: estimate on unlabelled AGORA full texts and the share of governance sentences we expect in
+#: strategies and guidance; see docs/tagging.md, "Priors". ``--unlabeled DIR`` re-estimates them.
+DEFAULT_TARGET_PRIOR = (0.10, 0.12, 0.78)
+C_GRID = (0.3, 1.0, 3.0, 10.0)
+_EVALUATION_ONLY = ("dev_sentences",)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What ``train`` wrote, for the CLI to report."""
+
+    out: Path
+    card: dict[str, Any]
+
+
+def featurize(texts: Sequence[str], nlp: Any) -> list[dict[str, float]]:
+    """Named features of each text, each taken as one sentence (as in evaluation)."""
+    from policylens.nlp.segment import HEADING_FLAG
+
+    docs = []
+    for text in texts:
+        doc = nlp.make_doc(text)
+        doc.user_data[HEADING_FLAG] = True  # one line = one sentence
+        docs.append(doc)
+    return [sentence_features(doc[:]) for doc in nlp.pipe(docs, batch_size=256)]
+
+
+def _fit(x: Any, y: np.ndarray, c: float, seed: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(x, y)
+
+
+def _cross_validate(x: Any, y: np.ndarray, seed: int) -> tuple[float, np.ndarray]:
+    """Best C by out-of-fold log-loss, and the out-of-fold logits at that C."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=seed).split(x, y))
+    best: tuple[float, float, np.ndarray] | None = None
+    for c in C_GRID:
+        logits = np.zeros((len(y), len(LABELS)))
+        for train_idx, test_idx in folds:
+            clf = _fit(x[train_idx], y[train_idx], c, seed)
+            logits[test_idx] = clf.decision_function(x[test_idx])
+        loss = _log_loss(logits, y, 1.0)
+        if best is None or loss < best[1]:
+            best = (c, loss, logits)
+    assert best is not None
+    return best[0], best[2]
+
+
+def _log_loss(logits: np.ndarray, y: np.ndarray, temperature: float) -> float:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The softmax temperature minimising log-loss (a 1-D grid search is enough)."""
+    grid = np.exp(np.linspace(np.log(0.3), np.log(4.0), 60))
+    return float(min(grid, key=lambda t: _log_loss(logits, y, t)))
+
+
+def em_priors(probs: np.ndarray, train_prior: np.ndarray, *, iterations: int = 100) -> np.ndarray:
+    """Class priors of an unlabelled sample by EM (Saerens, Latinne & Decaestecker 2002)."""
+    prior = train_prior.copy()
+    for _ in range(iterations):
+        adjusted = probs * (prior / train_prior)
+        adjusted /= adjusted.sum(axis=1, keepdims=True)
+        new = adjusted.mean(axis=0)
+        if np.abs(new - prior).max() < 1e-6:
+            return new
+        prior = new
+    return prior
+
+
+def unlabeled_sentences(folder: Path, *, limit: int = 20_000, seed: int = 0) -> list[str]:
+    """A reproducible sample of sentence-like lines from the ``.txt`` files of ``folder``."""
+    from policylens.nlp.pipeline import text_blocks
+
+    files = sorted(folder.glob("*.txt"))
+    if not files:
+        raise DataError(f"no .txt files in {folder}")
+    texts: list[str] = []
+    for file in files:
+        for block in text_blocks(file.read_text(encoding="utf-8", errors="replace")):
+            if block.kind == "paragraph" and len(block.text.split()) >= 6:
+                texts.append(block.text)
+    random.Random(seed).shuffle(texts)
+    return texts[:limit]
+
+
+def _check_not_evaluation_data(path: Path | None) -> None:
+    if path is not None and any(marker in str(path) for marker in _EVALUATION_ONLY):
+        raise DataError(f"{path} is evaluation-only data; policylens never trains on it")
+
+
+def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
+          unlabeled: Path | None = None, target_prior: Sequence[float] | None = None) -> TrainResult:
+    """Train the governance model on the ``train`` split of ``data`` and write it to ``out``."""
+    from policylens.nlp.cues import read_pattern_files
+    from policylens.nlp.pipeline import build_pipeline
+
+    _check_not_evaluation_data(data)
+    annotations = load_annotations(data)
+    train_set, heldout = split(annotations)
+    if len({a.label for a in train_set}) < len(LABELS):
+        raise DataError("the training split needs sentences of all three labels")
+    out = out or default_model_dir()
+    nlp = build_pipeline(classifier=False)
+    rows = featurize([a.text for a in train_set], nlp)
+    vocabulary = build_vocabulary(rows)
+    x = to_matrix(rows, vocabulary)
+    y = np.asarray([LABELS.index(a.label) for a in train_set])
+    best_c, oof_logits = _cross_validate(x, y, seed)
+    temperature = fit_temperature(oof_logits, y)
+    clf = _fit(x, y, best_c, seed)
+    counts = Counter(y.tolist())
+    train_prior = np.asarray([counts[i] / len(y) for i in range(len(LABELS))])
+    model = GovernanceModel(vocabulary=vocabulary, coef=clf.coef_.astype(np.float64),
+                            intercept=clf.intercept_.astype(np.float64), temperature=temperature,
+                            train_prior=tuple(train_prior.tolist()))
+    prior_source = "default assumption (DEFAULT_TARGET_PRIOR)"
+    if target_prior is not None:
+        prior = np.asarray(target_prior, dtype=np.float64)
+        prior_source = "given"
+    elif unlabeled is not None:
+        texts = unlabeled_sentences(unlabeled, seed=seed)
+        probs = model.predict_proba(to_matrix(featurize(texts, nlp), vocabulary), adjust_priors=False)
+        prior = em_priors(probs, train_prior)
+        prior_source = f"EM on {len(texts)} unlabelled sentences from {unlabeled}"
+    else:
+        prior = np.asarray(DEFAULT_TARGET_PRIOR)
+    prior = prior / prior.sum()
+    version = hashlib.sha256(
+        (data_sha256(train_set) + json.dumps([best_c, temperature, prior.round(6).tolist()])).encode()
+    ).hexdigest()[:12]
+    model = GovernanceModel(vocabulary=vocabulary, coef=model.coef, intercept=model.intercept,
+                            temperature=temperature, train_prior=model.train_prior,
+                            target_prior=tuple(prior.tolist()), version=version,
+                            meta={"C": best_c, "seed": seed, "min_df": 2})
+    heldout_metrics = _heldout_metrics(model, heldout, nlp)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    # The cue patterns the features were computed with travel with the model.
+    cue_dir = out / CUES_DIR
+    cue_dir.mkdir(exist_ok=True)
+    for old in cue_dir.glob("cues_*.jsonl"):
+        old.unlink()
+    nlp.get_pipe("policylens_cues").to_disk(cue_dir)
+    read_pattern_files(cue_dir)  # fail now, not at load time, if the copy is unreadable
+    card = _model_card(model, annotations, train_set, heldout, heldout_metrics, prior_source)
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    (out / "MODEL_CARD.md").write_text(model_card_markdown(card), encoding="utf-8")
+    return TrainResult(out=out, card=card)
+
+
+def _heldout_metrics(model: GovernanceModel, heldout: list[Annotation], nlp: Any) -> dict[str, Any]:
+    if not heldout:
+        return {}
+    x = to_matrix(featurize([a.text for a in heldout], nlp), model.vocabulary)
+    gold = [a.label for a in heldout]
+    out: dict[str, Any] = {}
+    for name, adjust in (("shipped_priors", True), ("training_priors", False)):
+        probs = model.predict_proba(x, adjust_priors=adjust)
+        pred = [LABELS[i] for i in probs.argmax(axis=1)]
+        out[name] = classification_report(gold, pred)
+    return out
+
+
+def _versions() -> dict[str, str]:
+    import scipy
+    import sklearn
+    import spacy
+
+    return {"policylens": __version__, "spacy": spacy.__version__, "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__}
+
+
+def _model_card(model: GovernanceModel, annotations: list[Annotation], train_set: list[Annotation],
+                heldout: list[Annotation], metrics: dict[str, Any], prior_source: str) -> dict[str, Any]:
+    return {
+        "name": "policylens governance sentence classifier",
+        "version": model.version,
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "libraries": _versions(),
+        "training_data": {
+            "sha256": data_sha256(annotations),
+            "train_sha256": data_sha256(train_set),
+            "sentences": len(annotations),
+            "train": dict(Counter(a.label for a in train_set)),
+            "heldout": dict(Counter(a.label for a in heldout)),
+            "heldout_rule": "sha256(id)[:8] as int % 100 < 20",
+        },
+        "model": {
+            "kind": "multinomial logistic regression over lemma uni/bigrams and cue/facet features",
+            "features": len(model.vocabulary),
+            "C": model.meta.get("C"),
+            "temperature": round(model.temperature, 4),
+            "train_prior": dict(zip(LABELS, [round(p, 4) for p in model.train_prior], strict=True)),
+            "target_prior": dict(zip(LABELS, [round(p, 4) for p in model.target_prior], strict=True)),
+            "target_prior_source": prior_source,
+        },
+        "heldout_metrics": metrics,
+        "intended_use": "Tag sentences of AI-governance policy texts (English) as centralized, "
+                        "sector_specific or neutral per the policylens codebook v1.1.",
+    }
+
+
+def model_card_markdown(card: dict[str, Any]) -> str:
+    """A short human-readable model card."""
+    lines = [f"# {card['name']} ({card['version']})", "",
+             f"Created {card['created']} with " + ", ".join(f"{k} {v}" for k, v in card["libraries"].items())
+             + ".", "",
+             f"Training data: {card['training_data']['sentences']} labelled sentences written for this "
+             f"project (sha256 `{card['training_data']['sha256'][:16]}…`); trained on the train split "
+             f"{card['training_data']['train']}, evaluated once on the held-out split "
+             f"{card['training_data']['heldout']} ({card['training_data']['heldout_rule']}).", "",
+             f"Model: {card['model']['kind']}; {card['model']['features']} features, C={card['model']['C']}, "
+             f"temperature {card['model']['temperature']}.", "",
+             f"Target priors {card['model']['target_prior']} ({card['model']['target_prior_source']}); "
+             f"training priors {card['model']['train_prior']}.", ""]
+    for name, report in card["heldout_metrics"].items():
+        lines += [f"## Held-out metrics ({name.replace('_', ' ')})", "",
+                  f"Macro-F1 **{report['macro_f1']:.3f}**.", "",
+                  "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+        for label, m in report["per_class"].items():
+            lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+                         f"{m['support']} |")
+        lines.append("")
+    lines += ["## Intended use", "", card["intended_use"], "",
+              "Not for: languages other than English, or deciding anything about a framework from a "
+              "single sentence; scores are evidence for a reader to check.", ""]
+    return "\n".join(lines)
