@@ -1,0 +1,88 @@
+"""Score the sector facets against AGORA's validated ``Applications:`` tags.
+
+    .venv/bin/python bench/agora_sectors.py                # table: dev, test and all
+    .venv/bin/python bench/agora_sectors.py --json         # the same as JSON
+    .venv/bin/python bench/agora_sectors.py --errors dev   # list dev-half misses for error analysis
+
+The AGORA files are read in place; nothing is copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from policylens.errors import PolicylensError
+from policylens.nlp.agora import AGORA_TO_SECTOR, BenchmarkResult, run_benchmark
+
+AGORA_DIR = Path("/work/shared/corpus/agora")
+
+
+def _table(result: BenchmarkResult) -> str:
+    lines = [
+        f"split={result.split}  documents={result.n_docs}  min_sentences={result.min_sentences}"
+        + (f"  (no full text: {', '.join(result.missing_text)})" if result.missing_text else ""),
+        f"{'sector':<26}{'support':>8}{'tp':>5}{'fp':>5}{'fn':>5}{'P':>8}{'R':>8}{'F1':>8}",
+    ]
+    rows = [*result.per_sector.items(), ("MICRO", result.micro)]
+    for name, prf in rows:
+        lines.append(
+            f"{name:<26}{prf.support:>8}{prf.tp:>5}{prf.fp:>5}{prf.fn:>5}"
+            f"{prf.precision:>8.3f}{prf.recall:>8.3f}{prf.f1:>8.3f}"
+        )
+    return "\n".join(lines)
+
+
+def _errors(result: BenchmarkResult) -> str:
+    lines = []
+    for d in result.documents:
+        fp, fn = d.predicted - d.gold, d.gold - d.predicted
+        if fp or fn:
+            counts = ", ".join(f"{s}={n}" for s, n in sorted(d.sentence_counts.items()))
+            lines.append(f"{d.agora_id:>6}  FP={sorted(fp)} FN={sorted(fn)}  [{counts}]  {d.name[:70]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--agora", type=Path, default=AGORA_DIR, help="folder with documents.csv and fulltext/"
+    )
+    parser.add_argument("--min-sentences", type=int, default=2, help="sentences needed to predict a sector")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--errors", choices=["dev", "test", "all"], help="also list the misses of one split")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        results = run_benchmark(
+            args.agora / "documents.csv", args.agora / "fulltext", min_sentences=args.min_sentences
+        )
+    except PolicylensError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    unscored = sorted(area for area, sector in AGORA_TO_SECTOR.items() if sector is None)
+    if args.json:
+        payload = {
+            "seconds": round(seconds, 2),
+            "unscored_agora_areas": unscored,
+            "results": {k: r.to_dict(with_documents=args.errors == k) for k, r in results.items()},
+        }
+        print(json.dumps(payload, indent=2))
+        return 0
+    for result in results.values():
+        print(_table(result), end="\n\n")
+    print(f"unscored AGORA areas: {'; '.join(unscored)}; codebook sector not in AGORA: employment")
+    print(f"{seconds:.1f} s")
+    if args.errors:
+        print(f"\nmisses on {args.errors}:\n{_errors(results[args.errors])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
