@@ -77,13 +77,16 @@ def refresh_command(
     3 another refresh holds the store's lock.
     """
     from policylens.corpus.export import export_partitioned
-    from policylens.corpus.refresh import refresh
+    from policylens.corpus.manifest import load_manifest
+    from policylens.corpus.refresh import RefreshSettings, refresh
     from policylens.corpus.store import Store
 
-    settings = {"engine": engine, "scheduler": scheduler, "workers": workers, "max_bytes": max_bytes,
-                "timeout": timeout, "retries": retries, "concurrency": concurrency}
+    settings = RefreshSettings.resolve({
+        "engine": engine, "scheduler": scheduler, "workers": workers, "max_bytes": max_bytes,
+        "timeout": timeout, "retries": retries, "concurrency": concurrency})
+    parsed = load_manifest(manifest)  # a bad manifest must not create a store
     with Store(store) as db, _progress(not as_json) as progress:
-        report = refresh(manifest, db, settings, progress=progress)
+        report = refresh(parsed, db, settings, progress=progress)
         exported = export_partitioned(db, out_dir) if out_dir is not None else None
     if as_json:
         out.print_json(json.dumps(report.to_dict()))

@@ -127,7 +127,9 @@ class Store:
         self.objects = ObjectStore(self.path.with_name(self.path.name + ".objects"))
         try:
             # autocommit: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            # check_same_thread off: pyarrow pulls export batches from its own thread (one at a time)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                      check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA journal_mode = WAL")

@@ -1,0 +1,224 @@
+"""Shared helpers of the corpus tests: a loopback HTTP server and small real PDFs.
+
+``PolicyServer`` is a threaded ``http.server`` on 127.0.0.1 that serves
+``Resource``\\ s by path with ETag / Last-Modified / 304 support, and can play
+the failures a refresh meets in the wild: 404, 500, a slow answer, a flaky
+endpoint that fails before it succeeds, garbage bytes, an HTML page served as a
+PDF, and a body without ``Content-Length``. It logs every request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from policylens.extract.document import Block, Document
+from policylens.nlp.types import Cue, Facets, TaggedDocument, TaggedSentence
+from policylens.rank.types import Evidence, FrameworkScore
+
+# Sentences written for these tests (not taken from any real policy text).
+CENTRAL = [
+    "A single national authority shall license every artificial intelligence system before it is sold.",
+    "All providers in every sector must register their systems in one central database.",
+    "One horizontal law sets uniform obligations for all artificial intelligence systems.",
+]
+SECTORAL = [
+    "Existing financial regulators will apply their own rules to credit scoring models.",
+    "The health agency will issue guidance for diagnostic software within its remit.",
+    "Rather than creating a new regulator, each sector supervisor keeps its mandate.",
+]
+NEUTRAL = [
+    "This report describes research funding for universities.",
+    "Section two lists the definitions used in this document.",
+]
+
+
+def pdf_bytes(paragraphs: list[str], *, title: str = "Test framework", pages: int = 1) -> bytes:
+    """A real PDF with a text layer: ``paragraphs`` spread over ``pages`` pages."""
+    buffer = io.BytesIO()
+    sheet = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    sheet.setTitle(title)
+    per_page = max(1, -(-len(paragraphs) // pages))
+    for start in range(0, max(len(paragraphs), 1), per_page):
+        y = 780.0
+        sheet.setFont("Helvetica-Bold", 14)
+        sheet.drawString(56, y, title)
+        y -= 30
+        sheet.setFont("Helvetica", 10)
+        for paragraph in paragraphs[start:start + per_page]:
+            sheet.drawString(56, y, paragraph)
+            y -= 24
+        sheet.showPage()
+    sheet.save()
+    return buffer.getvalue()
+
+
+@dataclass
+class Resource:
+    """What the server answers for one path."""
+
+    body: bytes = b""
+    content_type: str = "application/pdf"
+    status: int = 200
+    delay: float = 0.0  # seconds before answering
+    fail_first: int = 0  # answer 503 this many times, then normally
+    send_length: bool = True
+    etag: str = ""
+    last_modified: str = field(default_factory=lambda: formatdate(usegmt=True))
+
+    def __post_init__(self) -> None:
+        self.refresh_etag()
+
+    def refresh_etag(self) -> None:
+        self.etag = '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
+
+    def update(self, body: bytes) -> None:
+        """Change the content (new ETag and Last-Modified), as a publisher would."""
+        self.body = body
+        self.refresh_etag()
+        self.last_modified = formatdate(time.time() + 1, usegmt=True)
+
+
+class PolicyServer:
+    """A loopback HTTP server serving ``resources`` (path -> Resource)."""
+
+    def __init__(self) -> None:
+        self.resources: dict[str, Resource] = {}
+        self.log: list[tuple[str, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:
+                with server.lock:
+                    server.log.append((self.path, dict(self.headers)))
+                    resource = server.resources.get(self.path)
+                    failing = resource is not None and resource.fail_first > 0
+                    if failing:
+                        resource.fail_first -= 1
+                if resource is None:
+                    return self._send(404, b"<html><body>not found</body></html>", "text/html")
+                if resource.delay:
+                    time.sleep(resource.delay)
+                if failing:
+                    return self._send(503, b"busy", "text/plain")
+                if resource.status != 200:
+                    return self._send(resource.status, resource.body or b"error", "text/html")
+                if self.headers.get("If-None-Match") == resource.etag:
+                    self.send_response(304)
+                    self.send_header("ETag", resource.etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                headers = {"ETag": resource.etag, "Last-Modified": resource.last_modified}
+                return self._send(200, resource.body, resource.content_type, headers,
+                                  send_length=resource.send_length)
+
+            def _send(self, status: int, body: bytes, content_type: str,
+                      headers: dict[str, str] | None = None, *, send_length: bool = True) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                if send_length:
+                    self.send_header("Content-Length", str(len(body)))
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                # the client may hang up early (the size cap): that is what the test wants
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def requests_for(self, path: str) -> list[dict[str, str]]:
+        with self.lock:
+            return [headers for logged, headers in self.log if logged == path]
+
+    def __enter__(self) -> PolicyServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def write_manifest(path: Path, entries: list[dict[str, object]], *, name: str = "test") -> Path:
+    """Write a manifest TOML with one ``[[document]]`` per entry."""
+    lines = ["[corpus]", f'name = "{name}"', ""]
+    for entry in entries:
+        lines.append("[[document]]")
+        for key, value in entry.items():
+            lines.append(f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"')
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def entry(doc_id: str, *, url: str | None = None, path: str | None = None,
+          **more: object) -> dict[str, object]:
+    """One manifest entry with valid defaults."""
+    data: dict[str, object] = {"id": doc_id, "title": f"Framework {doc_id}", "jurisdiction": "XX",
+                               "year": 2024, "doc_type": "law"}
+    if url is not None:
+        data["url"] = url
+    if path is not None:
+        data["path"] = path
+    data.update(more)
+    return data
+
+
+def contract_objects(source: str, *, lean: float = 0.5, n: int = 3,
+                     model: str = "test-model-1") -> tuple[Document, TaggedDocument, FrameworkScore]:
+    """A ``Document``, ``TaggedDocument`` and ``FrameworkScore`` built directly from the stage contracts.
+
+    For store tests that must not depend on the extraction or tagging models.
+    """
+    text = [f"Sentence {i} about governance of artificial intelligence." for i in range(n)]
+    document = Document(source=source, sha256=hashlib.sha256(source.encode()).hexdigest(), title="T",
+                        n_pages=1, blocks=tuple(Block(page=1, kind="paragraph", text=t, section="Part 1")
+                                                for t in text))
+    p_c = (1 + lean) / 3
+    p_s = (1 - lean) / 3
+    sentences = tuple(
+        TaggedSentence(doc=source, sentence_id=i, text=t,
+                       label="centralized" if lean > 0 else "sector_specific",
+                       probs={"centralized": p_c, "sector_specific": p_s, "neutral": 1 - p_c - p_s},
+                       cues=(Cue(text="authority", approach="centralized", start=2, end=11),),
+                       facets=Facets(sector=("finance",), level=("national",)), page=1, section="Part 1")
+        for i, t in enumerate(text))
+    tagged = TaggedDocument(source=source, title="T", sha256=document.sha256, n_pages=1,
+                            sentences=sentences, model_version=model)
+    score = FrameworkScore(doc=source, title="T", index=lean, ci_low=lean - 0.1, ci_high=lean + 0.1,
+                           n_sentences=n, counts={"centralized": n, "sector_specific": 0, "neutral": 0},
+                           facets={"sector": {"finance": n}},
+                           evidence=(Evidence(text=text[0], label="centralized", page=1, weight=0.4),),
+                           model_version=model)
+    return document, tagged, score
