@@ -1,0 +1,88 @@
+"""Repairing words broken across lines: "regu-" + "lation" → "regulation", but "cross-sector" stays.
+
+The decision uses the document itself as the dictionary: a hyphenated compound
+seen elsewhere keeps its hyphen; a joined form seen elsewhere is joined; when
+either part is not a word of the document on its own, the break was a
+typesetter's hyphen and the parts are joined. Only when both parts are words
+(and the joined form is unknown) is the hyphen kept: "risk-" + "based".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+_LEADING_LETTERS = re.compile(r"^[^\W\d_]+")
+_TRAILING_LETTERS = re.compile(r"[^\W\d_]+$")
+# Left halves that are words in their own right even when a short document never uses them alone.
+_COMPOUND_HEADS = frozenset({
+    "cross", "non", "multi", "self", "high", "low", "well", "co", "long", "short", "large", "small",
+    "full", "third", "state", "open", "fine", "real", "decision", "general", "sector", "risk",
+})
+
+
+class Hyphenation:
+    """The document's vocabulary, and the join-or-keep rule that uses it."""
+
+    def __init__(self) -> None:
+        self.words: set[str] = set()
+        self.compounds: set[str] = set()
+
+    def add_text(self, text: str, *, skip_first: bool = False, skip_last: bool = False) -> None:
+        """Learn the words of one line; ``skip_*`` leaves out halves of a broken word."""
+        tokens = _TOKEN.findall(text)
+        if skip_first and tokens:
+            tokens = tokens[1:]
+        if skip_last and tokens:
+            tokens = tokens[:-1]
+        for token in tokens:
+            token = token.lower().strip("'’-")
+            if "-" in token:
+                self.compounds.add(token)
+                self.words.update(part for part in token.split("-") if part)
+            elif token:
+                self.words.add(token)
+
+    def add_lines(self, lines: Iterable[str]) -> None:
+        broken = False
+        for line in lines:
+            ends_broken = line.endswith("-")
+            self.add_text(line, skip_first=broken, skip_last=ends_broken)
+            broken = ends_broken
+
+    def join(self, left: str, right: str) -> str:
+        """Join line ``left`` (ending in a hyphen) with line ``right``."""
+        head_match = _TRAILING_LETTERS.search(left[:-1])
+        tail_match = _LEADING_LETTERS.match(right)
+        if head_match is None or tail_match is None or not tail_match.group()[0].islower():
+            return f"{left}{right}"  # "non-" + "EU": a capitalised continuation keeps its hyphen
+        head, tail = head_match.group().lower(), tail_match.group().lower()
+        if self.keep_hyphen(head, tail):
+            return f"{left}{right}"
+        return f"{left[:-1]}{right}"
+
+    def keep_hyphen(self, head: str, tail: str) -> bool:
+        if f"{head}-{tail}" in self.compounds:
+            return True
+        if f"{head}{tail}" in self.words:
+            return False
+        head_is_word = head in self.words or head in _COMPOUND_HEADS
+        return head_is_word and tail in self.words and len(tail) > 2
+
+
+def join_lines(lines: list[str], hyphenation: Hyphenation | None) -> str:
+    """Join wrapped lines of one paragraph with spaces, repairing line-end hyphens."""
+    text = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if not text:
+            text = line
+        elif (hyphenation is not None and text.endswith("-") and len(text) > 1
+              and text[-2].isalpha() and line[:1].isalpha()):
+            text = hyphenation.join(text, line)
+        else:
+            text = f"{text} {line}"
+    return text

@@ -1,0 +1,200 @@
+"""Page layout: reading order (columns) and running headers/footers.
+
+Reading order is geometric, not the content stream's: rows top to bottom,
+fragments in a row left to right. When a page has a clear gutter (an empty
+vertical strip near the middle with substantial text on both sides) it is read
+in bands: full-width lines split the page into bands, and each band is read
+left column first, then right column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from policylens.extract.lines import Line, PageLines
+
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+# A line that is nothing but a page number: "7", "- 7 -", "Page 7 of 40", "7/40", "iv".
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s*)?[-–—(\[]?\s*(?:\d{1,4}|[ivxlcdm]{1,6})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?$",
+    re.IGNORECASE,
+)
+_ZONE = 0.14  # running headers/footers live in the top/bottom 14% of the page
+_EDGE_ROWS = 3  # ... and among the first/last three rows of text
+
+
+@dataclass(frozen=True, slots=True)
+class PageOrder:
+    lines: list[Line]
+    two_columns: bool
+    unrecognised_columns: bool  # many rows hold several fragments but no gutter was found
+
+
+def order_page(page: PageLines) -> PageOrder:
+    """The page's lines in reading order, with ``Line.column`` set."""
+    lines = page.lines
+    if not lines:
+        return PageOrder([], False, False)
+    gutter = find_gutter(lines)
+    if gutter is None:
+        for line in lines:
+            line.column = 0
+        rows = _rows(lines)
+        multi = sum(1 for row in rows if len(row) > 1)
+        return PageOrder([line for row in rows for line in row], False,
+                         len(rows) >= 8 and multi > 0.3 * len(rows))
+    left_end, right_start = gutter
+    ordered: list[Line] = []
+    left: list[Line] = []
+    right: list[Line] = []
+
+    def flush() -> None:
+        ordered.extend(line for row in _rows(left) for line in row)
+        ordered.extend(line for row in _rows(right) for line in row)
+        left.clear()
+        right.clear()
+
+    for row in _rows(lines):
+        for line in row:
+            if line.x1 <= right_start:
+                line.column = 0
+                left.append(line)
+            elif line.x0 >= left_end:
+                line.column = 1
+                right.append(line)
+            else:
+                line.column = -1
+        spanning = [line for line in row if line.column == -1]
+        if spanning:
+            flush()
+            ordered.extend(spanning)
+    flush()
+    return PageOrder(ordered, True, False)
+
+
+def find_gutter(lines: Sequence[Line]) -> tuple[float, float] | None:
+    """``(start, end)`` of an empty vertical strip separating two text columns, if any."""
+    area_x0 = min(line.x0 for line in lines)
+    area_x1 = max(line.x1 for line in lines)
+    area = area_x1 - area_x0
+    if area < 100 or len(lines) < 8:
+        return None
+    narrow = [line for line in lines if line.x1 - line.x0 < 0.6 * area]
+    if len(narrow) < 0.5 * len(lines):
+        return None
+    cover = bytearray(int(area) + 2)
+    for line in narrow:
+        a, b = int(line.x0 - area_x0), int(line.x1 - area_x0) + 1
+        cover[a:b] = b"\x01" * (b - a)
+    best: tuple[int, tuple[float, float]] | None = None
+    lo, hi = int(0.25 * area), int(0.75 * area)
+    x = lo
+    while x < hi:
+        if cover[x]:
+            x += 1
+            continue
+        start = x
+        while x < len(cover) and not cover[x]:
+            x += 1
+        if x - start < 6:
+            continue
+        g0, g1 = area_x0 + start, area_x0 + x
+        left = [ln for ln in narrow if ln.x1 <= g0 + 1]
+        right = [ln for ln in narrow if ln.x0 >= g1 - 1]
+        if len(left) < 4 or len(right) < 4:
+            continue
+        # Real columns are wide: label/value forms and small tables are not columns.
+        if _median_width(left) < 0.25 * area or _median_width(right) < 0.25 * area:
+            continue
+        score = min(len(left), len(right))
+        if best is None or score > best[0]:
+            best = (score, (g0, g1))
+    return best[1] if best else None
+
+
+def _median_width(lines: Sequence[Line]) -> float:
+    widths = sorted(line.x1 - line.x0 for line in lines)
+    return widths[len(widths) // 2]
+
+
+def _rows(lines: Sequence[Line]) -> list[list[Line]]:
+    """Group lines sharing a baseline (within 40% of their size) into rows, top to bottom."""
+    rows: list[list[Line]] = []
+    for line in sorted(lines, key=lambda ln: ln.bottom):
+        if rows:
+            last = rows[-1][-1]
+            if abs(line.bottom - last.bottom) < 0.4 * max(last.size, line.size, 1.0):
+                rows[-1].append(line)
+                continue
+        rows.append([line])
+    for row in rows:
+        row.sort(key=lambda ln: ln.x0)
+    return rows
+
+
+def running_line_key(text: str) -> str:
+    """Normalise a header/footer candidate: digits become ``#`` so page numbers match."""
+    return _SPACES.sub(" ", _DIGITS.sub("#", text.strip().lower()))
+
+
+def is_page_number(text: str) -> bool:
+    return bool(_PAGE_NUMBER.match(text.strip()))
+
+
+def remove_running_lines(pages: Sequence[PageLines]) -> int:
+    """Drop running headers/footers and page numbers from ``pages`` in place; return how many.
+
+    A candidate is a line in the top or bottom zone of its page (and among the
+    first/last rows). It is a running line when the same normalised text sits at
+    about the same height on at least 30% of the pages with text (at least 2), or
+    when it is just a page number.
+    """
+    text_pages = [p for p in pages if p.lines]
+    if not text_pages:
+        return 0
+    groups: dict[str, list[tuple[int, float, Line]]] = defaultdict(list)
+    for page in text_pages:
+        for line in _edge_lines(page):
+            centre = (line.top + line.bottom) / 2
+            # Measure footers from the page bottom so mixed page sizes still line up.
+            pos = centre if centre < page.height / 2 else centre - page.height
+            groups[running_line_key(line.text)].append((page.number, pos, line))
+    needed = max(2, round(0.3 * len(text_pages)))
+    drop: set[int] = set()
+    for key, hits in groups.items():
+        if is_page_number(key.replace("#", "1")):
+            drop.update(id(line) for _, _, line in hits)
+            continue
+        hits.sort(key=lambda h: h[1])
+        # Largest cluster of hits within 6 pt of each other, counted in distinct pages.
+        start = 0
+        for end in range(len(hits)):
+            while hits[end][1] - hits[start][1] > 6:
+                start += 1
+            cluster = hits[start:end + 1]
+            if len({h[0] for h in cluster}) >= needed:
+                drop.update(id(h[2]) for h in cluster)
+    removed = 0
+    for page in text_pages:
+        kept = [line for line in page.lines if id(line) not in drop]
+        removed += len(page.lines) - len(kept)
+        page.lines = kept
+    return removed
+
+
+def _edge_lines(page: PageLines) -> list[Line]:
+    rows = _rows(page.lines)
+    edge = rows[:_EDGE_ROWS] + rows[-_EDGE_ROWS:] if len(rows) > 2 * _EDGE_ROWS else rows
+    out: list[Line] = []
+    seen: set[int] = set()
+    for row in edge:
+        for line in row:
+            in_zone = line.bottom < _ZONE * page.height or line.top > (1 - _ZONE) * page.height
+            if in_zone and id(line) not in seen:
+                seen.add(id(line))
+                out.append(line)
+    return out

@@ -1,0 +1,205 @@
+"""PDF files → ``Document``: open, read page by page, clean, structure, judge.
+
+Pages are read one at a time and closed straight away (only their text lines
+are kept), so memory stays bounded on very large PDFs. Every pdfium/pdfminer
+exception is turned into an ``ExtractionError`` subclass here and only here.
+
+``auto`` engine rule: every page is read with pdfium; a page whose pdfium text
+has more than 2% garbled characters (replacement, private-use or control
+characters) is read again with pdfplumber and the less garbled reading is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as raw
+
+from policylens.errors import CorruptFile, EncryptedPDF, ExtractionError, NoTextLayer
+from policylens.extract import pdfium_reader, plumber_reader
+from policylens.extract.document import Document
+from policylens.extract.layout import order_page, remove_running_lines
+from policylens.extract.lines import PageLines
+from policylens.extract.paragraphs import PageLayout, assemble, body_size
+from policylens.extract.quality import assess, garbled_share
+from policylens.extract.settings import ExtractSettings
+from policylens.extract.structure import with_sections
+
+_RETRY_GARBLED = 0.02
+_OCR_TIMEOUT = 1800  # seconds; a long scanned report takes minutes, not hours
+_PLACEHOLDER_TITLES = {"untitled", "title", "document", "presentation", "slide 1", "no title", "word"}
+
+
+@contextlib.contextmanager
+def pdf_errors(path: Path, password: str | None) -> Iterator[None]:
+    """The one place that maps reader exceptions to policylens errors."""
+    try:
+        yield
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code == raw.FPDF_ERR_PASSWORD:
+            message = "wrong password for encrypted PDF" if password else "encrypted PDF: pass --password"
+            raise EncryptedPDF(message, path=str(path)) from None
+        if code == raw.FPDF_ERR_SECURITY:
+            raise EncryptedPDF("unsupported PDF encryption", path=str(path)) from None
+        raise CorruptFile(f"damaged or truncated PDF ({exc})", path=str(path)) from None
+    except ExtractionError:
+        raise
+    except Exception as exc:
+        # pdfminer raises PSEOF, PDFSyntaxError, struct.error, KeyError... on broken files.
+        module = type(exc).__module__ or ""
+        if module.startswith(("pdfminer", "pdfplumber")) or isinstance(exc, (ValueError, KeyError)):
+            name = type(exc).__name__
+            if "Password" in name or "Encrypt" in name:
+                raise EncryptedPDF("encrypted PDF: pass --password", path=str(path)) from None
+            raise CorruptFile(f"damaged PDF ({name}: {exc})", path=str(path)) from None
+        raise
+
+
+def read_pdf(path: Path, sha256: str, settings: ExtractSettings) -> Document:
+    """Extract one PDF (the file is known to start with ``%PDF``)."""
+    password = settings.password
+    with pdf_errors(path, password):
+        pdf = pdfium.PdfDocument(str(path), password=password)
+    try:
+        with pdf_errors(path, password):
+            n_pages = len(pdf)
+            if n_pages == 0:
+                raise CorruptFile("the PDF has no pages", path=str(path))
+            metadata = {k.lower(): str(v).strip() for k, v in pdf.get_metadata_dict().items()
+                        if v and str(v).strip()}
+            pages, engines = _read_pages(pdf, path, settings, n_pages)
+    finally:
+        pdf.close()
+
+    empty = [p.number for p in pages if not p.lines]
+    if len(empty) == len(pages):
+        return _no_text_layer(path, sha256, settings)
+    if engines:
+        metadata["pdf_engine"] = engines
+    return build_document(path, sha256, pages, metadata, settings, n_pages=n_pages)
+
+
+def build_document(path: Path, sha256: str, pages: list[PageLines], metadata: dict[str, str],
+                   settings: ExtractSettings, *, n_pages: int) -> Document:
+    """Clean and structure the page lines of one PDF into a ``Document``."""
+    empty = [p.number for p in pages if not p.lines]
+    if settings.remove_headers:
+        remove_running_lines(pages)
+    layouts: list[PageLayout] = []
+    scrambled: list[int] = []
+    for page in pages:
+        order = order_page(page)
+        if order.unrecognised_columns:
+            scrambled.append(page.number)
+        layouts.append(PageLayout(page.number, page.height, order.lines))
+    raw_blocks, _ = assemble(layouts, repair_hyphens=settings.repair_hyphens,
+                             separate_footnotes=settings.separate_footnotes)
+    blocks = with_sections(raw_blocks)
+    title = _title(metadata.get("title", ""), layouts, path)
+    text = "\n".join(b.text for b in blocks)
+    quality = assess(text, n_pages=len(pages), empty_pages=empty, scrambled_pages=scrambled)
+    if len(pages) < n_pages:
+        metadata = {**metadata, "pages_read": str(len(pages))}
+    return Document(source=str(path), sha256=sha256, title=title, n_pages=n_pages, blocks=blocks,
+                    metadata=metadata, quality=quality)
+
+
+def _read_pages(pdf: pdfium.PdfDocument, path: Path, settings: ExtractSettings,
+                n_pages: int) -> tuple[list[PageLines], str]:
+    limit = min(n_pages, settings.max_pages or n_pages)
+    plumber_doc: Any = None
+    pages: list[PageLines] = []
+    retried: list[int] = []
+    try:
+        for index in range(limit):
+            if settings.pdf_engine == "plumber":
+                plumber_doc = plumber_doc or _open_plumber(path, settings.password)
+                pages.append(plumber_reader.read_page(plumber_doc, index))
+                continue
+            page = pdfium_reader.read_page(pdf, index)
+            if settings.pdf_engine == "auto" and page.lines:
+                bad = garbled_share(" ".join(line.text for line in page.lines))
+                if bad > _RETRY_GARBLED:
+                    plumber_doc = plumber_doc or _open_plumber(path, settings.password)
+                    other = plumber_reader.read_page(plumber_doc, index)
+                    if garbled_share(" ".join(line.text for line in other.lines)) < bad:
+                        page = other
+                        retried.append(index + 1)
+            pages.append(page)
+    finally:
+        if plumber_doc is not None:
+            plumber_doc.close()
+    if settings.pdf_engine == "plumber":
+        return pages, "plumber"
+    if retried:
+        return pages, f"pdfium, plumber on pages {', '.join(map(str, retried))}"
+    return pages, ""
+
+
+def _open_plumber(path: Path, password: str | None) -> Any:
+    import pdfplumber  # imported on demand: most documents never need it
+
+    return pdfplumber.open(str(path), password=password or "")
+
+
+def _no_text_layer(path: Path, sha256: str, settings: ExtractSettings) -> Document:
+    """Every page is an image: OCR when asked and possible, else a clear error."""
+    if not settings.ocr:
+        raise NoTextLayer("no text layer on any page (a scan?): rerun with --ocr (needs ocrmypdf)",
+                          path=str(path))
+    ocrmypdf = shutil.which("ocrmypdf")
+    if ocrmypdf is None:
+        raise NoTextLayer("no text layer on any page and ocrmypdf is not on PATH: install ocrmypdf",
+                          path=str(path))
+    with tempfile.TemporaryDirectory(prefix="policylens-ocr-") as tmp:
+        target = Path(tmp) / "ocr.pdf"
+        try:
+            subprocess.run([ocrmypdf, "--force-ocr", "--quiet", str(path), str(target)],
+                           check=True, capture_output=True, timeout=_OCR_TIMEOUT)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            raise NoTextLayer(f"OCR failed ({exc})", path=str(path)) from None
+        document = read_pdf(target, sha256, dataclasses.replace(settings, ocr=False))
+    return Document(source=str(path), sha256=sha256, title=document.title, n_pages=document.n_pages,
+                    blocks=document.blocks, metadata={**document.metadata, "ocr": "ocrmypdf"},
+                    quality=document.quality)
+
+
+def _title(meta_title: str, layouts: list[PageLayout], path: Path) -> str:
+    """Metadata title if meaningful, else the largest-font text on page 1, else the file stem."""
+    if _meaningful_title(meta_title, path):
+        return " ".join(meta_title.split())
+    first = next((layout for layout in layouts if layout.lines), None)
+    if first is not None and first.number == 1:
+        body = body_size(layouts)
+        biggest = max(line.size for line in first.lines)
+        if biggest >= 1.15 * body:
+            parts: list[str] = []
+            for line in first.lines:
+                if line.size >= 0.95 * biggest:
+                    parts.append(line.text)
+                elif parts:
+                    break
+            title = " ".join(" ".join(parts).split())
+            if title:
+                return title[:300]
+    return path.stem
+
+
+def _meaningful_title(title: str, path: Path) -> bool:
+    text = title.strip()
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 4 or text.lower() in _PLACEHOLDER_TITLES:
+        return False
+    lowered = text.lower()
+    if lowered.startswith("microsoft word") or lowered.endswith((".doc", ".docx", ".pdf", ".indd", ".rtf")):
+        return False
+    return lowered != path.stem.lower()

@@ -1,0 +1,79 @@
+"""``extract(path)``: any supported file → ``Document``, choosing the reader by content."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from policylens.errors import EmptyFile, ExtractionError, UnsupportedFileType
+from policylens.extract.document import Document
+from policylens.extract.settings import ExtractSettings
+
+PDF_SUFFIXES = (".pdf",)
+TEXT_SUFFIXES = (".txt", ".text")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+SUFFIXES: tuple[str, ...] = PDF_SUFFIXES + TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES
+_SNIFF = 1024
+
+
+def sniff(head: bytes) -> str | None:
+    """What the first bytes say the file is: ``pdf``, ``html``, ``binary`` or ``None`` (text)."""
+    if b"%PDF-" in head[:_SNIFF]:
+        return "pdf"
+    lowered = head[:_SNIFF].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in lowered[:300]:
+        return "html"
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")) \
+            or b"\x00" in head[:_SNIFF]:
+        return "binary"
+    return None
+
+
+def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | None = None, *,
+            password: str | None = None) -> Document:
+    """Read one PDF, text, Markdown or HTML file into a clean ``Document``.
+
+    ``password`` (or ``settings.password``) opens encrypted PDFs. Raises an
+    ``ExtractionError`` subclass for unreadable input: ``UnsupportedFileType``,
+    ``EmptyFile``, ``CorruptFile``, ``EncryptedPDF``, ``NoTextLayer``.
+    """
+    resolved = ExtractSettings.resolve(settings)
+    if password is not None:
+        resolved = dataclasses.replace(resolved, password=password)
+    path = Path(path)
+    if path.is_dir():
+        raise UnsupportedFileType("is a folder, not a document", path=str(path))
+    suffix = path.suffix.lower()
+    data = path.read_bytes()
+    if not data.strip():
+        raise EmptyFile("the file is empty", path=str(path))
+    kind = sniff(data[:_SNIFF])
+    sha256 = hashlib.sha256(data).hexdigest()
+    if suffix in PDF_SUFFIXES or kind == "pdf":
+        if kind != "pdf":
+            found = {"html": "an HTML page", "binary": "another binary format"}.get(kind or "", "text")
+            raise UnsupportedFileType(f"not a PDF: the file holds {found} (no %PDF header)", path=str(path))
+        del data  # the PDF reader streams from the file; do not keep a second copy alive
+        from policylens.extract.pdf import read_pdf
+
+        return read_pdf(path, sha256, resolved)
+    if kind == "binary":
+        raise UnsupportedFileType(f"cannot read {suffix or 'this'} files: use PDF, .txt, .md or .html",
+                                  path=str(path))
+    from policylens.extract import text
+
+    if suffix in HTML_SUFFIXES or kind == "html":
+        return text.read_html(path, data, sha256)
+    if suffix in MARKDOWN_SUFFIXES:
+        return text.read_markdown(path, data, sha256)
+    if suffix in TEXT_SUFFIXES:
+        return text.read_text(path, data, sha256)
+    raise UnsupportedFileType(f"unsupported file type {suffix or '(no suffix)'}: use PDF, .txt, .md or .html",
+                              path=str(path))
+
+
+__all__ = ["SUFFIXES", "ExtractionError", "extract", "sniff"]

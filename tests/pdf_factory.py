@@ -1,0 +1,227 @@
+"""Build real PDFs for tests: running headers, columns, footnotes, encryption, scans.
+
+A reusable helper (any test may import it: ``from pdf_factory import write_pdf``).
+Everything is drawn with reportlab, so the PDFs have a real text layer laid out
+the way office tools lay them out.
+
+Text conventions inside ``pages`` (a list of pages, each a list of paragraphs):
+
+* ``"# Article 5 Scope"`` draws a heading (larger bold font); the ``#`` is not drawn.
+* ``"\\n"`` inside a paragraph forces a line break exactly there, so a test can put
+  ``"regu-\\nlation"`` at a line end to get a hyphenated break.
+* Any other text is wrapped to the column width.
+
+Each inner list starts a new page; a page that overflows continues on the next
+page (numbering follows the real page count).
+
+Functions:
+
+* :func:`write_pdf` — the general builder (headers, footers, page numbers, columns,
+  footnotes, title metadata, optional encryption).
+* :func:`write_encrypted_pdf` — ``write_pdf`` with a user password (``""`` = opens freely).
+* :func:`write_image_only_pdf` — pages that hold only a picture: no text layer.
+* :func:`write_zero_page_pdf`, :func:`write_truncated_pdf` — broken inputs.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen import canvas
+
+BODY_FONT = "Helvetica"
+HEADING_FONT = "Helvetica-Bold"
+MARGIN = 56.0
+GUTTER = 24.0
+
+
+@dataclass
+class _Line:
+    text: str
+    font: str
+    size: float
+    gap_before: float  # extra space above the line (paragraph spacing)
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    lines: list[str] = []
+    for forced in text.split("\n"):
+        current = ""
+        for word in forced.split():
+            candidate = f"{current} {word}" if current else word
+            if current and stringWidth(candidate, font, size) > width:
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        lines.append(current)
+    return lines
+
+
+def _layout(pages: Sequence[Sequence[str]], width: float, font_size: float) -> list[list[list[_Line]]]:
+    """Paragraphs → lines; returns pages → columns-worth of flowing lines (flattened per page)."""
+    laid: list[list[list[_Line]]] = []
+    for paragraphs in pages:
+        lines: list[_Line] = []
+        for para in paragraphs:
+            if para.startswith("# "):
+                size, font, text = font_size * 1.5, HEADING_FONT, para[2:]
+            else:
+                size, font, text = font_size, BODY_FONT, para
+            for i, line in enumerate(_wrap(text, font, size, width)):
+                lines.append(_Line(line, font, size, size * 0.9 if i == 0 and lines else 0.0))
+        laid.append([lines])
+    return laid
+
+
+def write_pdf(
+    path: str | Path,
+    pages: Sequence[Sequence[str]],
+    *,
+    header: str | None = None,
+    footer: str | None = None,
+    page_numbers: bool = True,
+    page_number_format: str = "Page {n} of {total}",
+    columns: int = 1,
+    font_size: float = 10.0,
+    footnotes: Mapping[int, Sequence[str]] | None = None,
+    title: str | None = None,
+    user_password: str | None = None,
+    owner_password: str = "owner-secret",
+) -> Path:
+    """Write a text PDF and return its path.
+
+    ``header``/``footer`` are drawn on every page at a fixed height (a running
+    header/footer); ``page_numbers`` adds ``page_number_format`` (``{n}``, ``{total}``)
+    centred at the bottom. ``columns`` (1 or 2) flows each page's text top-to-bottom
+    through the columns. ``footnotes`` maps a 0-based *source* page index to footnote
+    lines drawn in a small font at that page's bottom, under a short rule.
+    ``title`` sets the PDF metadata title. ``user_password`` encrypts the file
+    (``""`` = encrypted but opens without a password).
+    """
+    path = Path(path)
+    page_w, page_h = A4
+    col_w = (page_w - 2 * MARGIN - (columns - 1) * GUTTER) / columns
+    top, bottom = page_h - MARGIN - 20, MARGIN + 30
+    footnotes = dict(footnotes or {})
+
+    # First pass: place lines on physical pages so "{total}" is known before drawing.
+    physical: list[tuple[int, list[tuple[float, float, _Line]]]] = []  # (source index, placed lines)
+    for index, lines in enumerate(_layout(pages, col_w, font_size)):
+        flat = lines[0]
+        note_h = (len(footnotes.get(index, ())) * font_size * 0.8 * 1.25 + 12) if index in footnotes else 0
+        placed: list[tuple[float, float, _Line]] = []
+        col, y = 0, top
+        for line in flat:
+            need = line.size * 1.25 + line.gap_before
+            if y - need < bottom + note_h:
+                col += 1
+                y = top
+                if col >= columns:
+                    physical.append((index, placed))
+                    placed, col = [], 0
+                need = line.size * 1.25
+            y -= need
+            placed.append((MARGIN + col * (col_w + GUTTER), y, line))
+        physical.append((index, placed))
+
+    encrypt = None
+    if user_password is not None:
+        from reportlab.lib.pdfencrypt import StandardEncryption
+
+        encrypt = StandardEncryption(user_password, ownerPassword=owner_password, strength=128)
+    pdf = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt, pageCompression=0)
+    if title:
+        pdf.setTitle(title)
+    total = len(physical)
+    drawn_notes: set[int] = set()
+    for n, (index, placed) in enumerate(physical, start=1):
+        if header:
+            pdf.setFont(BODY_FONT, 8)
+            pdf.drawString(MARGIN, page_h - MARGIN + 10, header)
+        for x, y, line in placed:
+            pdf.setFont(line.font, line.size)
+            pdf.drawString(x, y, line.text)
+        if index in footnotes and index not in drawn_notes:
+            drawn_notes.add(index)
+            size = font_size * 0.8
+            notes = footnotes[index]
+            y = bottom + len(notes) * size * 1.25 + 4
+            pdf.line(MARGIN, y + 4, MARGIN + 120, y + 4)
+            for note in notes:
+                y -= size * 1.25
+                pdf.setFont(BODY_FONT, size)
+                pdf.drawString(MARGIN, y, note)
+        if footer:
+            pdf.setFont(BODY_FONT, 8)
+            pdf.drawString(MARGIN, MARGIN, footer)
+        if page_numbers:
+            pdf.setFont(BODY_FONT, 8)
+            pdf.drawCentredString(page_w / 2, MARGIN - 14, page_number_format.format(n=n, total=total))
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def write_encrypted_pdf(path: str | Path, pages: Sequence[Sequence[str]], *, password: str,
+                        **kwargs: object) -> Path:
+    """``write_pdf`` encrypted with user password ``password`` (``""`` opens without one)."""
+    return write_pdf(path, pages, user_password=password, **kwargs)  # type: ignore[arg-type]
+
+
+def write_image_only_pdf(path: str | Path, n_pages: int = 2) -> Path:
+    """A 'scanned' PDF: each page is one raster image and there is no text at all."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.utils import ImageReader
+
+    path = Path(path)
+    page_w, page_h = A4
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for n in range(n_pages):
+        image = Image.new("L", (400, 560), 255)
+        draw = ImageDraw.Draw(image)
+        for row in range(20):  # grey bars where lines of text would be on a scan
+            draw.rectangle((30, 40 + row * 24, 370 - (row * 7 + n * 13) % 90, 52 + row * 24), fill=60)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        buffer.seek(0)
+        pdf.drawImage(ImageReader(buffer), MARGIN, MARGIN, page_w - 2 * MARGIN, page_h - 2 * MARGIN)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def write_zero_page_pdf(path: str | Path) -> Path:
+    """A syntactically valid PDF whose page tree holds no pages."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [] /Count 0 >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    path = Path(path)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def write_truncated_pdf(path: str | Path, pages: Sequence[Sequence[str]], *, keep: float = 0.4) -> Path:
+    """A real PDF cut after ``keep`` of its bytes (a failed download)."""
+    path = Path(path)
+    write_pdf(path, pages)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
