@@ -89,6 +89,11 @@ class Resource:
         self.last_modified = formatdate(time.time() + 1, usegmt=True)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients hanging up (timeouts, the size cap) are part of the tests: no tracebacks."""
+
+
 class PolicyServer:
     """A loopback HTTP server serving ``resources`` (path -> Resource)."""
 
@@ -145,7 +150,7 @@ class PolicyServer:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
