@@ -1,9 +1,177 @@
-"""CLI commands of the tag stage (filled in by its issue)."""
+"""CLI commands of the tag stage: ``tag``, ``train``, ``evaluate``, ``agree``.
+
+Each command parses options, calls one function of ``policylens.nlp`` and
+formats the result; the library does the work.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from policylens.commands._common import EXIT_USAGE, err, fail, handle_errors, out
+
+LABEL_STYLE = {"centralized": "bold magenta", "sector_specific": "bold cyan", "neutral": "dim"}
+LABEL_SHORT = {"centralized": "central", "sector_specific": "sector", "neutral": "neutral"}
+
+
+def _cue_text(cue: dict[str, Any]) -> str:
+    mark = "¬" if cue["negated"] else ""
+    style = LABEL_STYLE[cue["approach"]]
+    return f"[{style}]{mark}{cue['text']}[/]"
+
+
+@handle_errors
+def tag_command(
+    path: Path | None = typer.Argument(None, help="A PDF, .txt, .md or .html file, or - for stdin."),
+    text: str | None = typer.Option(None, "--text", "-t", help="Tag this literal text instead of a file."),
+    fmt: str = typer.Option("table", "--format", "-f", help="Output: table (coloured) or jsonl."),
+    model: Path | None = typer.Option(None, "--model", help="A model folder (default: the bundled model)."),
+    spacy_model: str | None = typer.Option(None, "--spacy-model",
+                                           help="Start from an installed spaCy model, e.g. en_core_web_sm."),
+    password: str | None = typer.Option(None, "--password", help="Password of an encrypted PDF."),
+) -> None:
+    """Tag each sentence of a document as centralized, sector_specific or neutral."""
+    from policylens.nlp import load_pipeline, tag, tag_text
+
+    if fmt not in ("table", "jsonl"):
+        raise fail(f"unknown --format {fmt!r} (use table or jsonl)", EXIT_USAGE)
+    if (path is None) == (text is None):
+        raise fail("give a file, - for stdin, or --text \"...\" (exactly one)", EXIT_USAGE)
+    nlp = load_pipeline(model, spacy_model=spacy_model)
+    if text is not None:
+        tagged = tag_text(text, nlp=nlp)
+    elif str(path) == "-":
+        tagged = tag_text(sys.stdin.read(), source="<stdin>", nlp=nlp)
+    else:
+        assert path is not None
+        if not path.exists():
+            raise fail(f"no such file: {path}", EXIT_USAGE)
+        from policylens.extract import extract
+
+        tagged = tag(extract(path, password=password), nlp=nlp)
+    if fmt == "jsonl":
+        for sentence in tagged.sentences:
+            out.print(json.dumps(sentence.to_dict(), ensure_ascii=False), markup=False, highlight=False)
+        return
+    table = Table(title=f"{tagged.source} — {len(tagged.sentences)} sentences", show_lines=False)
+    for column in ("#", "label", "p", "sentence", "cues"):
+        table.add_column(column, overflow="fold")
+    for s in tagged.sentences:
+        d = s.to_dict()
+        table.add_row(str(s.sentence_id), f"[{LABEL_STYLE[s.label]}]{LABEL_SHORT[s.label]}[/]",
+                      f"{s.probs[s.label]:.2f}", s.text.replace("[", "\\["),
+                      ", ".join(_cue_text(c) for c in d["cues"]))
+    out.print(table)
+    if not tagged.sentences:
+        err.print("no sentences found")
+
+
+@handle_errors
+def train_command(
+    data: Path | None = typer.Option(None, "--data", help="Annotations folder or .jsonl file "
+                                     "(default: corpora/annotations/sentences)."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Where to write the model "
+                                        "(default: the bundled models/governance)."),
+    unlabeled: Path | None = typer.Option(
+        None, "--unlabeled", help="Folder of unlabelled .txt files to re-estimate class priors (EM)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (cross-validation folds)."),
+) -> None:
+    """Train the sentence classifier on the train split (the held-out split is never used)."""
+    from policylens.nlp.train import train
+
+    result = train(data, out_dir, seed=seed, unlabeled=unlabeled)
+    card = result.card
+    err.print(f"model {card['version']} written to {result.out}")
+    for name, report in card["heldout_metrics"].items():
+        err.print(f"held-out macro-F1 ({name.replace('_', ' ')}): {report['macro_f1']:.3f}")
+
+
+def _report_table(title: str, report: dict[str, Any]) -> Table:
+    table = Table(title=f"{title} — macro-F1 {report['macro_f1']:.3f}, n={report['n']}")
+    for column in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, m in report["per_class"].items():
+        table.add_row(f"[{LABEL_STYLE[label]}]{label}[/]", f"{m['precision']:.3f}", f"{m['recall']:.3f}",
+                      f"{m['f1']:.3f}", str(m["support"]))
+    return table
+
+
+def _confusion_table(confusion: dict[str, dict[str, int]]) -> Table:
+    table = Table(title="confusion (rows: gold, columns: predicted)")
+    table.add_column("gold \\ pred")
+    for label in confusion:
+        table.add_column(LABEL_SHORT[label], justify="right")
+    for gold, row in confusion.items():
+        table.add_row(LABEL_SHORT[gold], *(str(v) for v in row.values()))
+    return table
+
+
+@handle_errors
+def evaluate_command(
+    data: Path = typer.Argument(..., help="JSONL with 'text' and 'label' per line."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    predictions: Path | None = typer.Option(None, "--predictions",
+                                            help="Write the input lines with 'pred' and 'probs' added."),
+    by: str | None = typer.Option(None, "--by", help="Also break the metrics down by this input field."),
+    model: Path | None = typer.Option(None, "--model", help="A model folder (default: the bundled model)."),
+) -> None:
+    """Score the tagger on labelled sentences: per-class P/R/F1, macro-F1, confusion."""
+    from policylens.nlp import load_pipeline
+    from policylens.nlp.evaluate import evaluate
+
+    result = evaluate(data, nlp=load_pipeline(model), by=by)
+    if predictions is not None:
+        with predictions.open("w", encoding="utf-8") as fh:
+            for row in result.rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if as_json:
+        out.print(json.dumps(result.to_dict(), indent=2), markup=False, highlight=False)
+        return
+    out.print(_report_table(data.name, result.report))
+    out.print(_confusion_table(result.report["confusion"]))
+    for value, report in (result.by or {}).items():
+        out.print(_report_table(f"{by} = {value}", report))
+
+
+@handle_errors
+def agree_command(
+    a: Path = typer.Argument(..., help="First annotator's JSONL (id or text, label)."),
+    b: Path = typer.Argument(..., help="Second annotator's JSONL."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Agreement between two label sets: Cohen's kappa, percent and per-class agreement."""
+    from policylens.nlp.evaluate import agree
+
+    result = agree(a, b)
+    if as_json:
+        out.print(json.dumps(result, indent=2, ensure_ascii=False), markup=False, highlight=False)
+        return
+    out.print(f"{result['n']} sentences matched by {result['matched_by']}: kappa {result['kappa']:.3f}, "
+              f"agreement {result['percent_agreement']:.1f}%")
+    table = Table(title="per-class agreement")
+    for column in ("label", "agreement", a.name, b.name):
+        table.add_column(column)
+    for label, m in result["per_class"].items():
+        table.add_row(label, f"{m['agreement']:.3f}", str(m["a"]), str(m["b"]))
+    out.print(table)
+    if result["disagreements"]:
+        dis = Table(title=f"{len(result['disagreements'])} disagreements")
+        for column in ("id", a.name, b.name, "text"):
+            dis.add_column(column, overflow="fold")
+        for row in result["disagreements"]:
+            dis.add_row(str(row["id"] or ""), row["a"], row["b"], row["text"].replace("[", "\\["))
+        out.print(dis)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the policylens app."""
+    app.command("tag")(tag_command)
+    app.command("train")(train_command)
+    app.command("evaluate")(evaluate_command)
+    app.command("agree")(agree_command)
