@@ -150,7 +150,8 @@ def test_shipped_patterns_cover_every_facet_name() -> None:
 def test_bad_pattern_file_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(
-        '{"label": "sector:finance", "pattern": "credit union"}\n{"label": "sector:mining", "pattern": "ore"}\n',
+        '{"label": "sector:finance", "pattern": "credit union"}\n'
+        '{"label": "sector:mining", "pattern": "ore"}\n',
         encoding="utf-8",
     )
     with pytest.raises(ModelError, match=r"bad\.jsonl:2: unknown facet label 'sector:mining'"):
