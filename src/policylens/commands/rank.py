@@ -1,9 +1,198 @@
-"""CLI commands of the rank stage (filled in by its issue)."""
+"""CLI commands of the rank stage: ``policylens rank`` and ``policylens diff``."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from policylens.commands._common import (
+    ENGINE_HELP,
+    EXIT_FAILED,
+    EXIT_OK,
+    SCHEDULER_HELP,
+    WORKERS_HELP,
+    err,
+    expand_inputs,
+    handle_errors,
+    out,
+    progress_map,
+)
+from policylens.errors import UsageError
+
+SUFFIXES = (".pdf", ".txt", ".md", ".html", ".htm")
+FORMATS = ("table", "csv", "json")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the policylens app."""
+    """Add ``rank`` and ``diff`` to the policylens app."""
+    app.command("rank")(rank_command)
+    app.command("diff")(diff_command)
+
+
+@handle_errors
+def rank_command(
+    paths: list[Path] = typer.Argument(None, help="Files or folders (searched recursively for "
+                                       ".pdf .txt .md .html .htm)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="Output: table, csv or json."),
+    report: Path | None = typer.Option(None, "--report", help="Also write an HTML report to this file."),
+    method: str | None = typer.Option(None, "--method", help="aggregate, classifier or wordscores "
+                                      "(default: the best on held-out frameworks, see docs/ranking.md)."),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    workers: int | None = typer.Option(None, "--workers", "-w", help=WORKERS_HELP),
+    store: Path | None = typer.Option(None, "--store", help="Rank what this corpus store holds, "
+                                      "without re-processing documents."),
+    password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
+) -> None:
+    """Rank frameworks from most centralized (+1) to most sector-specific (-1).
+
+    Each document is extracted, tagged and scored in parallel; one unreadable file
+    is reported on stderr and the others are still ranked (exit code 1).
+
+    Example: policylens rank corpora/samples --report report.html
+    """
+    from policylens.rank import rank
+    from policylens.rank.scoring import check_method
+
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: use table, csv or json")
+    method = check_method(method)
+    if store is not None:
+        if paths:
+            raise UsageError("give either documents or --store, not both")
+        if report is not None:
+            raise UsageError("--report needs the documents' sentences: rank the files, not --store")
+        from policylens.corpus.store import Store
+
+        ranked = rank(Store(store).latest_scores())
+        _print_scores(ranked, fmt)
+        raise typer.Exit(EXIT_OK)
+    if not paths:
+        raise UsageError("give at least one file or folder (or --store PATH)")
+    if report is not None:
+        if report.suffix.lower() not in (".html", ".htm"):
+            raise UsageError(f"--report writes HTML: give a .html file name, not {report.name}")
+        _report_writer()  # fail before the work, not after it
+
+    from policylens.corpus.engines import get_engine
+    from policylens.rank.analyze import analyze
+
+    files = expand_inputs(paths, SUFFIXES)
+    work = functools.partial(analyze, password=password, method=method)
+    runner = get_engine(engine, workers=workers, scheduler=scheduler)
+    try:
+        outcomes = progress_map(runner, work, files, description="ranking", label=lambda p: p.name)
+    finally:
+        runner.close()
+    failed = [o for o in outcomes if not o.ok]
+    for outcome in failed:
+        err.print(f"[bold red]error:[/] {outcome.item}: {outcome.error} [{outcome.error_code}]",
+                  markup=True, highlight=False, soft_wrap=True)
+    analyses = [o.value for o in outcomes if o.ok and o.value is not None]
+    ranked = rank(a.score for a in analyses)
+    if ranked:
+        _print_scores(ranked, fmt)
+    if report is not None and ranked:
+        _write_report(report, ranked, {a.score.doc: a.tagged for a in analyses})
+    if failed:
+        err.print(f"{len(failed)} of {len(files)} documents failed; {len(ranked)} ranked.")
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _report_writer() -> Any:
+    try:
+        from policylens.report.html import write_report
+    except ImportError:
+        raise UsageError("the HTML report is not available in this installation "
+                         "(policylens.report.html is missing)") from None
+    return write_report
+
+
+def _write_report(path: Path, ranked: Sequence[Any], tagged: dict[str, Any]) -> None:
+    _report_writer()(path, ranked, tagged, title="policylens ranking")
+    err.print(f"report written to {path}")
+
+
+def _print_scores(ranked: Sequence[Any], fmt: str) -> None:
+    from policylens.rank.export import to_csv, to_json
+
+    if fmt == "json":
+        out.print(to_json(ranked), markup=False, highlight=False)
+    elif fmt == "csv":
+        out.file.write(to_csv(ranked))
+        out.file.flush()
+    else:
+        out.print(score_table(ranked))
+
+
+def score_table(ranked: Sequence[Any]) -> Table:
+    """The ranking as a rich table, most centralized first."""
+    method = ranked[0].method if ranked else "aggregate"
+    table = Table(title=f"Centralization ranking ({method}; +1 centralized, -1 sector-specific)",
+                  title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Document", overflow="fold", max_width=48)
+    table.add_column("Index", justify="right")
+    table.add_column("95% interval", justify="right")
+    table.add_column("Sent.", justify="right")
+    table.add_column("Centr.", justify="right")
+    table.add_column("Sector", justify="right")
+    table.add_column("Neutral", justify="right")
+    for s in ranked:
+        colour = "cyan" if s.index > 0.1 else "magenta" if s.index < -0.1 else "white"
+        table.add_row(str(s.rank), s.title or Path(s.doc).name, f"[{colour}]{s.index:+.3f}[/]",
+                      f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
+                      str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),
+                      str(s.counts.get("neutral", 0)))
+    return table
+
+
+@handle_errors
+def diff_command(
+    old: Path = typer.Argument(..., help="The earlier version (e.g. the bill as introduced)."),
+    new: Path = typer.Argument(..., help="The later version (e.g. the act as passed)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="Output: table or json."),
+    password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
+) -> None:
+    """Compare two versions of one framework: sentences added, removed and relabelled.
+
+    Example: policylens diff bill_introduced.pdf bill_passed.pdf
+    """
+    from policylens.rank import analyze, diff
+
+    if fmt not in ("table", "json"):
+        raise UsageError(f"unknown format {fmt!r}: use table or json")
+    for path in (old, new):
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+    result = diff(analyze(old, password=password).tagged, analyze(new, password=password).tagged)
+    if fmt == "json":
+        import json
+
+        out.print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), markup=False,
+                  highlight=False)
+        return
+    out.print(f"index {result.old_index:+.3f} -> {result.new_index:+.3f} (change {result.delta:+.3f}); "
+              f"{len(result.added)} added, {len(result.removed)} removed, "
+              f"{len(result.relabelled)} relabelled, {len(result.reworded)} reworded, "
+              f"{result.unchanged} unchanged", markup=False)
+    table = Table(show_lines=False)
+    table.add_column("Change")
+    table.add_column("Old p.", justify="right")
+    table.add_column("New p.", justify="right")
+    table.add_column("Label")
+    table.add_column("Sentence", overflow="fold")
+    page = lambda p: "" if p is None else str(p)  # noqa: E731
+    for s in result.added:
+        table.add_row("[green]added[/]", "", page(s.page), s.label, s.text)
+    for s in result.removed:
+        table.add_row("[red]removed[/]", page(s.page), "", s.label, s.text)
+    for c in result.relabelled:
+        table.add_row("[yellow]relabelled[/]", page(c.old.page), page(c.new.page),
+                      f"{c.old.label} -> {c.new.label}", c.new.text)
+    out.print(table)

@@ -60,17 +60,26 @@ def models_dir() -> Path:
     return package.parents[1] / "models" / "rank"
 
 
-@functools.lru_cache(maxsize=4)
 def load_scorer(path: Path | None = None) -> FrameworkScorer:
     """The framework scorer (cached per path); ``ModelError`` if missing or mismatched."""
-    from policylens.rank.classifier import FrameworkScorer
+    return _load_scorer(path or models_dir() / SCORER_FILE)
 
-    return FrameworkScorer.load(path or models_dir() / SCORER_FILE)
+
+def load_wordscores(path: Path | None = None) -> Wordscores:
+    """The Wordscores model (cached per path)."""
+    return _load_wordscores(path or models_dir() / WORDSCORES_FILE)
 
 
 @functools.lru_cache(maxsize=4)
-def load_wordscores(path: Path | None = None) -> Wordscores:
-    return Wordscores.load(path or models_dir() / WORDSCORES_FILE)
+def _load_scorer(path: Path) -> FrameworkScorer:
+    from policylens.rank.classifier import FrameworkScorer
+
+    return FrameworkScorer.load(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_wordscores(path: Path) -> Wordscores:
+    return Wordscores.load(path)
 
 
 def check_method(method: str | None) -> str:
