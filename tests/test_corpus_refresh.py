@@ -1,0 +1,274 @@
+"""End-to-end refreshes: loopback server, real PDFs, real SQLite store, real pipeline.
+
+Covers incremental refreshes (new, unchanged via 304, updated, removed, failed),
+re-tagging after a model change, a refresh killed by SIGKILL and resumed, two
+refreshes at once, exports, ``corpus add`` and the Dask engine on a LocalCluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from policylens.cli import app
+from policylens.corpus.refresh import refresh
+from policylens.corpus.store import Store
+from test_corpus_helpers import (
+    CENTRAL,
+    NEUTRAL,
+    SECTORAL,
+    PolicyServer,
+    Resource,
+    entry,
+    pdf_bytes,
+    write_manifest,
+)
+
+runner = CliRunner()
+GOOD = {
+    "central": pdf_bytes(CENTRAL + NEUTRAL, title="Central act", pages=2),
+    "sectoral": pdf_bytes(SECTORAL + NEUTRAL, title="Sector guidance"),
+    "mixed": pdf_bytes(CENTRAL[:1] + SECTORAL[:2], title="Mixed strategy"),
+}
+HTML_PAGE = (b"<!DOCTYPE html><html><head><title>Sector rules</title></head><body><h1>Sector rules</h1>"
+             + "".join(f"<p>{s}</p>" for s in SECTORAL).encode() + b"</body></html>")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PolicyServer]:
+    with PolicyServer() as running:
+        for name, body in GOOD.items():
+            running.resources[f"/{name}.pdf"] = Resource(body)
+        running.resources["/page.html"] = Resource(HTML_PAGE, content_type="text/html; charset=utf-8")
+        running.resources["/login.pdf"] = Resource(b"<html><body>Sign in to continue</body></html>")
+        running.resources["/broken.pdf"] = Resource(b"oops", status=500)
+        yield running
+
+
+def _manifest(folder: Path, server: PolicyServer, names: list[str], *, failing: bool = True) -> Path:
+    local = folder / "local.md"
+    if not local.exists():
+        local.write_text("# Local note\n\n" + "\n\n".join(CENTRAL[1:] + NEUTRAL) + "\n", encoding="utf-8")
+    entries = [entry(n, url=server.url(f"/{n}.pdf")) for n in names]
+    entries += [entry("page", url=server.url("/page.html")), entry("local", path="local.md")]
+    if failing:
+        entries += [entry("login", url=server.url("/login.pdf")), entry("gone", url=server.url("/gone.pdf"))]
+    return write_manifest(folder / "corpus.toml", entries)
+
+
+def _settings(**more: object) -> dict[str, object]:
+    return {"workers": 1, "retries": 0, "timeout": 5.0, **more}
+
+
+def test_incremental_refresh_cycle(tmp_path: Path, server: PolicyServer) -> None:
+    manifest = _manifest(tmp_path, server, list(GOOD))
+    store_path = tmp_path / "s.db"
+
+    first = refresh(manifest, store_path, _settings())
+    assert first.new == ("central", "local", "mixed", "page", "sectoral")
+    assert dict(first.failed).keys() == {"login", "gone"}
+    assert "HTML page" in dict(first.failed)["login"] and "HTTP 404" in dict(first.failed)["gone"]
+    assert first.exit_code == 1 and first.pages >= 4
+
+    with Store(store_path) as store:
+        scores = {s.extra["id"]: s for s in store.latest_scores()}
+        assert set(scores) == set(first.new)
+        assert all(-1.0 <= s.index <= 1.0 for s in scores.values())
+        assert scores["central"].title == "Framework central"
+        tagged = store.tagged("central")
+        assert tagged.sentences and tagged.model_version == first.model_version
+        assert store.runs()[0].status == "partial"
+        assert store.runs()[0].counts["new"] == 5
+
+    # nothing changed: 304s and hashes, nothing processed
+    second = refresh(manifest, store_path, _settings())
+    assert second.unchanged == first.new and second.new == second.updated == ()
+    assert second.processed == 0
+    etag = server.resources["/central.pdf"].etag
+    assert server.requests_for("/central.pdf")[-1].get("If-None-Match") == etag
+
+    # one document changes, one leaves the manifest
+    server.resources["/mixed.pdf"].update(pdf_bytes(CENTRAL, title="Mixed strategy, centralising revision"))
+    manifest = _manifest(tmp_path, server, ["central", "mixed"], failing=False)
+    third = refresh(manifest, store_path, _settings())
+    assert third.updated == ("mixed",)
+    assert third.unchanged == ("central", "local", "page")
+    assert third.removed == ("gone", "login", "sectoral")  # failing ones left the manifest too
+    assert third.failed == () and third.exit_code == 0
+    with Store(store_path) as store:
+        one = store.db.execute
+        assert one("SELECT count(*) FROM versions WHERE document_id = 'mixed'").fetchone()[0] == 2
+        assert one("SELECT status FROM documents WHERE id = 'sectoral'").fetchone()[0] == "removed"
+        assert "sectoral" not in {s.extra["id"] for s in store.latest_scores()}
+    assert [m.id for m in third.moved] == ["mixed"] and third.moved[0].new > third.moved[0].old
+
+
+def test_model_change_retags_unchanged_documents_from_stored_blocks(tmp_path: Path,
+                                                                    server: PolicyServer) -> None:
+    manifest = _manifest(tmp_path, server, ["central"], failing=False)
+    store_path = tmp_path / "s.db"
+    first = refresh(manifest, store_path, _settings())
+    # make the store look as if an earlier model had scored everything
+    db = sqlite3.connect(store_path)
+    with db:
+        db.execute("UPDATE scores SET model_version = 'older-model'")
+        db.execute("UPDATE sentences SET model_version = 'older-model'")
+        db.execute("UPDATE scores SET \"index\" = 0.999")
+    db.close()
+    requests_before = len(server.requests_for("/central.pdf"))
+
+    second = refresh(manifest, store_path, _settings())
+    assert second.rescored == ("central", "local", "page")
+    assert second.unchanged == ("central", "local", "page") and second.new == second.updated == ()
+    assert len(server.requests_for("/central.pdf")) == requests_before + 1  # one conditional GET, a 304
+    assert {m.id for m in second.moved} == {"central", "local", "page"}
+    assert all(m.old == pytest.approx(0.999) for m in second.moved)
+    with Store(store_path) as store:
+        assert store.score_models()["central"] == {"older-model", first.model_version}
+        assert store.tagged("central").model_version == first.model_version
+    third = refresh(manifest, store_path, _settings())
+    assert third.rescored == () and third.processed == 0
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "policylens.cli", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def _wait_for(process: subprocess.Popen[str], marker: str, timeout: float = 120.0) -> str:
+    """Read the process's stderr until ``marker`` shows up (or it exits, or time runs out)."""
+    assert process.stderr is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stderr, selectors.EVENT_READ)
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < deadline and process.poll() is None:
+        if selector.select(timeout=0.5):
+            seen += process.stderr.readline()
+    selector.close()
+    return seen
+
+
+def test_killed_refresh_is_aborted_then_completed_and_second_refresh_is_locked_out(
+        tmp_path: Path, server: PolicyServer) -> None:
+    manifest = _manifest(tmp_path, server, list(GOOD), failing=False)
+    store_path = tmp_path / "s.db"
+    first = _cli("corpus", "refresh", str(manifest), "--store", str(store_path), "--workers", "1",
+                 env={"POLICYLENS_TEST_PAUSE_AFTER": "2", "POLICYLENS_TEST_PAUSE_SECONDS": "120"})
+    try:
+        seen = _wait_for(first, "paused for a test")
+        assert "paused for a test" in seen, seen
+
+        # a second refresh while the first holds the lock: exit 3, naming the holder
+        second = runner.invoke(app, ["corpus", "refresh", str(manifest), "--store", str(store_path)])
+        assert second.exit_code == 3
+        assert f"pid {first.pid}" in second.output
+
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+        for stream in (first.stdout, first.stderr):
+            if stream is not None:
+                stream.close()
+
+    db = sqlite3.connect(store_path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT status FROM runs").fetchall() == [("running",)]
+    committed = {r[0] for r in db.execute("SELECT id FROM documents WHERE current_version IS NOT NULL")}
+    assert len(committed) == 2
+    # every committed document is complete: a version, its blocks, sentences and a score
+    for doc_id in committed:
+        version = db.execute("SELECT current_version FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+        for table in ("blocks", "sentences", "scores"):
+            assert db.execute(f"SELECT count(*) FROM {table} WHERE version_id = ?", (version,)).fetchone()[0]
+    db.close()
+
+    resumed = refresh(manifest, store_path, _settings())
+    assert resumed.aborted_runs == (1,)
+    assert set(resumed.unchanged) == committed
+    assert set(resumed.new) == {"central", "sectoral", "mixed", "page", "local"} - committed
+    with Store(store_path) as store:
+        assert [(r.id, r.status) for r in store.runs()] == [(2, "ok"), (1, "aborted")]
+        assert len(store.latest_scores()) == 5
+
+
+def test_cli_json_status_export_and_partitioned_out(tmp_path: Path, server: PolicyServer) -> None:
+    manifest = _manifest(tmp_path, server, ["central", "sectoral"])
+    store = str(tmp_path / "s.db")
+    result = runner.invoke(app, ["corpus", "refresh", str(manifest), "--store", store, "--json",
+                                 "--workers", "2", "--retries", "0", "--out", str(tmp_path / "lake")])
+    assert result.exit_code == 1, result.output  # login and gone fail
+    report = json.loads(result.stdout)
+    assert set(report) == {"new", "updated", "unchanged", "removed", "failed", "moved"}
+    assert report["new"] == ["central", "local", "page", "sectoral"]
+    assert {f["id"] for f in report["failed"]} == {"gone", "login"}
+    assert pd.read_parquet(tmp_path / "lake" / "scores")["document_id"].nunique() == 4
+
+    status = runner.invoke(app, ["corpus", "status", "--store", store, "--json"])
+    assert status.exit_code == 0
+    data = json.loads(status.stdout)
+    assert data["active"] == 6 and data["scored"] == 4 and data["runs"][0]["status"] == "partial"
+
+    out = tmp_path / "sentences.parquet"
+    exported = runner.invoke(app, ["corpus", "export", "--store", store, "--format", "parquet",
+                                   "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    frame = pd.read_parquet(out)
+    assert set(frame["document_id"]) == {"central", "local", "page", "sectoral"}
+    assert set(frame["label"]) <= {"centralized", "sector_specific", "neutral"}
+    scores = tmp_path / "scores.csv"
+    assert runner.invoke(app, ["corpus", "export", "--store", store, "--format", "csv", "--what", "scores",
+                               "--out", str(scores)]).exit_code == 0
+    assert len(pd.read_csv(scores)) == 4
+
+
+def test_corpus_add_ingests_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "Central Act.pdf").write_bytes(GOOD["central"])
+    (folder / "notes.txt").write_text("\n\n".join(SECTORAL), encoding="utf-8")
+    (folder / "ignored.bin").write_bytes(b"\x00")
+    store = str(tmp_path / "s.db")
+    result = runner.invoke(app, ["corpus", "add", str(folder), "--store", store, "--json", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["new"] == ["central-act", "notes"]
+    again = runner.invoke(app, ["corpus", "add", str(folder), "--store", store, "--json", "--workers", "1"])
+    assert json.loads(again.stdout)["unchanged"] == ["central-act", "notes"]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as running:
+        yield running.scheduler_address
+
+
+def test_dask_engine_matches_local_engine(tmp_path: Path, server: PolicyServer, cluster: str) -> None:
+    manifest = _manifest(tmp_path, server, ["central", "sectoral"], failing=False)
+    local = refresh(manifest, tmp_path / "local.db", _settings())
+    dask = refresh(manifest, tmp_path / "dask.db",
+                   {"engine": "dask", "scheduler": cluster, "retries": 0})
+    assert dask.new == local.new == ("central", "local", "page", "sectoral")
+    with Store(tmp_path / "local.db") as a, Store(tmp_path / "dask.db") as b:
+        assert a.latest_index() == pytest.approx(b.latest_index())
+        texts = [s.text for s in a.tagged("central").sentences]
+        assert texts and texts == [s.text for s in b.tagged("central").sentences]
+    # the Dask path must not depend on workers reading our object store: it sends bytes
+    assert refresh(manifest, tmp_path / "dask.db", {"engine": "dask", "scheduler": cluster}).processed == 0
