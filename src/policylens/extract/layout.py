@@ -187,14 +187,34 @@ def remove_running_lines(pages: Sequence[PageLines]) -> int:
 
 
 def _edge_lines(page: PageLines) -> list[Line]:
+    """Lines of the top and bottom rows that are set apart from the body by a clear gap.
+
+    Requiring the gap keeps a body line that happens to repeat at the same height
+    on several pages (a recurring clause) from being mistaken for a header.
+    """
     rows = _rows(page.lines)
-    edge = rows[:_EDGE_ROWS] + rows[-_EDGE_ROWS:] if len(rows) > 2 * _EDGE_ROWS else rows
+    if len(rows) < 2:
+        return []
+    top = _separated(rows[:_EDGE_ROWS + 1], from_top=True)
+    bottom = _separated(rows[::-1][:_EDGE_ROWS + 1], from_top=False)
     out: list[Line] = []
     seen: set[int] = set()
-    for row in edge:
+    for row in top + bottom:
         for line in row:
             in_zone = line.bottom < _ZONE * page.height or line.top > (1 - _ZONE) * page.height
             if in_zone and id(line) not in seen:
                 seen.add(id(line))
                 out.append(line)
     return out
+
+
+def _separated(rows: list[list[Line]], *, from_top: bool) -> list[list[Line]]:
+    """The leading rows up to the first gap wider than a normal line break (none if no such gap)."""
+    for i in range(min(_EDGE_ROWS, len(rows) - 1)):
+        here, nxt = rows[i], rows[i + 1]
+        gap = (min(ln.top for ln in nxt) - max(ln.bottom for ln in here) if from_top
+               else min(ln.top for ln in here) - max(ln.bottom for ln in nxt))
+        size = max(ln.size for ln in here + nxt)
+        if gap > max(0.8 * size, 6.0):
+            return rows[: i + 1]
+    return []
