@@ -3,6 +3,7 @@
     .venv/bin/python bench/agora_sectors.py                # table: dev, test and all
     .venv/bin/python bench/agora_sectors.py --json         # the same as JSON
     .venv/bin/python bench/agora_sectors.py --errors dev   # list dev-half misses for error analysis
+    .venv/bin/python bench/agora_sectors.py --speed        # words/s of the facets component alone
 
 The AGORA files are read in place; nothing is copied.
 """
@@ -19,6 +20,30 @@ from policylens.errors import PolicylensError
 from policylens.nlp.agora import AGORA_TO_SECTOR, BenchmarkResult, run_benchmark
 
 AGORA_DIR = Path("/work/shared/corpus/agora")
+CORPUS_DIR = Path("/work/shared/corpus")
+
+
+def _speed(corpus: Path) -> str:
+    """Words/s of the tokenizer and of the facets component alone, on the corpus's .txt files."""
+    import spacy
+
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(corpus.glob("*.txt"))]
+    nlp = spacy.blank("en")
+    nlp.max_length = max([nlp.max_length, *(len(t) + 1 for t in texts)])
+    facets = nlp.add_pipe("policylens_facets")
+    started = time.perf_counter()
+    docs = [nlp.make_doc(t) for t in texts]
+    tokenize = time.perf_counter() - started
+    words = sum(1 for doc in docs for tok in doc if not (tok.is_space or tok.is_punct))
+    started = time.perf_counter()
+    for doc in docs:
+        facets(doc)
+    component = time.perf_counter() - started
+    return (
+        f"{len(docs)} files, {words:,} words: tokenizer {words / tokenize:,.0f} words/s, "
+        f"facets component alone {words / component:,.0f} words/s, "
+        f"both {words / (tokenize + component):,.0f} words/s (one core)"
+    )
 
 
 def _table(result: BenchmarkResult) -> str:
@@ -56,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-sentences", type=int, default=2, help="sentences needed to predict a sector")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--errors", choices=["dev", "test", "all"], help="also list the misses of one split")
+    parser.add_argument("--speed", action="store_true", help="only measure the component's words/s")
     args = parser.parse_args(argv)
+    if args.speed:
+        print(_speed(CORPUS_DIR))
+        return 0
     started = time.perf_counter()
     try:
         results = run_benchmark(
