@@ -141,12 +141,8 @@ def status_command(
 ) -> None:
     """Show a store's documents, versions, model versions and recent runs."""
     from policylens.corpus.store import Store
-    from policylens.errors import UsageError
 
-    if not store.exists():
-        raise UsageError(f"no store at {store}: "
-                         f"run 'policylens corpus refresh MANIFEST --store {store}' first")
-    with Store(store) as db:
+    with Store(store, create=False) as db:
         status = db.status(runs=runs)
     if as_json:
         out.print_json(json.dumps(status.to_dict()))
@@ -178,11 +174,8 @@ def export_command(
     """Export the tagged sentences or the scores of a store's current documents."""
     from policylens.corpus.export import export
     from policylens.corpus.store import Store
-    from policylens.errors import UsageError
 
-    if not store.exists():
-        raise UsageError(f"no store at {store}")
-    with Store(store) as db:
+    with Store(store, create=False) as db:
         rows = export(db, out_path, fmt=fmt, what=what, partition_by=partition_by)
     err.print(f"wrote {rows} {what} rows to {out_path}")
 

@@ -222,6 +222,9 @@ class _Refresh:
             assert result.fetched is not None
             self.fetched[entry.id] = result.fetched
             return self._raw_item(entry, result.fetched)
+        if result.fetched is not None and result.fetched.etag:  # a 200 with the same bytes
+            self.store.update_validators(entry.id, etag=result.fetched.etag,
+                                         last_modified=result.fetched.last_modified)
         if model in scored_with.get(entry.id, set()):
             self.unchanged.append(entry.id)
             return None

@@ -25,7 +25,7 @@ from typing import Any
 from policylens.corpus.manifest import Manifest, ManifestEntry
 from policylens.corpus.migrations import migrate
 from policylens.corpus.objects import ObjectStore
-from policylens.errors import StoreError
+from policylens.errors import StoreError, UsageError
 from policylens.extract.document import Block, Document, Quality
 from policylens.labels import LABELS
 from policylens.nlp.types import Cue, Facets, TaggedDocument, TaggedSentence
@@ -118,8 +118,11 @@ class Store:
     []
     """
 
-    def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
+    def __init__(self, path: str | Path = DEFAULT_STORE, *, create: bool = True) -> None:
         self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise UsageError(f"no store at {self.path}: run 'policylens corpus refresh MANIFEST "
+                             f"--store {self.path}' first")
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; give the store's file name (e.g. {DEFAULT_STORE})")
         if not self.path.parent.is_dir():
@@ -253,6 +256,13 @@ class Store:
         for doc_id, model in rows:
             models.setdefault(doc_id, set()).add(model)
         return models
+
+    def update_validators(self, doc_id: str, *, etag: str | None, last_modified: str | None) -> None:
+        """Remember new ``ETag``/``Last-Modified`` for unchanged content, so the next fetch is a 304."""
+        with self.transaction() as db:
+            db.execute("""UPDATE versions SET etag = ?, last_modified = ?
+                          WHERE id = (SELECT current_version FROM documents WHERE id = ?)""",
+                       (etag, last_modified, doc_id))
 
     # --- writing results ------------------------------------------------------
 
