@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from policylens.extract.lines import Line, PageLines
+from policylens.extract.lines import GUTTER_EMS, Line, PageLines
 
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
@@ -23,6 +23,7 @@ _PAGE_NUMBER = re.compile(
     r"^(?:page\s*)?[-–—(\[]?\s*(?:\d{1,4}|[ivxlcdm]{1,6})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?$",
     re.IGNORECASE,
 )
+_EMPTY_PARENS = re.compile(r"\s?\(\s?\)")
 _ZONE = 0.14  # running headers/footers live in the top/bottom 14% of the page
 _EDGE_ROWS = 3  # ... and among the first/last three rows of text
 
@@ -122,18 +123,53 @@ def _median_width(lines: Sequence[Line]) -> float:
 
 
 def _rows(lines: Sequence[Line]) -> list[list[Line]]:
-    """Group lines sharing a baseline (within 40% of their size) into rows, top to bottom."""
+    """Group lines sharing a baseline into rows, top to bottom, each row left to right.
+
+    A line whose vertical extent mostly overlaps the row's joins it, so raised
+    superscripts stay on their row. Within a row, fragments closer than a gutter
+    are merged back into one line (readers split them only because the baseline
+    jumped), and a small raised fragment lying inside another one is dropped: it
+    is a footnote reference that the reader pulled out of its line.
+    """
     rows: list[list[Line]] = []
     for line in sorted(lines, key=lambda ln: ln.bottom):
         if rows:
             last = rows[-1][-1]
-            if abs(line.bottom - last.bottom) < 0.4 * max(last.size, line.size, 1.0):
+            overlap = min(line.bottom, last.bottom) - max(line.top, last.top)
+            if (abs(line.bottom - last.bottom) < 0.4 * max(last.size, line.size, 1.0)
+                    or overlap > 0.6 * min(line.height, last.height)):
                 rows[-1].append(line)
                 continue
         rows.append([line])
-    for row in rows:
-        row.sort(key=lambda ln: ln.x0)
-    return rows
+    return [_merge_row(row) for row in rows]
+
+
+def _merge_row(row: list[Line]) -> list[Line]:
+    if len(row) == 1:
+        return row
+    row.sort(key=lambda ln: ln.x0)
+    kept: list[Line] = []
+    for line in row:
+        host = next((k for k in kept if k.x0 <= line.x0 and line.x1 <= k.x1 + 1), None)
+        if host is not None and line.size < 0.8 * host.size and len(line.text) <= 4:
+            host.text = _EMPTY_PARENS.sub("", host.text)  # "( )" left where the marker was
+            continue
+        if kept:
+            prev = kept[-1]
+            gap = line.x0 - prev.x1
+            size = max(prev.size, line.size, 1.0)
+            if -0.2 * size <= gap < GUTTER_EMS * size and prev.column == line.column:
+                joiner = "" if gap < 0.12 * size else " "
+                main = prev if len(prev.text) >= len(line.text) else line
+                kept[-1] = Line(page=prev.page, x0=prev.x0, x1=max(prev.x1, line.x1),
+                                top=min(prev.top, line.top), bottom=max(prev.bottom, line.bottom),
+                                size=main.size, text=f"{prev.text}{joiner}{line.text}", bold=main.bold,
+                                hyphen=line.hyphen, marker_small=prev.marker_small or (
+                                    prev.text.strip("()").isdigit() and prev.size < 0.85 * line.size),
+                                column=prev.column)
+                continue
+        kept.append(line)
+    return kept
 
 
 def running_line_key(text: str) -> str:

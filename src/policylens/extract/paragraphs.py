@@ -27,7 +27,7 @@ from policylens.extract.structure import (
 )
 
 _SENTENCE_END = (".", "!", "?", ":", ";", ".”", ".\"", ".)")
-_NOTE_MARKER = re.compile(r"^(?:\(?\d{1,3}\)?|\[\d{1,3}\]|[*†‡§]|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)(?:\s|[A-Z])")
+_NOTE_MARKER = re.compile(r"^(?:\(?\d{1,3}\)?|\[\d{1,3}\]|[*†‡§]|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)(?:\s|[A-Z]|$)")
 _SMALL = 0.93  # a font below 93% of the body size counts as small (notes, captions)
 
 
@@ -155,8 +155,8 @@ def _block(lines: Sequence[Line], size: float, hyphenation: Hyphenation | None, 
 def _footnote_lines(lines: Sequence[Line], size: float, height: float) -> list[Line]:
     """Small-font lines below the page's last body line, when the first starts with a note marker."""
     body_bottom = max((ln.bottom for ln in lines if ln.size >= _SMALL * size), default=0.0)
-    tail = sorted((ln for ln in lines if ln.size < _SMALL * size and ln.top >= body_bottom - 1
-                   and ln.top > 0.5 * height), key=lambda ln: (ln.top, ln.x0))
+    tail = [ln for ln in lines  # already in reading order (rows, left to right)
+            if ln.size < _SMALL * size and ln.top >= body_bottom - 1 and ln.top > 0.5 * height]
     if not tail or not (tail[0].marker_small or _NOTE_MARKER.match(tail[0].text)):
         return []
     return tail

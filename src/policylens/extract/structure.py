@@ -21,10 +21,10 @@ LEGAL_HEADING = re.compile(
 # Only the label: "Article 5" with no title after it (the title follows as its own line).
 LEGAL_LABEL_ONLY = re.compile(LEGAL_HEADING.pattern + r"\.?$", re.IGNORECASE)
 # "1.", "12)", "(a)", "a)", "(iv)", "(1)", bullets and dashes.
+# Letters are lowercase ("(a)", "b)") or a single capital ("(A)"), so "(EU) No 2019/881" is no item.
 LIST_MARKER = re.compile(
-    r"^(?:\(?[a-z]{1,2}\)|\((?:[ivxlc]{1,6}|\d{1,3})\)|(?:[ivxlc]{1,6}|\d{1,3})[.)](?!\d)|"
-    r"[•▪●◦‣∙·○■□➢✓\-–—*])(?:\s|$)",
-    re.IGNORECASE,
+    r"^(?:\(?(?:[a-z]{1,2}|[A-Z])\)|\((?:[ivxlc]{1,6}|[IVXLC]{1,6}|\d{1,3})\)|"
+    r"(?:[ivxlc]{1,6}|[IVXLC]{1,6}|\d{1,3})[.)](?!\d)|[•▪●◦‣∙·○■□➢✓\-–—*])(?:\s|$)"
 )
 # "2 Scope", "3.1 Definitions", "4. Governance": numbered headings (judged by length and font).
 NUMBERED_HEADING = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+[A-Z]")
