@@ -105,3 +105,12 @@ class LockHeld(PolicylensError):
 
 class EngineError(PolicylensError):
     code = "engine"
+
+
+# --- report ---------------------------------------------------------------------
+
+
+class ReportError(PolicylensError):
+    """The HTML report could not be written (folder missing or not writable)."""
+
+    code = "report"
