@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from extract_samples import paragraph, source_text, word_ratio
 from pdf_factory import write_pdf
-
 from policylens.extract import Document, ExtractSettings, extract
 
 HEADER = "Model Rules on Automated Decisions - Consultation Draft"
