@@ -136,7 +136,7 @@ def score_table(ranked: Sequence[Any]) -> Table:
     table = Table(title=f"Centralization ranking ({method}; +1 centralized, -1 sector-specific)",
                   title_justify="left")
     table.add_column("#", justify="right")
-    table.add_column("Document", overflow="fold", max_width=48)
+    table.add_column("Document", overflow="fold")
     table.add_column("Index", justify="right")
     table.add_column("95% interval", justify="right")
     table.add_column("Sent.", justify="right")
@@ -145,7 +145,7 @@ def score_table(ranked: Sequence[Any]) -> Table:
     table.add_column("Neutral", justify="right")
     for s in ranked:
         colour = "cyan" if s.index > 0.1 else "magenta" if s.index < -0.1 else "white"
-        table.add_row(str(s.rank), s.title or Path(s.doc).name, f"[{colour}]{s.index:+.3f}[/]",
+        table.add_row(str(s.rank), Path(s.doc).name, f"[{colour}]{s.index:+.3f}[/]",
                       f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
                       str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),
                       str(s.counts.get("neutral", 0)))
