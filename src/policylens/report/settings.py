@@ -1,0 +1,50 @@
+"""How much of each document the HTML report shows: one validated settings object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from policylens.errors import UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """Caps that keep a report of many long documents readable and small.
+
+    Governance sentences (centralized / sector-specific) are listed up to
+    ``max_governance`` per document and neutral ones up to ``max_neutral``
+    (collapsed); the page says how many were left out. Sentences longer than
+    ``max_chars`` are cut. Document sections start open when the report has at
+    most ``open_documents`` documents.
+    """
+
+    max_governance: int = 400
+    max_neutral: int = 150
+    max_chars: int = 1500
+    open_documents: int = 3
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise UsageError(f"report setting {f.name} must be a whole number >= 0, not {value!r}")
+        if self.max_chars < 80:
+            raise UsageError(f"report setting max_chars must be at least 80, not {self.max_chars}")
+
+    @classmethod
+    def resolve(cls, value: ReportSettings | Mapping[str, Any] | None) -> ReportSettings:
+        """Accept ``None`` (defaults), a mapping of overrides or an instance."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            known = {f.name for f in fields(cls)}
+            unknown = sorted(set(value) - known)
+            if unknown:
+                raise UsageError(f"unknown report setting(s): {', '.join(unknown)} "
+                                 f"(known: {', '.join(sorted(known))})")
+            return cls(**value)
+        raise UsageError(f"report settings must be a mapping or ReportSettings, not {type(value).__name__}")

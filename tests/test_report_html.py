@@ -1,0 +1,229 @@
+"""The HTML report rendered from hand-made scores and tagged documents (no model, no browser)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from policylens import __version__
+from policylens.errors import ReportError, UsageError
+from policylens.nlp.types import Cue, TaggedDocument
+from policylens.rank.types import FrameworkScore
+from policylens.report.highlight import locate, mark_cues
+from policylens.report.html import render_report, write_report
+from policylens.report.settings import ReportSettings
+from test_report_data import HOSTILE, MODEL, build_inputs, expected_order, parse
+
+
+@pytest.fixture(scope="module")
+def page() -> str:
+    scores, tagged = build_inputs()
+    return render_report(scores, tagged, title="Test <b>ranking</b>",
+                         generated=datetime(2025, 3, 4, 5, 6, tzinfo=UTC))
+
+
+def test_ranking_table_lists_documents_most_centralized_first(page: str) -> None:
+    rows = parse(page).find("table", cls="ranking").find_all("tr", cls="rank-row")
+    assert [r.find("a").text() for r in rows] == expected_order()
+    assert [r.find_all("td")[0].text() for r in rows] == ["1", "2", "3"]
+    assert [r.find("td", cls="index").text() for r in rows] == ["+0.369", "+0.003", "-0.632"]
+    assert "lean-centralized" in rows[0].classes and "lean-sector_specific" in rows[-1].classes
+
+
+def test_chart_has_one_marker_per_document_in_rank_order(page: str) -> None:
+    svg = parse(page).find("svg", cls="ranking-chart")
+    markers = svg.find_all("circle", cls="marker")
+    assert len(markers) == 3
+    xs = [float(m.attrs["cx"]) for m in markers]
+    assert xs == sorted(xs, reverse=True)  # most centralized is furthest right
+    assert "marker-centralized" in markers[0].classes and "marker-sector_specific" in markers[2].classes
+    assert markers[0].find("title").text().startswith("#1 Harbour Artificial Intelligence Act: index +0.369")
+
+
+def test_untrusted_text_is_escaped(page: str) -> None:
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert "<b>ranking</b>" not in page and "Test &lt;b&gt;ranking&lt;/b&gt;" in page
+    # the hostile sentence still shows as text, with its cue marked
+    sentence = next(li for li in parse(page).find_all("li", cls="sent") if "alert" in li.text())
+    assert HOSTILE in sentence.text()
+    assert [m.text() for m in sentence.find_all("mark")] == ["registry"]
+
+
+def test_page_is_self_contained(page: str) -> None:
+    tree = parse(page)
+    assert not tree.find_all("link") and not tree.find_all("img") and not tree.find_all("iframe")
+    assert all("src" not in s.attrs for s in tree.find_all("script"))
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", page))
+    assert urls == {"http://www.w3.org/2000/svg"}  # the SVG namespace, never fetched
+
+
+def test_meta_line_has_date_versions_and_model(page: str) -> None:
+    meta = " ".join(parse(page).find("p", cls="meta").text().split())
+    assert "Generated 2025-03-04 05:06 UTC" in meta
+    assert f"policylens {__version__}" in meta
+    assert f"model {MODEL}" in meta
+    assert "How to read this" in page
+
+
+def test_cues_are_marked_by_approach_and_negation(page: str) -> None:
+    doc = parse(page).find("details", id="doc-3")  # Lowland, the most sector-specific
+    marks = {m.text(): m.classes for m in doc.find_all("mark")}
+    assert marks["existing regulator"] == {"cue", "cue-sector_specific"}
+    assert marks["new AI regulator"] == {"cue", "cue-centralized", "negated"}
+    assert marks["central AI registry"] == {"cue", "cue-centralized", "negated"}
+
+
+def test_evidence_comes_first_and_is_not_repeated(page: str) -> None:
+    doc = parse(page).find("details", id="doc-1")
+    evidence = doc.find("ol", cls="evidence").find_all("li", cls="sent")
+    assert len(evidence) == 3
+    assert [li.find("span", cls="weight").text() for li in evidence] == ["+0.123"] * 3
+    evidence_texts = {li.find("span", cls="text").text() for li in evidence}
+    others = [li.find("span", cls="text").text() for li in doc.find("ul", cls="governance").find_all("li")]
+    assert others and not evidence_texts & set(others)
+    neutral = doc.find("details", cls="neutral-block")
+    assert "open" not in neutral.attrs
+    assert len(neutral.find_all("li", cls="lab-neutral")) == 2
+    first = evidence[0]
+    assert "lab-centralized" in first.classes
+    assert first.attrs["title"] == "P(centralized) = 0.82 · P(sector-specific) = 0.10 · P(neutral) = 0.08"
+    assert first.find("span", cls="page").text() == "p.\xa01"
+
+
+def test_heat_map_cells_hold_shares(page: str) -> None:
+    tree = parse(page)
+    tables = tree.find_all("table", cls="heat")
+    assert len(tables) == 2
+    sectors = tables[0]
+    header = [th.text() for th in sectors.find_all("th", cls="facet")]
+    assert header == ["healthcare", "finance", "transportation", "education", "agriculture", "public sector"]
+    rows = sectors.find("tbody").find_all("tr")
+    assert [r.find("a").text() for r in rows] == expected_order()
+    lowland = {td.attrs["data-facet"]: td for td in rows[2].find_all("td", cls="heat-cell")}
+    assert lowland["finance"].text() == "17%"  # 1 of 6 sentences
+    assert "1 sentence (16.7%)" in lowland["finance"].attrs["title"]
+    assert "zero" in lowland["healthcare"].classes
+    # the darkest public-sector cell is the largest sector share (1 of 3 sentences)
+    middle = {td.attrs["data-facet"]: td for td in rows[1].find_all("td", cls="heat-cell")}
+    assert "dark" in middle["public_sector"].classes
+    kinds = {td.attrs["data-kind"] for td in tables[1].find_all("td", cls="heat-cell")}
+    assert kinds == {"level", "instrument", "style"}
+
+
+def test_few_documents_start_open_many_start_closed() -> None:
+    scores, tagged = build_inputs()
+    few = parse(render_report(scores, tagged)).find_all("details", cls="doc")
+    assert all("open" in d.attrs for d in few)
+    many = parse(render_report(scores, tagged, settings={"open_documents": 2})).find_all("details", cls="doc")
+    assert not any("open" in d.attrs for d in many)
+
+
+def test_caps_say_what_was_left_out() -> None:
+    scores, tagged = build_inputs()
+    page = render_report(scores, tagged, settings=ReportSettings(max_governance=0, max_neutral=1))
+    doc = parse(page).find("details", id="doc-1")
+    assert not doc.find_all("ul", cls="governance")
+    assert "2 more governance sentences not shown (report limit 0)" in " ".join(doc.text().split())
+    neutral = doc.find("details", cls="neutral-block")
+    assert len(neutral.find_all("li")) == 1
+    assert "1 more left out (report limit 1)" in neutral.find("summary").text()
+    assert "at most 0 governance and 1 neutral sentences" in " ".join(page.split())
+
+
+def test_long_sentences_are_cut_and_cues_past_the_cut_dropped() -> None:
+    scores, tagged = build_inputs()
+    tree = parse(render_report(scores, tagged, settings={"max_chars": 80}))
+    hostile = next(li for li in tree.find_all("li", cls="sent") if "alert" in li.text())
+    text = hostile.find("span", cls="text")
+    assert text.text() == HOSTILE[:80] + "…"
+    assert not text.find_all("mark") and text.find_all("span", cls="cut")
+    short = next(li for li in tree.find_all("li", cls="sent") if "test bed" in li.text())
+    assert not short.find_all("span", cls="cut") and short.find("mark").text() == "test bed"
+
+
+def test_document_without_sentences_is_ranked_with_a_note() -> None:
+    scores, tagged = build_inputs()
+    del tagged["frameworks/middle-way.pdf"]
+    doc = parse(render_report(scores, tagged)).find("details", id="doc-2")
+    assert "not available to the report" in doc.text()
+    assert len(doc.find("ol", cls="evidence").find_all("li")) == 3  # evidence comes from the score
+
+
+def test_ranks_given_by_the_rank_stage_are_kept() -> None:
+    scores, tagged = build_inputs()
+    ranked = [s.with_rank(r) for s, r in zip(scores, (3, 1, 2), strict=True)]
+    rows = parse(render_report(ranked, tagged)).find_all("tr", cls="rank-row")
+    assert [r.find("a").text() for r in rows] == [scores[1].title, scores[2].title, scores[0].title]
+
+
+def test_json_round_trip_loses_cue_offsets_but_cues_are_still_marked() -> None:
+    scores, tagged = build_inputs()
+    scores = [FrameworkScore.from_dict(s.to_dict()) for s in scores]
+    tagged = {k: TaggedDocument.from_dict(t.to_dict()) for k, t in tagged.items()}
+    assert all(c.start == c.end == 0 for t in tagged.values() for s in t.sentences for c in s.cues)
+    marks = parse(render_report(scores, tagged)).find_all("mark", cls="cue")
+    assert {m.text() for m in marks} >= {"one set of rules", "new AI regulator", "test bed", "registry"}
+
+
+def test_empty_ranking_still_renders() -> None:
+    tree = parse(render_report([], {}))
+    assert "No documents were ranked." in tree.find("table", cls="ranking").text()
+    assert not tree.find_all("circle", cls="marker")
+
+
+def test_title_falls_back_to_the_file_name() -> None:
+    scores, tagged = build_inputs()
+    scores = [replace(s, title="") for s in scores]
+    tagged = {k: replace(t, title="  ") for k, t in tagged.items()}
+    table = parse(render_report(scores, tagged)).find("table", cls="ranking")
+    names = [a.text() for a in table.find_all("a")]
+    assert names == ["harbour-act.txt", "middle-way.pdf", "lowland-guidance.md"]
+
+
+def test_write_report_writes_the_file_atomically(tmp_path: Path) -> None:
+    scores, tagged = build_inputs()
+    target = tmp_path / "out" / "report.html"
+    write_report(target, scores, tagged, title="policylens ranking")
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    assert [p.name for p in target.parent.iterdir()] == ["report.html"]  # no temporary file left
+    assert target.stat().st_mode & 0o644 == 0o644
+
+
+def test_write_report_into_an_impossible_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    scores, tagged = build_inputs()
+    with pytest.raises(ReportError, match="cannot write the report") as info:
+        write_report(blocker / "report.html", scores, tagged)
+    assert info.value.code == "report" and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [{"max_neutral": -1}, {"max_chars": 10}, {"colour": "red"},
+                                 {"max_governance": True}, "max_neutral=5"])
+def test_bad_settings_are_usage_errors(bad: object) -> None:
+    with pytest.raises(UsageError):
+        ReportSettings.resolve(bad)  # type: ignore[arg-type]
+
+
+def test_mark_cues_finds_cues_without_offsets_and_skips_overlaps() -> None:
+    text = "A Register and a register, then a central register."
+    cues = [Cue("register", "centralized"), Cue("register", "centralized"),
+            Cue("central register", "centralized"), Cue("central", "centralized"),
+            Cue("missing", "sector_specific")]
+    spans = locate(text, cues)
+    assert [(s.start, s.end) for s in spans] == [(2, 10), (17, 25), (34, 50)]
+    html = str(mark_cues(text, cues))
+    assert html.count("<mark") == 3 and 'title="centralized cue"' in html
+
+
+def test_mark_cues_ignores_wrong_offsets_and_escapes_the_cue_text() -> None:
+    text = "Use the <AI> Office & nothing else."
+    html = str(mark_cues(text, [Cue("<AI> Office", "centralized", start=0, end=3)]))
+    assert html == ('Use the <mark class="cue cue-centralized" title="centralized cue">'
+                    "&lt;AI&gt; Office</mark> &amp; nothing else.")
