@@ -1,0 +1,188 @@
+"""Benchmark the extraction stage (run by hand: ``.venv/bin/python bench/extract.py``).
+
+Compares, in one run and on the same files, pages/s and peak RSS of
+* ``policylens`` — ``policylens.extract.extract`` with all cleaning on,
+* ``plumber``    — plain ``pdfplumber`` ``page.extract_text()`` (on a sample of pages per document),
+* ``pdfium``     — raw ``pypdfium2`` ``get_text_range()`` (no positions, no cleaning),
+on the PDFs in /work/shared/corpus (read in place) and on generated PDFs (in a temp dir).
+Each engine runs in a fresh subprocess so its peak RSS is its own. It also reports word
+recovery (share of source words found, in order) and header/footer leftovers on generated PDFs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import glob
+import importlib.util
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = "/work/shared/corpus/*.pdf"
+PLUMBER_SAMPLE = 6  # pages per document for plain pdfplumber (it runs at a few pages/s)
+HEADER = "Benchmark Rules on Automated Decisions - Working Draft"
+FOOTER = "Prepared for the policylens benchmark"
+
+
+def _factory():  # the test helper that draws PDFs with reportlab
+    spec = importlib.util.spec_from_file_location("pdf_factory", ROOT / "tests" / "pdf_factory.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    sys.modules["pdf_factory"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+_WORDS = {
+    "subject": ["The coordinating office", "Each sector regulator", "A provider of a scoring tool",
+                "The national registry", "Every deploying agency", "The review panel", "A notified body",
+                "The supervisory authority"],
+    "verb": ["shall publish", "must keep", "may request", "shall review", "must report", "should share",
+             "shall assess", "may suspend"],
+    "object": ["a yearly summary of incidents", "the logs of every automated decision",
+               "evidence of testing before deployment", "the criteria used to rank applicants",
+               "a plain account of known limitations", "the contact details of a responsible person",
+               "the results of independent audits", "a register of high-risk uses"],
+    "tail": ["within thirty days.", "before the tool is used on the public.", "when asked by the panel.",
+             "in a form that citizens can read.", "unless a shorter period is set by decree.",
+             "together with the opinion of the affected sector.", "at least once every two years.",
+             "where the risk to health or safety is significant."],
+}
+
+
+def source_pages(n_pages: int, seed: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    pages = []
+    for p in range(n_pages):
+        paras = [f"# Article {p + 1}"]
+        for _ in range(3):
+            parts = ("subject", "verb", "object", "tail")
+            sentences = [" ".join(rng.choice(_WORDS[k]) for k in parts) for _ in range(rng.randint(3, 5))]
+            paras.append(" ".join(sentences))
+        pages.append(paras)
+    return pages
+
+
+def source_words(pages: list[list[str]]) -> list[str]:
+    return " ".join(p.removeprefix("# ") for page in pages for p in page).split()
+
+
+# --- worker side --------------------------------------------------------------------
+
+
+def work(engine: str, files: list[str], sample: int | None) -> dict:
+    pages = 0
+    start = time.perf_counter()
+    if engine == "policylens":
+        from policylens.extract import extract
+
+        for f in files:
+            pages += extract(f).n_pages
+    elif engine == "pdfium":
+        import pypdfium2 as pdfium
+
+        for f in files:
+            pdf = pdfium.PdfDocument(f)
+            for i in range(len(pdf)):
+                page = pdf[i]
+                textpage = page.get_textpage()
+                textpage.get_text_range()
+                textpage.close()
+                page.close()
+                pages += 1
+            pdf.close()
+    elif engine == "plumber":
+        import pdfplumber
+
+        for f in files:
+            with pdfplumber.open(f) as pdf:
+                for page in pdf.pages[: sample or None]:
+                    page.extract_text()
+                    page.close()
+                    pages += 1
+    seconds = time.perf_counter() - start
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"pages": pages, "seconds": seconds, "rss_mb": rss_mb}
+
+
+def run_worker(engine: str, files: list[str], sample: int | None = None) -> dict:
+    cmd = [sys.executable, __file__, "--worker", engine, "--sample", str(sample or 0), *files]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- parent side --------------------------------------------------------------------
+
+
+def recovery(pdf: Path, pages: list[list[str]]) -> tuple[float, int]:
+    """Share of source words recovered in order, and blocks still holding header/footer text."""
+    from policylens.extract import extract
+
+    document = extract(pdf)
+    got = " ".join(b.text for b in document.body_blocks).split()
+    want = source_words(pages)
+    matcher = difflib.SequenceMatcher(None, want, got, autojunk=False)
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    page_number = re.compile(r"\bPage \d+ of \d+\b")
+    leftovers = sum(1 for b in document.blocks
+                    if HEADER in b.text or FOOTER in b.text or page_number.search(b.text))
+    return matched / len(want), leftovers
+
+
+def main() -> None:
+    factory = _factory()
+    corpus = sorted(glob.glob(CORPUS))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="policylens-bench-") as tmp:
+        two_col_pages = source_pages(300, seed=1)
+        two_col = factory.write_pdf(Path(tmp) / "two_columns_300.pdf", two_col_pages, columns=2,
+                                    header=HEADER, footer=FOOTER)
+        big_pages = source_pages(500, seed=2)
+        big = factory.write_pdf(Path(tmp) / "single_500.pdf", big_pages, header=HEADER, footer=FOOTER)
+        sets = [(f"corpus ({len(corpus)} PDFs)", [str(f) for f in corpus]),
+                ("generated 2-col", [str(two_col)]), ("generated 500 p", [str(big)])]
+        for label, files in sets:
+            results = {}
+            for engine in ("pdfium", "policylens", "plumber"):
+                sample = PLUMBER_SAMPLE if engine == "plumber" else None
+                results[engine] = run_worker(engine, files, sample)
+            rows.append((label, results))
+
+        print(f"\nExtraction benchmark (1 process per engine; plain pdfplumber on the first "
+              f"{PLUMBER_SAMPLE} pages of each PDF)\n")
+        print(f"{'set':<18} {'engine':<11} {'pages':>6} {'sec':>7} {'pages/s':>8} {'peak RSS MB':>12} "
+              f"{'vs plumber':>11}")
+        for label, results in rows:
+            plumber_rate = results["plumber"]["pages"] / results["plumber"]["seconds"]
+            for engine, r in results.items():
+                rate = r["pages"] / r["seconds"]
+                print(f"{label:<18} {engine:<11} {r['pages']:>6} {r['seconds']:>7.1f} {rate:>8.1f} "
+                      f"{r['rss_mb']:>12.0f} {rate / plumber_rate:>10.1f}x")
+
+        print("\nWord recovery on generated PDFs (share of source words found in order):")
+        for name, pages, kwargs in (("2 columns", source_pages(40, seed=3), {"columns": 2}),
+                                    ("1 column", source_pages(40, seed=4), {})):
+            pdf = factory.write_pdf(Path(tmp) / f"recovery_{kwargs.get('columns', 1)}.pdf", pages,
+                                    header=HEADER, footer=FOOTER, **kwargs)
+            share, leftovers = recovery(pdf, pages)
+            print(f"  {name:<10} 40 pages: {share:.2%} words recovered, {leftovers} header/footer leftovers")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worker")
+    parser.add_argument("--sample", type=int, default=0)
+    parser.add_argument("files", nargs="*")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(work(args.worker, args.files, args.sample or None)))
+    else:
+        main()
