@@ -30,12 +30,12 @@ COLOURS: Mapping[str, str] = {
 BALANCED = 0.1
 
 WIDTH = 880
-LABEL_WIDTH = 300
+LABEL_WIDTH = 320
 RIGHT_PAD = 70
 TOP = 34
 ROW = 26
 BOTTOM = 44
-MAX_LABEL = 42
+MAX_LABEL = 38
 
 
 def lean_of(index: float) -> str:
