@@ -134,7 +134,9 @@ def _starts_block(prev: Line, line: Line, gap: float, edges: dict[tuple[int, int
         return finished or marker or legal or abs(line.size - prev.size) > 0.12 * size
     if abs(line.size - prev.size) > 0.12 * size:
         return True
-    if not all_bold and line.bold != prev.bold and (short_prev or finished or prev.bold):
+    # A bold run-in lead ("Section 1. Purpose. Artificial ...") fills its line: only a
+    # short or finished bold line is a heading of its own.
+    if not all_bold and line.bold != prev.bold and (short_prev or finished):
         return True
     if line.top - prev.bottom > gap + 0.45 * size:
         return True
