@@ -156,8 +156,7 @@ def _write_partitioned(batches: Iterator[list[dict[str, Any]]], folder: Path, wh
     if folder.exists() and not (folder / MARKER).is_file():
         raise UsageError(f"{folder} exists and was not written by 'policylens corpus export': "
                          "choose a new folder")
-    if not folder.parent.is_dir():
-        raise UsageError(f"the folder of {folder} does not exist")
+    folder.parent.mkdir(parents=True, exist_ok=True)
     # build beside the target, then swap, so readers never see half an export
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     rows = 0
