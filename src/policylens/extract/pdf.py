@@ -189,7 +189,8 @@ def _title(meta_title: str, layouts: list[PageLayout], path: Path) -> str:
                 elif parts:
                     break
             title = " ".join(" ".join(parts).split())
-            if title:
+            # A big "EN EN" language tag or a lone number is not a title.
+            if sum(1 for w in title.split() if sum(ch.isalpha() for ch in w) >= 3) >= 2:
                 return title[:300]
     return path.stem
 
