@@ -140,6 +140,19 @@ def test_bad_options_are_usage_errors(folder: Path, args: list[str], message: st
     assert message in result.stderr
 
 
+def test_store_option_reads_a_store_and_never_creates_one(tmp_path: Path) -> None:
+    from policylens.corpus.store import Store
+
+    missing = runner.invoke(app, ["rank", "--store", str(tmp_path / "typo.db")])
+    assert missing.exit_code == 2 and "no store at" in missing.stderr
+    assert not (tmp_path / "typo.db").exists()
+    with Store(tmp_path / "store.db"):
+        pass
+    empty = runner.invoke(app, ["rank", "--store", str(tmp_path / "store.db"), "--format", "json"])
+    assert empty.exit_code == 0, empty.stderr
+    assert json.loads(empty.stdout) == []
+
+
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["rank", str(tmp_path / "nothing-here")])
     assert result.exit_code == 2

@@ -69,7 +69,8 @@ def rank_command(
             raise UsageError("--report needs the documents' sentences: rank the files, not --store")
         from policylens.corpus.store import Store
 
-        ranked = rank(Store(store).latest_scores())
+        with Store(store, create=False) as opened:  # ranking only reads: never create a store here
+            ranked = rank(opened.latest_scores())
         _print_scores(ranked, fmt)
         raise typer.Exit(EXIT_OK)
     if not paths:
