@@ -39,7 +39,7 @@ R = TypeVar("R")
 
 # stdout carries results (pipeable); stderr carries progress, summaries and errors.
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ENGINE_HELP = "Where per-document work runs: 'local' worker processes or a 'dask' cluster."
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:PORT) for --engine dask; none starts a LocalCluster."
