@@ -141,3 +141,12 @@ def test_refresh_with_bad_manifest_exits_2_with_one_line(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "only http and https" in result.output
     assert "Traceback" not in result.output
+
+
+def test_status_and_export_of_a_missing_store_exit_2(tmp_path: Path) -> None:
+    missing = str(tmp_path / "none.db")
+    status = CliRunner().invoke(app, ["corpus", "status", "--store", missing])
+    assert status.exit_code == 2 and "no store at" in status.output
+    exported = CliRunner().invoke(app, ["corpus", "export", "--store", missing, "--out", str(tmp_path / "x")])
+    assert exported.exit_code == 2
+    assert not (tmp_path / "none.db").exists()  # reading commands never create a store

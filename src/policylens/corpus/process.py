@@ -53,7 +53,7 @@ def process_file(path: str | Path, *, source: str | None = None, title: str | No
 
 def process_document(document: Document) -> tuple[TaggedDocument, FrameworkScore]:
     """Tag and score an extracted document (a re-tag after the model changed)."""
-    from policylens.nlp.pipeline import tag
+    from policylens.nlp import tag
     from policylens.rank import score
 
     tagged = tag(document)
@@ -82,7 +82,7 @@ def run_item(item: WorkItem) -> Processed:
 
 def model_version() -> str:
     """The version of the tagging model a refresh would use now (from the nlp stage's model card)."""
-    from policylens.nlp.pipeline import load_pipeline
-    from policylens.nlp.pipeline import model_version as version_of
+    from policylens.nlp import load_pipeline
+    from policylens.nlp.pipeline import model_version as version_of  # not re-exported by policylens.nlp
 
     return version_of(load_pipeline())
