@@ -227,3 +227,11 @@ def test_mark_cues_ignores_wrong_offsets_and_escapes_the_cue_text() -> None:
     html = str(mark_cues(text, [Cue("<AI> Office", "centralized", start=0, end=3)]))
     assert html == ('Use the <mark class="cue cue-centralized" title="centralized cue">'
                     "&lt;AI&gt; Office</mark> &amp; nothing else.")
+
+
+def test_file_name_is_shown_under_the_title_and_odd_spaces_are_folded() -> None:
+    scores, tagged = build_inputs()
+    scores = [replace(scores[0], title="Chapter I\u3000 General\n Provisions"), *scores[1:]]
+    row = parse(render_report(scores, tagged)).find("tr", cls="rank-row")
+    assert row.find("a").text() == "Chapter I General Provisions"
+    assert row.find("span", cls="file").text() == "harbour-act.txt"

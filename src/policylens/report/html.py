@@ -123,6 +123,7 @@ def render_report(scores: Sequence[FrameworkScore], tagged: Mapping[str, TaggedD
         generated=when,
         label_names=LABEL_NAMES,
         lean_of=lean_of,
+        file_name=lambda doc: Path(doc).name,
     )
 
 
@@ -156,10 +157,10 @@ def _ranked(scores: Sequence[FrameworkScore]) -> list[FrameworkScore]:
 
 
 def _title(score: FrameworkScore, tagged: TaggedDocument | None) -> str:
-    if score.title.strip():
-        return score.title.strip()
-    if tagged is not None and tagged.title.strip():
-        return tagged.title.strip()
+    # split/join folds every Unicode space (ideographic spaces in translated titles) into one
+    for candidate in (score.title, tagged.title if tagged is not None else ""):
+        if candidate.strip():
+            return " ".join(candidate.split())
     return Path(score.doc).name or score.doc
 
 
