@@ -9,13 +9,14 @@ after negation), ``facet:sector`` and so on.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from policylens.nlp.cues import CUE_SPANS, MARKER_SPANS
 
@@ -23,56 +24,68 @@ FACET_SPANS = "facets"
 _NUM = "<num>"
 
 
-def _lemma(token_lemma: str, token_lower: str) -> str:
-    lemma = token_lemma.lower() if token_lemma else token_lower
-    return lemma
-
-
 def sentence_features(sent: Span) -> dict[str, float]:
     """All named features of one sentence (binary n-grams, counted cues)."""
-    feats: dict[str, float] = {}
-    words: list[str] = []
-    for token in sent:
-        if token.is_punct or token.is_space:
-            continue
-        if token.like_num:
-            words.append(_NUM)
-        else:
-            words.append(_lemma(token.lemma_, token.lower_))
-    for word in words:
-        feats["w:" + word] = 1.0
-    for a, b in itertools.pairwise(words):
-        feats["b:" + a + " " + b] = 1.0
-    _add_cue_features(sent, feats)
-    return feats
+    return doc_features(sent.doc, [(sent.start, sent.end)])[0]
 
 
-def _add_cue_features(sent: Span, feats: dict[str, float]) -> None:
-    doc = sent.doc
-    counts = {"centralized": 0, "sector_specific": 0, "centralized_neg": 0, "sector_specific_neg": 0}
+def _bucket(spans: Iterable[Span], starts: list[int], ends: list[int]) -> list[list[Span]]:
+    """Spans grouped by the sentence they start in (one pass, bisect per span)."""
+    out: list[list[Span]] = [[] for _ in starts]
+    for span in spans:
+        i = bisect.bisect_right(starts, span.start) - 1
+        if i >= 0 and span.start < ends[i]:
+            out[i].append(span)
+    return out
+
+
+def doc_features(doc: Doc, bounds: Sequence[tuple[int, int]]) -> list[dict[str, float]]:
+    """Named features of each sentence ``doc[start:end]`` of ``doc``."""
+    starts = [b[0] for b in bounds]
+    ends = [b[1] for b in bounds]
     spans = doc.spans
-    if CUE_SPANS in spans:
-        for span in spans[CUE_SPANS]:
-            if not sent.start <= span.start < sent.end:
+    cues = _bucket(spans[CUE_SPANS], starts, ends) if CUE_SPANS in spans else [[] for _ in bounds]
+    markers = _bucket(spans[MARKER_SPANS], starts, ends) if MARKER_SPANS in spans else [[] for _ in bounds]
+    facets = _bucket(spans[FACET_SPANS], starts, ends) if FACET_SPANS in spans else [[] for _ in bounds]
+    out: list[dict[str, float]] = []
+    for k, (start, end) in enumerate(bounds):
+        feats: dict[str, float] = {}
+        words: list[str] = []
+        for token in doc[start:end]:
+            if token.is_punct or token.is_space:
                 continue
-            approach = span.label_
-            if span._.negated:
-                feats["neg:" + approach + ":" + span.id_] = 1.0
-                counts[approach + "_neg"] += 1
+            if token.like_num:
+                words.append(_NUM)
             else:
-                key = "cue:" + approach + ":" + span.id_
-                feats[key] = feats.get(key, 0.0) + 1.0
-                counts[approach] += 1
-    if MARKER_SPANS in spans:
-        for span in spans[MARKER_SPANS]:
-            if sent.start <= span.start < sent.end:
-                feats["m:" + span.label_] = 1.0
-    if FACET_SPANS in spans:
-        for span in spans[FACET_SPANS]:
-            if sent.start <= span.start < sent.end:
-                kind, _, _name = span.label_.partition(":")
-                feats["facet:" + kind] = 1.0
-                feats["facet:" + span.label_] = 1.0
+                lemma = token.lemma_
+                words.append(lemma.lower() if lemma else token.lower_)
+        for word in words:
+            feats["w:" + word] = 1.0
+        for a, b in itertools.pairwise(words):
+            feats["b:" + a + " " + b] = 1.0
+        _add_cue_features(cues[k], markers[k], facets[k], end - start, feats)
+        out.append(feats)
+    return out
+
+
+def _add_cue_features(cues: list[Span], markers: list[Span], facets: list[Span], length: int,
+                      feats: dict[str, float]) -> None:
+    counts = {"centralized": 0, "sector_specific": 0, "centralized_neg": 0, "sector_specific_neg": 0}
+    for span in cues:
+        approach = span.label_
+        if span._.negated:
+            feats["neg:" + approach + ":" + span.id_] = 1.0
+            counts[approach + "_neg"] += 1
+        else:
+            key = "cue:" + approach + ":" + span.id_
+            feats[key] = feats.get(key, 0.0) + 1.0
+            counts[approach] += 1
+    for span in markers:
+        feats["m:" + span.label_] = 1.0
+    for span in facets:
+        kind = span.label_.partition(":")[0]
+        feats["facet:" + kind] = 1.0
+        feats["facet:" + span.label_] = 1.0
     central = counts["centralized"] + counts["sector_specific_neg"]
     sector = counts["sector_specific"] + counts["centralized_neg"]
     feats["n:central"] = math.log1p(counts["centralized"])
@@ -83,7 +96,6 @@ def _add_cue_features(sent: Span, feats: dict[str, float]) -> None:
     feats["n:balance"] = math.tanh(central - sector)
     if central == 0 and sector == 0:
         feats["n:no_cue"] = 1.0
-    length = len(sent)
     feats["len:short" if length < 8 else "len:long" if length > 45 else "len:mid"] = 1.0
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from policylens.nlp.features import sentence_features, to_matrix
+from policylens.nlp.features import doc_features, to_matrix
 from policylens.nlp.model import GovernanceModel, resolve_model_dir
 
 EXTENSION = "governance"
@@ -61,10 +61,10 @@ class GovernanceClassifier:
         owners: list[int] = []
         for i, doc in enumerate(docs):
             sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
-            for sent in sents:
-                rows.append(sentence_features(sent))
-                bounds.append((sent.start, sent.end))
-                owners.append(i)
+            doc_bounds = [(sent.start, sent.end) for sent in sents]
+            rows.extend(doc_features(doc, doc_bounds))
+            bounds.extend(doc_bounds)
+            owners.extend([i] * len(doc_bounds))
         for doc in docs:
             doc._.governance = []
         if not rows:

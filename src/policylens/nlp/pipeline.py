@@ -27,7 +27,7 @@ from policylens.extract.document import Block, Document
 from policylens.nlp import cues as _cues  # noqa: F401  (registers the factory)
 from policylens.nlp import governance as _governance
 from policylens.nlp import segment as _segment
-from policylens.nlp.cues import sentence_cues
+from policylens.nlp.cues import cues_by_sentence
 from policylens.nlp.model import CUES_DIR, resolve_model_dir
 from policylens.nlp.types import Facets, TaggedDocument, TaggedSentence
 
@@ -120,15 +120,17 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language) -> list[T
     out: list[TaggedSentence] = []
     docs = nlp.pipe((doc for _, doc in pairs), batch_size=BATCH_SIZE)
     for (block, _), doc in zip(pairs, docs, strict=True):
-        for start, end, probs in _governance.sentence_probs(doc):
-            sent = doc[start:end]
+        triples = _governance.sentence_probs(doc)
+        sents = [doc[start:end] for start, end, _ in triples]
+        cues = cues_by_sentence(doc, sents)
+        for k, (sent, (_, _, probs)) in enumerate(zip(sents, triples, strict=True)):
             text = sent.text.strip()
             if not text:
                 continue
             label = max(probs, key=probs.__getitem__)
             out.append(TaggedSentence(
                 doc=source, sentence_id=len(out), text=text, label=label,  # type: ignore[arg-type]
-                probs=probs, cues=sentence_cues(sent),
+                probs=probs, cues=cues[k],
                 facets=facets_of(sent) if facets_of else Facets(),
                 page=block.page, section=block.section,
             ))

@@ -20,6 +20,8 @@ stop still yields bounded sentences.
 
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -69,8 +71,9 @@ class LegalSentenceSegmenter:
         if not doc.user_data.get(HEADING_FLAG):
             self._find_boundaries(doc, starts)
         self._cap_lengths(doc, starts)
-        for i, token in enumerate(doc):
-            token.is_sent_start = starts[i]
+        # One array write: the per-token setter re-checks the whole doc each time (quadratic).
+        values = numpy.fromiter((1 if s else -1 for s in starts), dtype=numpy.int32, count=n)
+        doc.from_array([SENT_START], values.astype(numpy.uint64).reshape(n, 1))
         return doc
 
     def _find_boundaries(self, doc: Doc, starts: list[bool]) -> None:
