@@ -15,13 +15,15 @@ import argparse
 import glob
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_GLOB = "/work/shared/corpus/*.txt"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", help=f"text files (default: {DEFAULT_GLOB})")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
     args = parser.parse_args()
@@ -49,9 +51,10 @@ def main() -> None:
             pass
 
     def run_tag() -> int:
-        return sum(len(tag_text(t, source=str(f), nlp=nlp).sentences) for f, t in zip(files, texts, strict=True))
+        pairs = zip(files, texts, strict=True)
+        return sum(len(tag_text(t, source=str(f), nlp=nlp).sentences) for f, t in pairs)
 
-    def best(fn) -> float:  # noqa: ANN001
+    def best(fn: Callable[[], object]) -> float:
         times = []
         for _ in range(args.repeat):
             t = time.perf_counter()
@@ -63,7 +66,8 @@ def main() -> None:
     sentences = run_tag()
     tag = best(run_tag)
     print(f"{'spacy.blank(en) tokenizer':28s} {words / tok:>10,.0f} words/s  ({tok:.2f} s)")
-    print(f"{'policylens tag_text':28s} {words / tag:>10,.0f} words/s  ({tag:.2f} s, {sentences:,} sentences)")
+    print(f"{'policylens tag_text':28s} {words / tag:>10,.0f} words/s  "
+          f"({tag:.2f} s, {sentences:,} sentences)")
     print(f"tag / tokenizer time: {tag / tok:.2f}x")
 
 
