@@ -235,3 +235,16 @@ def test_file_name_is_shown_under_the_title_and_odd_spaces_are_folded() -> None:
     row = parse(render_report(scores, tagged)).find("tr", cls="rank-row")
     assert row.find("a").text() == "Chapter I General Provisions"
     assert row.find("span", cls="file").text() == "harbour-act.txt"
+
+
+def test_hostile_document_title_is_escaped_in_chart_table_and_heat_map() -> None:
+    scores, _ = build_inputs()
+    evil = '"><svg onload=alert(1)>'
+    scores = [replace(scores[0], title=evil, doc='x" onmouseover="alert(1)'), *scores[1:]]
+    page = render_report(scores, {})
+    assert "<svg onload" not in page and 'onmouseover="alert' not in page
+    tree = parse(page)
+    assert len(tree.find_all("svg")) == 1
+    assert tree.find("svg", cls="ranking-chart").find("a").text() == evil
+    assert tree.find("tr", cls="rank-row").attrs["data-doc"] == 'x" onmouseover="alert(1)'
+    assert tree.find("table", cls="heat").find("tbody").find("a").text() == evil
