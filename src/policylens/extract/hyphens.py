@@ -36,6 +36,22 @@ class Hyphenation:
             tokens = tokens[1:]
         if skip_last and tokens:
             tokens = tokens[:-1]
+        self._learn(tokens)
+
+    def add_lines(self, lines: Iterable[str]) -> None:
+        """Learn the words of many lines at once (one regex pass over the unbroken ones)."""
+        plain: list[str] = []
+        broken = False
+        for line in lines:
+            ends_broken = line.endswith("-")
+            if broken or ends_broken:
+                self.add_text(line, skip_first=broken, skip_last=ends_broken)
+            else:
+                plain.append(line)
+            broken = ends_broken
+        self._learn(set(_TOKEN.findall("\n".join(plain))))
+
+    def _learn(self, tokens: Iterable[str]) -> None:
         for token in tokens:
             token = token.lower().strip("'’-")
             if "-" in token:
@@ -43,13 +59,6 @@ class Hyphenation:
                 self.words.update(part for part in token.split("-") if part)
             elif token:
                 self.words.add(token)
-
-    def add_lines(self, lines: Iterable[str]) -> None:
-        broken = False
-        for line in lines:
-            ends_broken = line.endswith("-")
-            self.add_text(line, skip_first=broken, skip_last=ends_broken)
-            broken = ends_broken
 
     def join(self, left: str, right: str) -> str:
         """Join line ``left`` (ending in a hyphen) with line ``right``."""

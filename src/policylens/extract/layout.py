@@ -134,17 +134,26 @@ def _rows(lines: Sequence[Line]) -> list[list[Line]]:
     jumped), and a small raised fragment lying inside another one is dropped: it
     is a footnote reference that the reader pulled out of its line.
     """
+    return [_merge_row(row) for row in _group_rows(lines)]
+
+
+def _group_rows(lines: Sequence[Line]) -> list[list[Line]]:
+    """``_rows`` without the merging. Each boundary depends only on two neighbours in
+    baseline order, so any run of rows is grouped the same as in the whole page."""
     rows: list[list[Line]] = []
+    last: Line | None = None
     for line in sorted(lines, key=lambda ln: ln.bottom):
-        if rows:
-            last = rows[-1][-1]
+        if last is not None:
             overlap = min(line.bottom, last.bottom) - max(line.top, last.top)
-            if (abs(line.bottom - last.bottom) < 0.4 * max(last.size, line.size, 1.0)
-                    or overlap > 0.6 * min(line.height, last.height)):
+            size = max(last.size, line.size, 1.0)
+            if (abs(line.bottom - last.bottom) < 0.4 * size
+                    or overlap > 0.6 * min(line.bottom - line.top, last.bottom - last.top)):
                 rows[-1].append(line)
+                last = line
                 continue
         rows.append([line])
-    return [_merge_row(row) for row in rows]
+        last = line
+    return rows
 
 
 def _merge_row(row: list[Line]) -> list[Line]:
@@ -231,11 +240,12 @@ def _edge_lines(page: PageLines) -> list[Line]:
     Requiring the gap keeps a body line that happens to repeat at the same height
     on several pages (a recurring clause) from being mistaken for a header.
     """
-    rows = _rows(page.lines)
+    rows = _group_rows(page.lines)
     if len(rows) < 2:
         return []
-    top = _separated(rows[:_EDGE_ROWS + 1], from_top=True)
-    bottom = _separated(rows[::-1][:_EDGE_ROWS + 1], from_top=False)
+    # Only the edge rows are merged: the rest of the page is never looked at here.
+    top = _separated([_merge_row(row) for row in rows[:_EDGE_ROWS + 1]], from_top=True)
+    bottom = _separated([_merge_row(row) for row in rows[::-1][:_EDGE_ROWS + 1]], from_top=False)
     out: list[Line] = []
     seen: set[int] = set()
     for row in top + bottom:

@@ -60,44 +60,58 @@ class PageLines:
 
 
 def fragments(words: list[Word], page: int, *, hyphen: bool = False) -> list[Line]:
-    """Split one reader line into fragments at gutter-sized gaps or baseline jumps."""
+    """Split one reader line into fragments at gutter-sized gaps or baseline jumps.
+
+    This runs once per line of every page, so it is written as plain loops over
+    local variables (it used to be a third of the extraction time).
+    """
     out: list[Line] = []
-    group: list[Word] = []
-    for word in words:
-        if group:
-            prev = group[-1]
-            size = max(prev.size, word.size, 1.0)
-            gap = word.x0 - prev.x1
-            jump = abs(word.bottom - prev.bottom)
-            if gap > GUTTER_EMS * size or gap < -size or jump > 0.8 * size:
-                out.append(_line(group, page, hyphen=False))
-                group = []
-        group.append(word)
-    if group:
-        out.append(_line(group, page, hyphen=hyphen))
+    start = 0
+    prev = words[0]
+    for i in range(1, len(words)):
+        word = words[i]
+        size = prev.size if prev.size > word.size else word.size
+        if size < 1.0:
+            size = 1.0
+        gap = word.x0 - prev.x1
+        if gap > GUTTER_EMS * size or gap < -size or abs(word.bottom - prev.bottom) > 0.8 * size:
+            out.append(_line(words[start:i], page, hyphen=False))
+            start = i
+        prev = word
+    out.append(_line(words[start:] if start else words, page, hyphen=hyphen))
     return out
 
 
 def _line(words: list[Word], page: int, *, hyphen: bool) -> Line:
-    size = _dominant_size(words)
     first = words[0]
-    marker_small = (len(words) > 1 and first.text.isdigit() and len(first.text) <= 3
+    x0, x1, top, bottom = first.x0, first.x1, first.top, first.bottom
+    size = first.size
+    uniform = True
+    bold_chars = total_chars = 0
+    for w in words:
+        if w.x0 < x0:
+            x0 = w.x0
+        if w.x1 > x1:
+            x1 = w.x1
+        if w.top < top:
+            top = w.top
+        if w.bottom > bottom:
+            bottom = w.bottom
+        n = len(w.text)
+        total_chars += n
+        if w.bold:
+            bold_chars += n
+        if uniform and w.size != size:
+            uniform = False
+    size = round(size, 1) if uniform else _dominant_size(words)
+    marker_small = (len(words) > 1 and len(first.text) <= 3 and first.text.isdigit()
                     and first.size < 0.85 * size and first.bottom < words[1].bottom - 0.15 * size)
-    return Line(
-        page=page,
-        x0=min(w.x0 for w in words),
-        x1=max(w.x1 for w in words),
-        top=min(w.top for w in words),
-        bottom=max(w.bottom for w in words),
-        size=size,
-        text=" ".join(w.text for w in words),
-        bold=sum(len(w.text) for w in words if w.bold) * 2 > sum(len(w.text) for w in words),
-        hyphen=hyphen,
-        marker_small=marker_small,
-    )
+    return Line(page, x0, x1, top, bottom, size, " ".join([w.text for w in words]),
+                bold_chars * 2 > total_chars, hyphen, marker_small)
 
 
 def _dominant_size(words: Iterable[Word]) -> float:
+    """The size (to 0.1 pt) carrying most characters; ties go to the larger size."""
     weight: dict[float, int] = {}
     for w in words:
         key = round(w.size, 1)

@@ -76,8 +76,8 @@ def assemble(pages: Sequence[PageLayout], *, repair_hyphens: bool = True,
             ids = {id(line) for line in note_lines}
             lines = [line for line in lines if id(line) not in ids]
             notes.extend(_footnotes(note_lines, helper))
-        for line in lines:
-            edges.setdefault((line.page, line.column), _right_edge(lines, line.column))
+        for column in {line.column for line in lines}:
+            edges[(page.number, column)] = _right_edge(lines, column)
         for line in lines:
             if prev is not None and current and _starts_block(prev, line, gap, edges, all_bold):
                 close()

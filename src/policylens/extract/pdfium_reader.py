@@ -25,6 +25,7 @@ from policylens.extract.lines import Line, PageLines, Word, fragments
 _SOFT_HYPHENS = "\ufffe\x02"
 _LINE_SPLIT = re.compile(r"(\r\n|\r|\n|[\ufffe\x02])")
 _WORD = re.compile(r"[^\s\ufffe\x02]+")
+_BREAKS = frozenset({"\r\n", "\r", "\n", *_SOFT_HYPHENS})
 # A loose char box spans the font's ascent to descent, about 1.15 em for common fonts;
 # dividing by it puts sizes back on the usual point scale.
 _LOOSE_EM = 1.15
@@ -46,24 +47,25 @@ def read_page(pdf: pdfium.PdfDocument, index: int) -> PageLines:
 
 def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, height: float) -> PageLines:
     result = PageLines(number=number, width=width, height=height, engine="pdfium")
-    n_chars = raw.FPDFText_CountChars(textpage)
+    # The raw handle and pre-bound functions: pypdfium2's wrapper objects convert
+    # themselves on every ctypes call, which costs more than the call itself here.
+    handle = textpage.raw
+    n_chars = raw.FPDFText_CountChars(handle)
     if n_chars <= 0:
         return result
     buffer = (ctypes.c_ushort * (n_chars + 1))()
-    written = raw.FPDFText_GetText(textpage, 0, n_chars, buffer)
+    written = raw.FPDFText_GetText(handle, 0, n_chars, buffer)
     text = bytes(memoryview(buffer).cast("B")[: max(written - 1, 0) * 2]).decode("utf-16-le", "replace")
     # Text index == char index unless pdfium dropped/inserted chars or the page has
     # characters outside the BMP (two UTF-16 units): then translate through pdfium.
     identity = written - 1 == n_chars and len(text) == n_chars
     units = None if identity else _utf16_offsets(text)
-
-    def char_index(i: int) -> int:
-        if identity:
-            return i
-        assert units is not None
-        return raw.FPDFText_GetCharIndexFromTextIndex(textpage, units[i])
+    to_char = raw.FPDFText_GetCharIndexFromTextIndex
 
     rect = raw.FS_RECTF()
+    ref = ctypes.byref(rect)
+    box = raw.FPDFText_GetLooseCharBox
+    weight = raw.FPDFText_GetFontWeight
     bold = False
     lines: list[Line] = []
     pending: list[Word] = []
@@ -73,7 +75,7 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
     for piece in _LINE_SPLIT.split(text):
         if not piece:
             continue
-        if piece in ("\r\n", "\r", "\n") or piece in _SOFT_HYPHENS:
+        if piece in _BREAKS:
             if pending:
                 new = fragments(pending, number, hyphen=piece in _SOFT_HYPHENS)
                 if previous_top is not None and new[0].top < previous_top - 2 * new[0].size:
@@ -84,18 +86,23 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
             position += len(piece)
             continue
         for match in _WORD.finditer(piece):
-            first = char_index(position + match.start())
-            last = char_index(position + match.end() - 1)
-            if first < 0 or last < 0:
-                continue
-            raw.FPDFText_GetLooseCharBox(textpage, first, rect)
-            x0, top, bottom = rect.left, height - rect.top, height - rect.bottom
-            raw.FPDFText_GetLooseCharBox(textpage, last, rect)
-            x1 = rect.right
-            size = (bottom - top) / _LOOSE_EM
+            first = position + match.start()
+            last = position + match.end() - 1
+            if units is not None:
+                first = to_char(handle, units[first])
+                last = to_char(handle, units[last])
+                if first < 0 or last < 0:
+                    continue
+            box(handle, first, ref)
+            x0, top, bottom, x1 = rect.left, height - rect.top, height - rect.bottom, rect.right
+            if last != first:
+                box(handle, last, ref)
+                x1 = rect.right
             if not pending:
-                bold = raw.FPDFText_GetFontWeight(textpage, first) >= 600
-            pending.append(Word(match.group(), x0, max(x1, x0), top, bottom, size, bold))
+                bold = weight(handle, first) >= 600
+            word = match.group()
+            size = (bottom - top) / _LOOSE_EM
+            pending.append(Word(word, x0, x1 if x1 > x0 else x0, top, bottom, size, bold))
         position += len(piece)
     if pending:
         lines.extend(fragments(pending, number))
