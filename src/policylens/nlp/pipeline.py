@@ -102,10 +102,17 @@ def _chunks(text: str) -> Iterator[str]:
         yield text
 
 
+def _clean(text: str) -> str:
+    """Text spaCy can hash: lone surrogates (from undecodable bytes) and NULs replaced."""
+    if text.isascii():
+        return text.replace("\x00", " ")
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
+
+
 def _docs(nlp: Language, blocks: Iterable[Block]) -> Iterator[tuple[Block, Doc]]:
     """``(block, doc)`` for each chunk of each block, headings flagged as one sentence."""
     for block in blocks:
-        for chunk in _chunks(block.text):
+        for chunk in _chunks(_clean(block.text)):
             doc = nlp.make_doc(chunk)
             if block.kind == "heading":
                 doc.user_data[_segment.HEADING_FLAG] = True
@@ -190,8 +197,7 @@ def _looks_like_heading(line: str) -> bool:
 def tag_text(text: str, *, source: str = "<text>", nlp: Language | None = None) -> TaggedDocument:
     """Tag a literal text (paragraphs at blank lines, short unpunctuated lines as headings)."""
     nlp = nlp or load_pipeline()
-    cleaned = text.replace("\x00", " ")
-    sentences = tag_blocks(text_blocks(cleaned), source=source, nlp=nlp)
+    sentences = tag_blocks(text_blocks(_clean(text)), source=source, nlp=nlp)
     sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return TaggedDocument(source=source, title="", sha256=sha, n_pages=0, sentences=tuple(sentences),
                           model_version=model_version(nlp))

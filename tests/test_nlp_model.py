@@ -1,0 +1,187 @@
+"""Training, the held-out split, the model format and its refusal of mismatched models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from policylens.errors import DataError, ModelError
+from policylens.labels import LABELS
+from policylens.nlp.annotations import load_annotations, split, split_of, stats, stats_markdown
+from policylens.nlp.model import GovernanceModel, default_model_dir
+from policylens.nlp.pipeline import build_pipeline
+from policylens.nlp.train import em_priors, train
+
+# Sentences written for these tests: small, unambiguous, eight per label and template.
+CENTRAL = [
+    "A single national AI authority will license every AI system sold in the {} market.",
+    "The new horizontal AI law sets uniform obligations for all AI providers in {}.",
+    "One federal standard will preempt the patchwork of state AI rules in {}.",
+    "A binding international treaty on AI will create common rules for {} and its partners.",
+]
+SECTOR = [
+    "Existing regulators in {} will apply their own rules to AI within their remits.",
+    "The {} banking supervisor will issue sector-specific guidance on AI in lending.",
+    "Rather than creating a new AI regulator, {} will rely on its sector regulators.",
+    "Medical device regulators in {} will assess diagnostic AI case by case.",
+]
+NEUTRAL = [
+    "The {} ministry published its annual report on digital skills last spring.",
+    "Researchers in {} trained a language model on public domain books.",
+    "The conference in {} drew speakers from universities and startups.",
+    "Machine learning can help farmers in {} predict the weather.",
+]
+PLACES = ["Arland", "Brevia", "Corvath", "Dunmere", "Elsport", "Farrow", "Galdor", "Hestia"]
+
+
+def write_annotations(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for label, templates in (("centralized", CENTRAL), ("sector_specific", SECTOR), ("neutral", NEUTRAL)):
+        for t, template in enumerate(templates):
+            for p, place in enumerate(PLACES):
+                rows.append({"id": f"{label[:3]}-{t}-{p}", "text": template.format(place), "label": label,
+                             "genre": "test", "jurisdiction": place,
+                             "hard_case": "contrast" if "Rather" in template else None})
+    (folder / "batch.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    root = tmp_path_factory.mktemp("train")
+    data = write_annotations(root / "data")
+    result = train(data, root / "model", target_prior=(1 / 3, 1 / 3, 1 / 3))
+    return data, result.out, result.card
+
+
+def test_split_is_deterministic_and_near_twenty_percent() -> None:
+    ids = [f"s-{i}" for i in range(2000)]
+    share = sum(split_of(i) == "heldout" for i in ids) / len(ids)
+    assert 0.17 < share < 0.23
+    assert [split_of(i) for i in ids] == [split_of(i) for i in ids]
+
+
+def test_training_never_sees_the_heldout_split(trained: tuple[Path, Path, dict]) -> None:
+    data, out, card = trained
+    train_set, heldout = split(load_annotations(data))
+    assert heldout, "the fixture should hold some sentences out"
+    model = GovernanceModel.load(out)
+    assert sum(card["training_data"]["train"].values()) == len(train_set)
+    assert sum(card["training_data"]["heldout"].values()) == len(heldout)
+    assert model.version == card["version"]
+
+
+def test_a_word_only_in_heldout_sentences_is_not_in_the_vocabulary(tmp_path: Path) -> None:
+    data = write_annotations(tmp_path / "data")
+    rows = [json.loads(line) for line in (data / "batch.jsonl").read_text().splitlines()]
+    heldout_ids = [r["id"] for r in rows if split_of(r["id"]) == "heldout"]
+    for row in rows:
+        if row["id"] in heldout_ids[:2]:
+            row["text"] += " Zyzzogeton zyzzogeton."
+    (data / "batch.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = train(data, tmp_path / "model", target_prior=(0.2, 0.2, 0.6)).out
+    assert not any("zyzzogeton" in name for name in GovernanceModel.load(out).vocabulary)
+
+
+def test_trained_model_files_and_card(trained: tuple[Path, Path, dict]) -> None:
+    _, out, card = trained
+    assert {p.name for p in out.iterdir()} >= {"model.json", "model_card.json", "MODEL_CARD.md", "cues"}
+    assert sorted(p.name for p in (out / "cues").glob("cues_*.jsonl"))
+    assert set(card["libraries"]) >= {"spacy", "scikit-learn", "policylens"}
+    assert len(card["training_data"]["sha256"]) == 64
+    assert set(card["heldout_metrics"]["shipped_priors"]["per_class"]) == set(LABELS)
+    assert "Held-out metrics" in (out / "MODEL_CARD.md").read_text()
+    assert not list(out.rglob("*.pkl")) and not list(out.rglob("*.pickle"))
+
+
+def test_trained_model_separates_clear_sentences(trained: tuple[Path, Path, dict]) -> None:
+    _, out, _ = trained
+    nlp = build_pipeline(out)
+    docs = list(nlp.pipe([
+        "A single national AI authority will license every AI system sold in the Zemlan market.",
+        "Existing regulators in Zemla will apply their own rules to AI within their remits.",
+        "Researchers in Zemla trained a language model on public domain books.",
+    ]))
+    labels = [max(d._.governance[0][2], key=d._.governance[0][2].get) for d in docs]
+    assert labels == ["centralized", "sector_specific", "neutral"]
+
+
+def test_training_refuses_the_evaluation_only_dev_set(tmp_path: Path) -> None:
+    dev = tmp_path / "dev_sentences.jsonl"
+    dev.write_text('{"id": "d1", "text": "A sentence.", "label": "neutral"}\n')
+    with pytest.raises(DataError, match="evaluation-only"):
+        train(dev, tmp_path / "model")
+
+
+def test_training_needs_all_three_labels(tmp_path: Path) -> None:
+    (tmp_path / "one.jsonl").write_text("\n".join(
+        json.dumps({"id": f"n{i}", "text": f"Sentence number {i}.", "label": "neutral"}) for i in range(30)))
+    with pytest.raises(DataError, match="all three labels"):
+        train(tmp_path / "one.jsonl", tmp_path / "model")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("{broken", "line 2: not valid JSON"),
+    ('{"id": "x2", "text": "Hi.", "label": "centralised"}', "line 2: label 'centralised'"),
+    ('{"id": "x2", "label": "neutral"}', "line 2: missing field"),
+    ('{"id": "x1", "text": "Again.", "label": "neutral"}', "duplicate id"),
+])
+def test_bad_annotation_lines_name_the_line(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "a.jsonl").write_text('{"id": "x1", "text": "Fine.", "label": "neutral"}\n' + line + "\n")
+    with pytest.raises(DataError, match=message):
+        load_annotations(tmp_path)
+
+
+def test_stats_count_labels_and_hard_cases(tmp_path: Path) -> None:
+    numbers = stats(load_annotations(write_annotations(tmp_path)))
+    assert numbers["total"] == 96
+    assert numbers["by_label"] == {"centralized": 32, "sector_specific": 32, "neutral": 32}
+    assert numbers["by_hard_case"] == {"contrast": 8}
+    assert "| sector_specific | 32 |" in stats_markdown(numbers)
+
+
+def test_em_recovers_a_shifted_prior() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.choice(3, size=4000, p=[0.1, 0.1, 0.8])
+    # A classifier trained on balanced data: right class gets 0.7, others 0.15.
+    probs = np.full((4000, 3), 0.15)
+    probs[np.arange(4000), truth] = 0.7
+    prior = em_priors(probs, np.full(3, 1 / 3))
+    assert prior[2] > 0.75 and abs(prior.sum() - 1) < 1e-9
+
+
+def test_default_model_loads_without_training() -> None:
+    model = GovernanceModel.load(default_model_dir())
+    assert model.labels == LABELS and model.version
+    assert (default_model_dir() / "model_card.json").is_file()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"format": "something-else"}, "not a policylens governance model"),
+    ({"format_version": 99}, "format version 99"),
+    ({"spacy_major": 2}, "spaCy 2.x"),
+    ({"labels": ["a", "b", "c"]}, "labels"),
+    ({"features": [["w:x", [1.0]]]}, "do not match|malformed"),
+])
+def test_mismatched_models_are_refused(trained: tuple[Path, Path, dict], tmp_path: Path, change: dict,
+                                       message: str) -> None:
+    _, out, _ = trained
+    data = json.loads((out / "model.json").read_text())
+    data.update(change)
+    (tmp_path / "model.json").write_text(json.dumps(data))
+    with pytest.raises(ModelError, match=message):
+        GovernanceModel.load(tmp_path)
+
+
+def test_missing_or_unreadable_model_is_a_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no governance model"):
+        GovernanceModel.load(tmp_path)
+    (tmp_path / "model.json").write_text("[1, 2")
+    with pytest.raises(ModelError, match="cannot read model"):
+        GovernanceModel.load(tmp_path)
+    with pytest.raises(ModelError, match="model folder not found"):
+        build_pipeline(tmp_path / "nope")
