@@ -230,3 +230,110 @@ def test_entry_point_lets_any_blank_pipeline_add_the_component() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "sector:finance" in result.stdout
+
+
+# --- roles: a sector named only as a regulator or office is an actor, not a mention --------------
+
+
+def _sector_roles(nlp: Language, text: str) -> list[tuple[str, str, str]]:
+    doc = nlp(text)
+    return [(s.text, s.label_[7:], s.id_) for s in doc.spans["facets"] if s.label_.startswith("sector:")]
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("The Federal Trade Commission shall revise its telemarketing rule.", "Federal Trade Commission"),
+        ("Complaints go to the FCC within ninety days.", "FCC"),
+        ("The Department of Consumer Affairs licenses the boards.", "Consumer"),
+        ("The Commissioner of Banking and Insurance shall adopt rules.", "Banking"),
+        ("The Office of Educational Technology publishes guidance.", "Educational Technology"),
+        (
+            "The Administrator, in consultation with the Secretary of Education, shall act.",
+            "Secretary of Education",
+        ),
+        ("The agency shall notify the heads of the transportation agencies.", "transportation"),
+    ],
+)
+def test_regulators_and_consulted_offices_are_actors(nlp: Language, text: str, phrase: str) -> None:
+    found = {(t, role) for t, _sector, role in _sector_roles(nlp, text)}
+    assert (phrase, "actor") in found
+    assert not any(role == "domain" for _t, role in found), found
+    assert sentence_facets(next(nlp(text).sents)).sector == ()
+    assert sentence_facets(next(nlp(text).sents), actors=True).sector != ()
+
+
+@pytest.mark.parametrize(
+    ("text", "sector"),
+    [
+        # The regulated parties and the activity are the domain.
+        ("Insurers using underwriting models must test them for bias.", "finance"),
+        ("Hospitals must validate triage software before use.", "healthcare"),
+        # Operating institutions are the sector itself, also inside official names.
+        ("The Secretary of Defense shall field autonomous weapon systems.", "defense_security"),
+        ("The Department of Defense will test targeting software.", "defense_security"),
+    ],
+)
+def test_regulated_parties_and_operating_institutions_stay_domain(
+    nlp: Language, text: str, sector: str
+) -> None:
+    assert sentence_facets(next(nlp(text).sents)).sector == (sector,)
+
+
+def test_a_domain_mention_beside_an_actor_still_counts(nlp: Language) -> None:
+    text = "The Federal Communications Commission shall study how carriers use AI on broadband networks."
+    roles = _sector_roles(nlp, text)
+    assert ("Federal Communications Commission", "telecommunications", "actor") in roles
+    assert ("broadband", "telecommunications", "domain") in roles
+    assert sentence_facets(next(nlp(text).sents)).sector == ("telecommunications",)
+
+
+@pytest.mark.parametrize(
+    ("text", "sector"),
+    [
+        ("The program offers loan guarantees and direct loans to chip makers.", "finance"),
+        ("Scholarship loans must be repaid if service ends early.", "finance"),
+        ("No one may be treated differently because of military or veteran status.", "defense_security"),
+    ],
+)
+def test_funding_loans_and_protected_characteristics_name_no_sector(
+    nlp: Language, text: str, sector: str
+) -> None:
+    assert f"sector:{sector}" not in _labels(nlp, text)
+
+
+def test_marks_with_extend_and_spare_in_custom_patterns(tmp_path: Path) -> None:
+    rows = [
+        {"label": "sector:finance", "pattern": "banking"},
+        {"label": "sector:defense_security", "pattern": "defense"},
+        {"label": "sector:*", "pattern": "Office of", "attr": "ORTH", "mark": "actor",
+         "extend": "name_after", "spare": ["sector:defense_security"]},
+    ]
+    path = tmp_path / "marks.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    custom = spacy.blank("en")
+    custom.add_pipe("policylens_facets", config={"patterns_path": str(path)})
+    doc = custom("The Office of Banking and Defense Policy reviews banking.")
+    roles = [(s.text, s.id_) for s in doc.spans["facets"]]
+    assert roles == [("Banking", "actor"), ("Defense", "domain"), ("banking", "domain")]
+    # The round trip keeps marks, extensions and spared labels.
+    fresh = spacy.blank("en")
+    fresh.add_pipe("policylens_facets")
+    fresh.from_bytes(custom.to_bytes())
+    again = fresh("The Office of Banking and Defense Policy reviews banking.")
+    assert [(s.text, s.id_) for s in again.spans["facets"]] == roles
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"label": "sector:finance", "pattern": "bank", "role": "boss"}, "'role' must be one of"),
+        ({"label": "sector:finance", "pattern": "b", "mark": "actor", "veto": True}, "veto or a mark"),
+        ({"label": "sector:*", "pattern": "Office of", "mark": "actor", "extend": "far"}, "'extend' needs"),
+        ({"label": "sector:finance", "pattern": "x", "mark": "actor", "spare": ["sector:health"]}, "'spare'"),
+        ({"label": "sector:*", "pattern": "bank"}, "unknown facet label"),
+    ],
+)
+def test_bad_role_mark_extend_or_spare_is_rejected(row: dict[str, object], message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        FacetPattern.from_dict(row)

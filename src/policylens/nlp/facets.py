@@ -22,6 +22,21 @@ label that overlaps it, which is how traps such as "school of thought" are kept 
 a veto labelled ``"<kind>:*"`` removes every match of that kind (the sector words
 inside "Committee on Commerce, Science, and Transportation" name no sector).
 
+Every match has a *role*, kept in ``span.id_``: ``"domain"`` (the sector is
+where AI is used or governed) or ``"actor"`` (the words only name an institution
+or office that regulates or administers the sector, as in "the Federal Trade
+Commission shall report"). A line with ``"role": "actor"`` makes actor matches
+(agency names and acronyms). A line with ``"mark": "actor"`` matches nothing
+itself but turns every overlapping match of its label (or kind, with
+``"<kind>:*"``) into an actor match; ``"extend"`` stretches the mark from its
+anchor phrase over an official name (``"name_after"``: "Department of" +
+"Consumer Affairs"; ``"name_before"``) or the rest of a clause (``"clause"``:
+"in consultation with" + "the Secretary of Transportation"), and ``"spare"``
+lists labels a wildcard mark leaves alone (the Department of Defense runs the
+military: there the institution *is* the sector). Actor matches stay in
+``doc.spans`` (they are evidence for the classifier); ``sentence_facets``
+leaves them out unless asked.
+
 >>> import spacy
 >>> nlp = spacy.blank("en")
 >>> _ = nlp.add_pipe("sentencizer")
@@ -31,6 +46,11 @@ inside "Committee on Commerce, Science, and Transportation" name no sector).
 [('Lenders', 'sector:finance'), ('credit scoring', 'sector:finance')]
 >>> sentence_facets(list(doc.sents)[0]).sector
 ('finance',)
+>>> doc = nlp("The Federal Communications Commission shall report. Carriers use AI on broadband networks.")
+>>> [(s.text, s.id_) for s in doc.spans["facets"] if s.label_ == "sector:telecommunications"]
+[('Federal Communications Commission', 'actor'), ('broadband', 'domain')]
+>>> [sentence_facets(sent).sector for sent in doc.sents]
+[(), ('telecommunications',)]
 """
 
 from __future__ import annotations
@@ -55,6 +75,16 @@ FACTORY_NAME: Final = "policylens_facets"
 DEFAULT_SPAN_KEY: Final = "facets"
 PATTERNS_DIR: Final = Path(__file__).parent / "patterns"
 _PHRASE_ATTRS: Final = ("LOWER", "ORTH")
+ROLE_DOMAIN: Final = "domain"
+ROLE_ACTOR: Final = "actor"
+ROLES: Final = (ROLE_DOMAIN, ROLE_ACTOR)
+# How far a mark reaches beyond its anchor phrase: over the capitalised words of an
+# official name after it ("Department of" + "Consumer Affairs") or before it ("Federal
+# Trade" + "Commission"), or over the rest of a clause (up to punctuation, at most
+# _CLAUSE_TOKENS tokens: "in consultation with" + "the Secretary of Health").
+_EXTENDS: Final = ("name_after", "name_before", "clause")
+_CLAUSE_TOKENS: Final = 10
+_NAME_GLUE: Final = frozenset({"and", "of", "the", "for", "&"})
 _CFG_FILE: Final = "cfg.json"
 _PATTERNS_FILE: Final = "patterns.jsonl"
 
@@ -68,10 +98,19 @@ class FacetPattern:
     attr: str = "LOWER"
     veto: bool = False
     plural: bool = True
+    role: str = ROLE_DOMAIN
+    mark: str | None = None
+    spare: tuple[str, ...] = ()
+    extend: str | None = None
 
     @property
     def kind(self) -> str:
         return self.label.split(":", 1)[0]
+
+    @property
+    def matches(self) -> bool:
+        """True for a pattern that makes matches (not a veto, not a mark)."""
+        return not self.veto and self.mark is None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -84,6 +123,14 @@ class FacetPattern:
             data["veto"] = True
         if not self.plural:
             data["plural"] = False
+        if self.role != ROLE_DOMAIN:
+            data["role"] = self.role
+        if self.mark is not None:
+            data["mark"] = self.mark
+        if self.spare:
+            data["spare"] = list(self.spare)
+        if self.extend is not None:
+            data["extend"] = self.extend
         return data
 
     @classmethod
@@ -96,7 +143,24 @@ class FacetPattern:
             raise ModelError(f"{where}: 'label' must look like 'sector:healthcare', got {label!r}")
         kind, name = label.split(":", 1)
         veto = bool(data.get("veto", False))
-        known = kind in FACET_KINDS and (name in FACET_KINDS[kind] or (veto and name == "*"))
+        mark = data.get("mark")
+        if mark is not None and mark not in ROLES:
+            raise ModelError(f"{where}: 'mark' must be one of {ROLES}, got {mark!r}")
+        if mark is not None and veto:
+            raise ModelError(f"{where}: a pattern is either a veto or a mark, not both")
+        role = data.get("role", ROLE_DOMAIN)
+        if role not in ROLES:
+            raise ModelError(f"{where}: 'role' must be one of {ROLES}, got {role!r}")
+        spare = data.get("spare", [])
+        if not isinstance(spare, list) or not all(str(x).startswith(kind + ":") for x in spare):
+            raise ModelError(f"{where}: 'spare' must be a list of '{kind}:...' labels")
+        if spare and name != "*":
+            raise ModelError(f"{where}: 'spare' only makes sense with a '{kind}:*' label")
+        extend = data.get("extend")
+        if extend is not None and (mark is None or extend not in _EXTENDS):
+            raise ModelError(f"{where}: 'extend' needs a 'mark' and one of {_EXTENDS}, got {extend!r}")
+        wildcard_ok = veto or mark is not None
+        known = kind in FACET_KINDS and (name in FACET_KINDS[kind] or (wildcard_ok and name == "*"))
         if not known:
             raise ModelError(f"{where}: unknown facet label {label!r} (see policylens.labels)")
         raw = data.get("pattern")
@@ -116,6 +180,10 @@ class FacetPattern:
             attr=attr,
             veto=veto,
             plural=bool(data.get("plural", True)),
+            role=role,
+            mark=mark,
+            spare=tuple(spare),
+            extend=extend,
         )
 
 
@@ -181,6 +249,32 @@ def phrase_variants(text: str, *, plural: bool = True) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+_GROUPS: Final = ("match", "veto", "mark")
+
+
+def _is_name_word(token: Any) -> bool:
+    return token.is_title or (token.is_upper and token.is_alpha) or token.lower_ in _NAME_GLUE
+
+
+def _extended(doc: Doc, start: int, end: int, extend: str | None) -> tuple[int, int]:
+    """Token bounds of a mark after stretching its anchor ``[start, end)`` as ``extend`` says."""
+    if extend == "clause":
+        stop = min(len(doc), end + _CLAUSE_TOKENS)
+        while end < stop and not doc[end].is_punct:
+            end += 1
+    elif extend == "name_after":
+        while end < len(doc) and _is_name_word(doc[end]):
+            end += 1
+    elif extend == "name_before":
+        while start > 0 and _is_name_word(doc[start - 1]):
+            start -= 1
+    return start, end
+
+
+def _group_of(pattern: FacetPattern) -> str:
+    return "veto" if pattern.veto else "mark" if pattern.mark is not None else "match"
+
+
 class FacetMatcher:
     """Match facet phrases and store them in ``doc.spans[span_key]``, sorted by position."""
 
@@ -202,50 +296,80 @@ class FacetMatcher:
         """Replace all patterns and rebuild the matchers."""
         self.patterns = list(patterns)
         vocab = self.nlp.vocab
-        self._phrase = {attr: PhraseMatcher(vocab, attr=attr) for attr in _PHRASE_ATTRS}
-        self._veto_phrase = {attr: PhraseMatcher(vocab, attr=attr) for attr in _PHRASE_ATTRS}
-        self._tokens = Matcher(vocab)
-        self._veto_tokens = Matcher(vocab)
-        grouped: dict[tuple[str, str, bool], list[str]] = {}
+        # One matcher key per (label, role) so a match knows both; marks use the role they give.
+        self._phrase = {g: {a: PhraseMatcher(vocab, attr=a) for a in _PHRASE_ATTRS} for g in _GROUPS}
+        self._tokens = {g: Matcher(vocab) for g in _GROUPS}
+        self._keys: dict[int, tuple[str, str]] = {}
+        self._spare: dict[str, frozenset[str]] = {}
+        self._extend: dict[str, str | None] = {}
+        grouped: dict[tuple[str, str, str, str], list[str]] = {}
         for p in self.patterns:
+            group = _group_of(p)
+            role = p.mark if p.mark is not None else p.role
+            key = f"{p.label}|{role}|{p.extend or ''}|{','.join(sorted(p.spare))}"
+            self._keys[vocab.strings.add(key)] = (key, role)
+            self._spare[key] = frozenset(p.spare)
+            self._extend[key] = p.extend
             if isinstance(p.pattern, str):
                 texts = phrase_variants(p.pattern, plural=p.plural) if p.attr == "LOWER" else [p.pattern]
-                key = (p.label, p.attr, p.veto)
-                grouped.setdefault(key, []).extend(t.lower() if p.attr == "LOWER" else t for t in texts)
+                bucket = grouped.setdefault((group, key, p.attr, role), [])
+                bucket.extend(t.lower() if p.attr == "LOWER" else t for t in texts)
             else:
-                matcher = self._veto_tokens if p.veto else self._tokens
-                matcher.add(p.label, [list(p.pattern)])
-        for (label, attr, veto), texts in grouped.items():
+                self._tokens[group].add(key, [list(p.pattern)])
+        for (group, key, attr, _role), texts in grouped.items():
             docs = list(self.nlp.tokenizer.pipe(dict.fromkeys(texts)))
-            (self._veto_phrase if veto else self._phrase)[attr].add(label, docs)
-        self._has_veto = any(p.veto for p in self.patterns)
+            self._phrase[group][attr].add(key, docs)
+        self._has = {g: any(_group_of(p) == g for p in self.patterns) for g in _GROUPS}
 
-    def _spans(self, doc: Doc, phrase: Mapping[str, PhraseMatcher], tokens: Matcher) -> Iterator[Span]:
-        for matcher in phrase.values():
+    def _found(self, doc: Doc, group: str) -> Iterator[tuple[str, str, int, int]]:
+        """(matcher key, role, start, end) of every raw match of one pattern group."""
+        keys = self._keys
+        for matcher in (*self._phrase[group].values(), self._tokens[group]):
             if len(matcher):
-                yield from matcher(doc, as_spans=True)
-        if len(tokens):
-            yield from tokens(doc, as_spans=True)
+                for match_id, start, end in matcher(doc):
+                    key, role = keys[match_id]
+                    yield key, role, start, end
+
+    def _targets(self, key: str, present: Iterable[str]) -> list[str]:
+        """The labels among ``present`` that a veto or mark with matcher key ``key`` applies to."""
+        kind, _, name = key.partition("|")[0].partition(":")
+        if name == "*":
+            spare = self._spare.get(key, frozenset())
+            return [lab for lab in present if lab.startswith(kind + ":") and lab not in spare]
+        label = f"{kind}:{name}"
+        return [label] if label in present else []
 
     def __call__(self, doc: Doc) -> Doc:
         by_label: dict[str, list[Span]] = {}
-        for span in self._spans(doc, self._phrase, self._tokens):
-            by_label.setdefault(span.label_, []).append(span)
-        if self._has_veto and by_label:
-            for veto in self._spans(doc, self._veto_phrase, self._veto_tokens):
-                kind, _, name = veto.label_.partition(":")
-                if name == "*":
-                    targets = [lab for lab in by_label if lab.startswith(kind + ":")]
-                else:
-                    targets = [veto.label_] if veto.label_ in by_label else []
-                for label in targets:
-                    kept = [s for s in by_label[label] if s.end <= veto.start or s.start >= veto.end]
-                    by_label[label] = kept
+        for key, role, start, end in self._found(doc, "match"):
+            label = key.partition("|")[0]
+            by_label.setdefault(label, []).append(Span(doc, start, end, label=label, span_id=role))
+        if self._has["veto"] and by_label:
+            for key, _role, start, end in self._found(doc, "veto"):
+                for target in self._targets(key, by_label):
+                    by_label[target] = [s for s in by_label[target] if s.end <= start or s.start >= end]
         # Per label, keep the longest of overlapping matches ("medical device" over "device").
         spans = [s for found in by_label.values() for s in filter_spans(found)]
+        if self._has["mark"] and spans:
+            marks: dict[str, list[tuple[int, int, str]]] = {}
+            for key, role, start, end in self._found(doc, "mark"):
+                targets = self._targets(key, by_label)
+                if targets:
+                    start, end = _extended(doc, start, end, self._extend[key])
+                for target in targets:
+                    marks.setdefault(target, []).append((start, end, role))
+            if marks:
+                spans = [self._remarked(s, marks.get(s.label_)) for s in spans]
         spans.sort(key=lambda s: (s.start, s.end, s.label_))
         doc.spans[self.span_key] = spans
         return doc
+
+    @staticmethod
+    def _remarked(span: Span, marks: list[tuple[int, int, str]] | None) -> Span:
+        for start, end, role in marks or ():
+            if span.start < end and start < span.end and span.id_ != role:
+                return Span(span.doc, span.start, span.end, label=span.label, span_id=role)
+        return span
 
     # --- serialization: plain JSON, never pickle ------------------------------------
 
@@ -293,11 +417,12 @@ def make_facets(nlp: Language, name: str, *, patterns_path: str | None, span_key
     return FacetMatcher(nlp, name, patterns=patterns, span_key=span_key)
 
 
-def sentence_facets(sent: Span, *, span_key: str = DEFAULT_SPAN_KEY) -> Facets:
+def sentence_facets(sent: Span, *, span_key: str = DEFAULT_SPAN_KEY, actors: bool = False) -> Facets:
     """The facets mentioned inside ``sent`` (sorted, de-duplicated names per kind).
 
-    Needs ``doc.spans[span_key]`` sorted by start, as ``FacetMatcher`` leaves it;
-    a doc the component has not seen gives empty facets.
+    Actor matches (a sector named only as an institution or office) are left out
+    unless ``actors`` is true. Needs ``doc.spans[span_key]`` sorted by start, as
+    ``FacetMatcher`` leaves it; a doc the component has not seen gives empty facets.
     """
     group = sent.doc.spans.get(span_key) if span_key in sent.doc.spans else None
     if not group:
@@ -308,7 +433,7 @@ def sentence_facets(sent: Span, *, span_key: str = DEFAULT_SPAN_KEY) -> Facets:
         span = group[i]
         if span.start >= sent.end:
             break
-        if span.end <= sent.end:
+        if span.end <= sent.end and (actors or span.id_ != ROLE_ACTOR):
             kind, _, name = span.label_.partition(":")
             if kind in found:
                 found[kind].add(name)
