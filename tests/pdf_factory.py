@@ -9,6 +9,8 @@ Text conventions inside ``pages`` (a list of pages, each a list of paragraphs):
 * ``"# Article 5 Scope"`` draws a heading (larger bold font); the ``#`` is not drawn.
 * ``"\\n"`` inside a paragraph forces a line break exactly there, so a test can put
   ``"regu-\\nlation"`` at a line end to get a hyphenated break.
+* ``"^3"`` right after a word (``"Regulation^3 applies"``) draws a footnote reference:
+  the digits set small and raised, glued to the word as office tools set them.
 * Any other text is wrapped to the column width.
 
 Each inner list starts a new page; a page that overflows continues on the next
@@ -26,6 +28,7 @@ Functions:
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,7 @@ BODY_FONT = "Helvetica"
 HEADING_FONT = "Helvetica-Bold"
 MARGIN = 56.0
 GUTTER = 24.0
+_REFERENCE = re.compile(r"\^(\d{1,3})")
 
 
 @dataclass
@@ -145,8 +149,7 @@ def write_pdf(
             pdf.setFont(BODY_FONT, 8)
             pdf.drawString(MARGIN, page_h - MARGIN + 10, header)
         for x, y, line in placed:
-            pdf.setFont(line.font, line.size)
-            pdf.drawString(x, y, line.text)
+            _draw_line(pdf, x, y, line)
         if index in footnotes and index not in drawn_notes:
             drawn_notes.add(index)
             size = font_size * 0.8
@@ -166,6 +169,24 @@ def write_pdf(
         pdf.showPage()
     pdf.save()
     return path
+
+
+def _draw_line(pdf: canvas.Canvas, x: float, y: float, line: _Line) -> None:
+    """One line; ``^digits`` parts are drawn as raised, smaller footnote references."""
+    if "^" not in line.text:
+        pdf.setFont(line.font, line.size)
+        pdf.drawString(x, y, line.text)
+        return
+    text = pdf.beginText(x, y)
+    for i, part in enumerate(_REFERENCE.split(line.text)):
+        if i % 2:  # a reference: 60% size, raised by a third of the body size
+            text.setFont(line.font, line.size * 0.6)
+            text.setRise(line.size * 0.35)
+        else:
+            text.setFont(line.font, line.size)
+            text.setRise(0)
+        text.textOut(part)
+    pdf.drawText(text)
 
 
 def write_encrypted_pdf(path: str | Path, pages: Sequence[Sequence[str]], *, password: str,

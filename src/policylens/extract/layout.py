@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from policylens.extract.lines import GUTTER_EMS, Line, PageLines
+from policylens.extract.lines import GUTTER_EMS, NOTE_REFERENCE, Line, PageLines
 
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
@@ -161,6 +161,7 @@ def _merge_row(row: list[Line]) -> list[Line]:
         return row
     row.sort(key=lambda ln: ln.x0)
     kept: list[Line] = []
+    dropped_reference = False  # the next fragment then needs a space: "systems." [5] "As"
     for line in row:
         host = next((k for k in kept if k.x0 <= line.x0 and line.x1 <= k.x1 + 1), None)
         if host is not None and line.size < 0.8 * host.size and len(line.text) <= 4:
@@ -169,9 +170,17 @@ def _merge_row(row: list[Line]) -> list[Line]:
         if kept:
             prev = kept[-1]
             gap = line.x0 - prev.x1
+            if is_note_reference(prev, line):
+                dropped_reference = True
+                continue
             size = max(prev.size, line.size, 1.0)
             if -0.2 * size <= gap < GUTTER_EMS * size and prev.column == line.column:
-                joiner = "" if gap < 0.12 * size else " "
+                joiner = "" if gap < 0.12 * size and not dropped_reference else " "
+                dropped_reference = False
+                if (line.marker_small and gap < 0.6 * size and " " in line.text
+                        and not prev.text.endswith(("(", "["))):
+                    # The reader started a new line at a raised note reference: "Union," + "12 or if".
+                    line.text, line.marker_small, joiner = line.text.split(" ", 1)[1], False, " "
                 main = prev if len(prev.text) >= len(line.text) else line
                 kept[-1] = Line(page=prev.page, x0=prev.x0, x1=max(prev.x1, line.x1),
                                 top=min(prev.top, line.top), bottom=max(prev.bottom, line.bottom),
@@ -182,6 +191,14 @@ def _merge_row(row: list[Line]) -> list[Line]:
                 continue
         kept.append(line)
     return kept
+
+
+def is_note_reference(prev: Line, line: Line) -> bool:
+    """Is ``line`` a footnote reference ("2", "12,13") set small and raised right after ``prev``?"""
+    size = prev.size
+    return (len(line.text) <= 8 and NOTE_REFERENCE.match(line.text) is not None
+            and line.size < 0.85 * size and line.bottom < prev.bottom - 0.1 * size
+            and -0.2 * size <= line.x0 - prev.x1 < 0.6 * size and not prev.text.endswith(("(", "[")))
 
 
 def running_line_key(text: str) -> str:

@@ -7,6 +7,7 @@ Coordinates are PDF points measured from the top-left of the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 # column gutter or a table cell boundary, not a word space (justified text
 # stretches spaces to about half an em, rarely more).
 GUTTER_EMS = 1.5
+# What a footnote reference looks like once pulled out of its line: "7", "(7)", "12,13", "4-6".
+NOTE_REFERENCE = re.compile(r"^[(\[]?\d{1,3}(?:[,\u2013-]\d{1,3})*[)\]]?$")
 
 
 @dataclass(slots=True)
@@ -70,6 +73,9 @@ def fragments(words: list[Word], page: int, *, hyphen: bool = False) -> list[Lin
     prev = words[0]
     for i in range(1, len(words)):
         word = words[i]
+        if word.size < 0.85 * prev.size and is_reference_word(prev, word):
+            # A raised note reference after a word ("Regulation 1 and"): drop it and start over.
+            return fragments(words[:i] + words[i + 1:], page, hyphen=hyphen)
         size = prev.size if prev.size > word.size else word.size
         if size < 1.0:
             size = 1.0
@@ -80,6 +86,15 @@ def fragments(words: list[Word], page: int, *, hyphen: bool = False) -> list[Lin
         prev = word
     out.append(_line(words[start:] if start else words, page, hyphen=hyphen))
     return out
+
+
+def is_reference_word(prev: Word, word: Word) -> bool:
+    """Is ``word`` a footnote reference ("7", "12,13") set small and raised right after ``prev``?"""
+    size = prev.size
+    # "(" + "1" + ")" is how the EU Official Journal numbers its notes: keep those whole.
+    return (word.size < 0.85 * size and word.bottom < prev.bottom - 0.1 * size
+            and -0.2 * size <= word.x0 - prev.x1 < 0.6 * size and not prev.text.endswith(("(", "["))
+            and NOTE_REFERENCE.match(word.text) is not None)
 
 
 def _line(words: list[Word], page: int, *, hyphen: bool) -> Line:

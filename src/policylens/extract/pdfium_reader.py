@@ -29,6 +29,10 @@ _BREAKS = frozenset({"\r\n", "\r", "\n", *_SOFT_HYPHENS})
 # A loose char box spans the font's ascent to descent, about 1.15 em for common fonts;
 # dividing by it puts sizes back on the usual point scale.
 _LOOSE_EM = 1.15
+# A word ending in 1-3 digits after a letter (and maybe punctuation): "Regulation1", "Union.2",
+# "application9;". When the digits are set smaller and raised they are a footnote reference.
+_GLUED = re.compile(r"(.*[^\W\d_][.,;:!?)\]\u201d\u2019\"]*)(\d{1,3})([.,;:!?)\]]*)")
+_GLUED_END = frozenset("0123456789.,;:!?)]")
 
 
 def read_page(pdf: pdfium.PdfDocument, index: int) -> PageLines:
@@ -102,6 +106,13 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
                 bold = weight(handle, first) >= 600
             word = match.group()
             size = (bottom - top) / _LOOSE_EM
+            if word[-1] in _GLUED_END and (glued := _GLUED.fullmatch(word)) is not None:
+                digit = position + match.start() + glued.end(1)
+                digit = digit if units is None else to_char(handle, units[digit])
+                if digit >= 0 and _is_reference(handle, box, ref, rect, digit, height):
+                    head, tail = glued.group(1), glued.group(3)
+                    # "Administration.17, 18": the comma belongs to the list of references.
+                    word = head if tail.startswith(",") and head[-1] in ".,;:!?" else head + tail
             pending.append(Word(word, x0, x1 if x1 > x0 else x0, top, bottom, size, bold))
         position += len(piece)
     if pending:
@@ -110,6 +121,16 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
     result.n_chars = n_chars
     result.backward_jumps = jumps
     return result
+
+
+def _is_reference(handle: object, box: object, ref: object, rect: raw.FS_RECTF, digit: int,
+                  height: float) -> bool:
+    """Is the char at ``digit`` set smaller and higher than the char before it (a note reference)?"""
+    box(handle, digit - 1, ref)  # type: ignore[operator]
+    before_size, before_bottom = rect.top - rect.bottom, height - rect.bottom
+    box(handle, digit, ref)  # type: ignore[operator]
+    size, bottom = rect.top - rect.bottom, height - rect.bottom
+    return 0 < size < 0.85 * before_size and bottom < before_bottom - 0.1 * before_size
 
 
 def _utf16_offsets(text: str) -> list[int]:
