@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,14 +65,18 @@ def pdf_pages(path: Path) -> int:
 def run(files: list[Path], workers: int) -> dict[str, float]:
     command = [sys.executable, "-m", "policylens.cli", "rank", *map(str, files), "--format", "json",
                "--workers", str(workers)]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_rss_bytes(process.pid))
-        time.sleep(0.1)
-    stdout, stderr = process.communicate()
-    seconds = time.perf_counter() - start
+    # results go to temporary files, not pipes: a full pipe would stall the CLI mid-write
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss_bytes(process.pid))
+            time.sleep(0.1)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     ranked = json.loads(stdout) if stdout.strip() else []
     failed = [line for line in stderr.splitlines() if line.startswith("error:")]
     return {"workers": workers, "seconds": seconds, "ranked": len(ranked), "failed": len(failed),
