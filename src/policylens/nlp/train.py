@@ -114,20 +114,26 @@ def em_priors(probs: np.ndarray, train_prior: np.ndarray, *, iterations: int = 1
     return prior
 
 
-def unlabeled_sentences(folder: Path, *, limit: int = 20_000, seed: int = 0) -> list[str]:
-    """A reproducible sample of sentence-like lines from the ``.txt`` files of ``folder``."""
+def unlabeled_features(folder: Path, nlp: Any, *, limit: int = 20_000,
+                       seed: int = 0) -> list[dict[str, float]]:
+    """Features of a reproducible sample of sentences from the ``.txt`` files of ``folder``."""
+    from policylens.nlp.features import doc_features
     from policylens.nlp.pipeline import text_blocks
 
     files = sorted(folder.glob("*.txt"))
     if not files:
         raise DataError(f"no .txt files in {folder}")
-    texts: list[str] = []
-    for file in files:
-        for block in text_blocks(file.read_text(encoding="utf-8", errors="replace")):
-            if block.kind == "paragraph" and len(block.text.split()) >= 6:
-                texts.append(block.text)
-    random.Random(seed).shuffle(texts)
-    return texts[:limit]
+    paragraphs = [block.text for file in files
+                  for block in text_blocks(file.read_text(encoding="utf-8", errors="replace"))
+                  if block.kind == "paragraph"]
+    random.Random(seed).shuffle(paragraphs)
+    rows: list[dict[str, float]] = []
+    for doc in nlp.pipe(paragraphs, batch_size=64):
+        bounds = [(s.start, s.end) for s in doc.sents if len(s) >= 6]
+        rows.extend(doc_features(doc, bounds))
+        if len(rows) >= limit:
+            break
+    return rows[:limit]
 
 
 def _check_not_evaluation_data(path: Path | None) -> None:
@@ -165,10 +171,10 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
         prior = np.asarray(target_prior, dtype=np.float64)
         prior_source = "given"
     elif unlabeled is not None:
-        texts = unlabeled_sentences(unlabeled, seed=seed)
-        probs = model.predict_proba(to_matrix(featurize(texts, nlp), vocabulary), adjust_priors=False)
+        rows_u = unlabeled_features(unlabeled, nlp, seed=seed)
+        probs = model.predict_proba(to_matrix(rows_u, vocabulary), adjust_priors=False)
         prior = em_priors(probs, train_prior)
-        prior_source = f"EM on {len(texts)} unlabelled sentences from {unlabeled}"
+        prior_source = f"EM on {len(rows_u)} unlabelled sentences from {unlabeled}"
     else:
         prior = np.asarray(DEFAULT_TARGET_PRIOR)
     prior = prior / prior.sum()
