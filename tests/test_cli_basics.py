@@ -18,3 +18,14 @@ def test_help_lists_exit_codes() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "Exit codes" in result.stdout
+
+
+def test_top_level_api_names_resolve_to_stage_functions() -> None:
+    import policylens
+    from policylens.nlp import tag
+    from policylens.rank import analyze, score
+
+    assert policylens.tag is tag
+    assert policylens.score is score
+    assert policylens.analyze is analyze
+    assert policylens.Document.__name__ == "Document"

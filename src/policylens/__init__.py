@@ -8,6 +8,8 @@ The stages follow the data::
 
     extract(path) -> Document -> tag(document) -> TaggedDocument -> score(tagged) -> FrameworkScore
 
+``analyze(path)`` runs all three on one file.
+
 Imports are lazy so that ``import policylens`` stays cheap (the CLI's
 ``--help`` should not load spaCy).
 """
@@ -20,15 +22,16 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
     # ruff: noqa: F401  (names re-exported lazily through __getattr__)
-    from policylens.extract import extract
     from policylens.extract.document import Block, Document
     from policylens.nlp import tag, tag_text
     from policylens.nlp.types import TaggedDocument, TaggedSentence
-    from policylens.rank import rank, score
+    from policylens.rank import analyze, score
     from policylens.rank.types import FrameworkScore
 
+# ``extract`` and ``rank`` are subpackages, so their functions are imported from
+# there (``from policylens.extract import extract``); a top-level alias would be
+# shadowed by the subpackage as soon as it is imported.
 _LAZY = {
-    "extract": ("policylens.extract", "extract"),
     "Document": ("policylens.extract.document", "Document"),
     "Block": ("policylens.extract.document", "Block"),
     "tag": ("policylens.nlp", "tag"),
@@ -36,7 +39,7 @@ _LAZY = {
     "TaggedDocument": ("policylens.nlp.types", "TaggedDocument"),
     "TaggedSentence": ("policylens.nlp.types", "TaggedSentence"),
     "score": ("policylens.rank", "score"),
-    "rank": ("policylens.rank", "rank"),
+    "analyze": ("policylens.rank", "analyze"),
     "FrameworkScore": ("policylens.rank.types", "FrameworkScore"),
 }
 
