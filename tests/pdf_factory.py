@@ -20,6 +20,8 @@ Functions:
 
 * :func:`write_pdf` — the general builder (headers, footers, page numbers, columns,
   footnotes, title metadata, optional encryption).
+* :func:`write_drawn_pdf` — strings at exact places (cover pages, memo headers, banners);
+  :func:`body_lines` wraps a paragraph into such strings.
 * :func:`write_encrypted_pdf` — ``write_pdf`` with a user password (``""`` = opens freely).
 * :func:`write_image_only_pdf` — pages that hold only a picture: no text layer.
 * :func:`write_zero_page_pdf`, :func:`write_truncated_pdf` — broken inputs.
@@ -187,6 +189,39 @@ def _draw_line(pdf: canvas.Canvas, x: float, y: float, line: _Line) -> None:
             text.setRise(0)
         text.textOut(part)
     pdf.drawText(text)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One string drawn at an exact place: ``top`` is its baseline's distance from the page top."""
+
+    text: str
+    x: float
+    top: float
+    size: float = 10.0
+    bold: bool = False
+
+
+def body_lines(text: str, *, top: float, size: float = 10.0, width: float = A4[0] - 2 * MARGIN,
+               x: float = MARGIN) -> list[Drawn]:
+    """``text`` wrapped to ``width`` as ``Drawn`` lines starting at ``top`` (1.25 line spacing)."""
+    return [Drawn(line, x, top + i * size * 1.25, size)
+            for i, line in enumerate(_wrap(text, BODY_FONT, size, width))]
+
+
+def write_drawn_pdf(path: str | Path, pages: Sequence[Sequence[Drawn]], *, title: str | None = None) -> Path:
+    """A PDF whose pages hold exactly the given strings (cover pages, memos, banners)."""
+    path = Path(path)
+    pdf = canvas.Canvas(str(path), pagesize=A4, pageCompression=0)
+    if title:
+        pdf.setTitle(title)
+    for items in pages:
+        for item in items:
+            pdf.setFont(HEADING_FONT if item.bold else BODY_FONT, item.size)
+            pdf.drawString(item.x, A4[1] - item.top, item.text)
+        pdf.showPage()
+    pdf.save()
+    return path
 
 
 def write_encrypted_pdf(path: str | Path, pages: Sequence[Sequence[str]], *, password: str,

@@ -32,10 +32,10 @@ from policylens.extract.paragraphs import PageLayout, assemble, body_size
 from policylens.extract.quality import assess, garbled_share
 from policylens.extract.settings import ExtractSettings
 from policylens.extract.structure import with_sections
+from policylens.extract.title import choose_title
 
 _RETRY_GARBLED = 0.02
 _OCR_TIMEOUT = 1800  # seconds; a long scanned report takes minutes, not hours
-_PLACEHOLDER_TITLES = {"untitled", "title", "document", "presentation", "slide 1", "no title", "word"}
 
 
 @contextlib.contextmanager
@@ -101,10 +101,12 @@ def build_document(path: Path, sha256: str, pages: list[PageLines], metadata: di
         if order.unrecognised_columns:
             scrambled.append(page.number)
         layouts.append(PageLayout(page.number, page.height, order.lines))
-    raw_blocks, _ = assemble(layouts, repair_hyphens=settings.repair_hyphens,
-                             separate_footnotes=settings.separate_footnotes)
+    raw_blocks, hyphenation = assemble(layouts, repair_hyphens=settings.repair_hyphens,
+                                       separate_footnotes=settings.separate_footnotes)
     blocks = with_sections(raw_blocks)
-    title = _title(metadata.get("title", ""), layouts, path)
+    first = layouts[0] if layouts and layouts[0].number == 1 and layouts[0].lines else None
+    title = choose_title(metadata.get("title", ""), first.lines if first else None,
+                         first.height if first else 0.0, body_size(layouts), path, hyphenation)
     text = "\n".join(b.text for b in blocks)
     quality = assess(text, n_pages=len(pages), empty_pages=empty, scrambled_pages=scrambled)
     if len(pages) < n_pages:
@@ -171,36 +173,3 @@ def _no_text_layer(path: Path, sha256: str, settings: ExtractSettings) -> Docume
     return Document(source=str(path), sha256=sha256, title=document.title, n_pages=document.n_pages,
                     blocks=document.blocks, metadata={**document.metadata, "ocr": "ocrmypdf"},
                     quality=document.quality)
-
-
-def _title(meta_title: str, layouts: list[PageLayout], path: Path) -> str:
-    """Metadata title if meaningful, else the largest-font text on page 1, else the file stem."""
-    if _meaningful_title(meta_title, path):
-        return " ".join(meta_title.split())
-    first = next((layout for layout in layouts if layout.lines), None)
-    if first is not None and first.number == 1:
-        body = body_size(layouts)
-        biggest = max(line.size for line in first.lines)
-        if biggest >= 1.15 * body:
-            parts: list[str] = []
-            for line in first.lines:
-                if line.size >= 0.95 * biggest:
-                    parts.append(line.text)
-                elif parts:
-                    break
-            title = " ".join(" ".join(parts).split())
-            # A big "EN EN" language tag or a lone number is not a title.
-            if sum(1 for w in title.split() if sum(ch.isalpha() for ch in w) >= 3) >= 2:
-                return title[:300]
-    return path.stem
-
-
-def _meaningful_title(title: str, path: Path) -> bool:
-    text = title.strip()
-    letters = sum(ch.isalpha() for ch in text)
-    if letters < 4 or text.lower() in _PLACEHOLDER_TITLES:
-        return False
-    lowered = text.lower()
-    if lowered.startswith("microsoft word") or lowered.endswith((".doc", ".docx", ".pdf", ".indd", ".rtf")):
-        return False
-    return lowered != path.stem.lower()

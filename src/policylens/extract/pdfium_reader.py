@@ -103,7 +103,8 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
                 box(handle, last, ref)
                 x1 = rect.right
             if not pending:
-                bold = weight(handle, first) >= 600
+                heavy = weight(handle, first)
+                bold = heavy >= 600 if heavy > 0 else _bold_by_name(handle, first)
             word = match.group()
             size = (bottom - top) / _LOOSE_EM
             if word[-1] in _GLUED_END and (glued := _GLUED.fullmatch(word)) is not None:
@@ -121,6 +122,15 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
     result.n_chars = n_chars
     result.backward_jumps = jumps
     return result
+
+
+def _bold_by_name(handle: object, index: int) -> bool:
+    """Bold judged by the font's name: pdfium knows no weight for unembedded standard fonts."""
+    name = ctypes.create_string_buffer(64)
+    flags = ctypes.c_int(0)
+    raw.FPDFText_GetFontInfo(handle, index, name, len(name), ctypes.byref(flags))
+    lowered = name.value.lower()
+    return any(mark in lowered for mark in (b"bold", b"black", b"heavy", b"semibold"))
 
 
 def _is_reference(handle: object, box: object, ref: object, rect: raw.FS_RECTF, digit: int,
