@@ -28,6 +28,7 @@ from policylens.errors import DataError
 from policylens.labels import LABELS
 
 HELDOUT_PERCENT = 20
+TOP_ROWS = 15  # rows per table in the Markdown statistics
 Split = Literal["train", "heldout"]
 
 
@@ -173,8 +174,12 @@ def stats_markdown(numbers: dict[str, Any]) -> str:
                      f"{numbers['hard_case_by_label'].get(label, 0)} |")
     for title, key in (("genre", "by_genre"), ("jurisdiction", "by_jurisdiction"),
                        ("hard-case type", "by_hard_case")):
+        items = list(numbers[key].items())
         lines += ["", f"| {title} | sentences |", "|---|---:|"]
-        lines += [f"| {name} | {count} |" for name, count in numbers[key].items()]
+        lines += [f"| {name} | {count} |" for name, count in items[:TOP_ROWS]]
+        if len(items) > TOP_ROWS:
+            rest = items[TOP_ROWS:]
+            lines.append(f"| other ({len(rest)} more) | {sum(c for _, c in rest)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from policylens import __version__
 from policylens.errors import DataError
 from policylens.labels import LABELS
 from policylens.nlp.annotations import Annotation, data_sha256, load_annotations, split
-from policylens.nlp.features import build_vocabulary, sentence_features, to_matrix
+from policylens.nlp.features import KEEP_PREFIXES, build_vocabulary, sentence_features, to_matrix
 from policylens.nlp.metrics import classification_report
 from policylens.nlp.model import CARD_FILE, CUES_DIR, GovernanceModel, default_model_dir
 
@@ -41,6 +42,10 @@ from policylens.nlp.model import CARD_FILE, CUES_DIR, GovernanceModel, default_m
 #: strategies and guidance; see docs/tagging.md, "Priors". ``--unlabeled DIR`` re-estimates them.
 DEFAULT_TARGET_PRIOR = (0.10, 0.12, 0.78)
 C_GRID = (0.3, 1.0, 3.0, 10.0)
+#: Multipliers tried for the cue, marker and facet columns. A larger scale means weaker L2
+#: shrinkage on those few dense features relative to the thousands of n-grams; the scale is
+#: folded back into the saved weights, so prediction needs no knowledge of it.
+CUE_SCALE_GRID = (1.0, 3.0)
 _EVALUATION_ONLY = ("dev_sentences",)
 
 
@@ -70,22 +75,36 @@ def _fit(x: Any, y: np.ndarray, c: float, seed: int) -> Any:
     return LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(x, y)
 
 
-def _cross_validate(x: Any, y: np.ndarray, seed: int) -> tuple[float, np.ndarray]:
-    """Best C by out-of-fold log-loss, and the out-of-fold logits at that C."""
+def _cue_columns(vocabulary: dict[str, int]) -> np.ndarray:
+    return np.asarray(sorted(col for name, col in vocabulary.items() if name.startswith(KEEP_PREFIXES)),
+                      dtype=np.int64)
+
+
+def _scaled(x: Any, columns: np.ndarray, scale: float) -> Any:
+    factors = np.ones(x.shape[1])
+    factors[columns] = scale
+    return x @ sparse.diags(factors)
+
+
+def _cross_validate(x: Any, y: np.ndarray, columns: np.ndarray,
+                    seed: int) -> tuple[float, float, np.ndarray]:
+    """Best (C, cue scale) by out-of-fold log-loss, and the out-of-fold logits there."""
     from sklearn.model_selection import StratifiedKFold
 
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=seed).split(x, y))
-    best: tuple[float, float, np.ndarray] | None = None
-    for c in C_GRID:
-        logits = np.zeros((len(y), len(LABELS)))
-        for train_idx, test_idx in folds:
-            clf = _fit(x[train_idx], y[train_idx], c, seed)
-            logits[test_idx] = clf.decision_function(x[test_idx])
-        loss = _log_loss(logits, y, 1.0)
-        if best is None or loss < best[1]:
-            best = (c, loss, logits)
+    best: tuple[float, float, float, np.ndarray] | None = None
+    for scale in CUE_SCALE_GRID:
+        xs = _scaled(x, columns, scale).tocsr()
+        for c in C_GRID:
+            logits = np.zeros((len(y), len(LABELS)))
+            for train_idx, test_idx in folds:
+                clf = _fit(xs[train_idx], y[train_idx], c, seed)
+                logits[test_idx] = clf.decision_function(xs[test_idx])
+            loss = _log_loss(logits, y, 1.0)
+            if best is None or loss < best[2]:
+                best = (c, scale, loss, logits)
     assert best is not None
-    return best[0], best[2]
+    return best[0], best[1], best[3]
 
 
 def _log_loss(logits: np.ndarray, y: np.ndarray, temperature: float) -> float:
@@ -158,12 +177,15 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
     vocabulary = build_vocabulary(rows)
     x = to_matrix(rows, vocabulary)
     y = np.asarray([LABELS.index(a.label) for a in train_set])
-    best_c, oof_logits = _cross_validate(x, y, seed)
+    columns = _cue_columns(vocabulary)
+    best_c, cue_scale, oof_logits = _cross_validate(x, y, columns, seed)
     temperature = fit_temperature(oof_logits, y)
-    clf = _fit(x, y, best_c, seed)
+    clf = _fit(_scaled(x, columns, cue_scale).tocsr(), y, best_c, seed)
+    coef = clf.coef_.astype(np.float64)
+    coef[:, columns] *= cue_scale  # fold the scale into the weights: x @ (coef * s) == (x * s) @ coef
     counts = Counter(y.tolist())
     train_prior = np.asarray([counts[i] / len(y) for i in range(len(LABELS))])
-    model = GovernanceModel(vocabulary=vocabulary, coef=clf.coef_.astype(np.float64),
+    model = GovernanceModel(vocabulary=vocabulary, coef=coef,
                             intercept=clf.intercept_.astype(np.float64), temperature=temperature,
                             train_prior=tuple(train_prior.tolist()))
     prior_source = "default assumption (DEFAULT_TARGET_PRIOR)"
@@ -179,12 +201,13 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
         prior = np.asarray(DEFAULT_TARGET_PRIOR)
     prior = prior / prior.sum()
     version = hashlib.sha256(
-        (data_sha256(train_set) + json.dumps([best_c, temperature, prior.round(6).tolist()])).encode()
+        (data_sha256(train_set)
+         + json.dumps([best_c, cue_scale, temperature, prior.round(6).tolist()])).encode()
     ).hexdigest()[:12]
     model = GovernanceModel(vocabulary=vocabulary, coef=model.coef, intercept=model.intercept,
                             temperature=temperature, train_prior=model.train_prior,
                             target_prior=tuple(prior.tolist()), version=version,
-                            meta={"C": best_c, "seed": seed, "min_df": 2})
+                            meta={"C": best_c, "cue_scale": cue_scale, "seed": seed, "min_df": 2})
     heldout_metrics = _heldout_metrics(model, heldout, nlp)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out)
@@ -242,6 +265,7 @@ def _model_card(model: GovernanceModel, annotations: list[Annotation], train_set
             "kind": "multinomial logistic regression over lemma uni/bigrams and cue/facet features",
             "features": len(model.vocabulary),
             "C": model.meta.get("C"),
+            "cue_scale": model.meta.get("cue_scale"),
             "temperature": round(model.temperature, 4),
             "train_prior": dict(zip(LABELS, [round(p, 4) for p in model.train_prior], strict=True)),
             "target_prior": dict(zip(LABELS, [round(p, 4) for p in model.target_prior], strict=True)),
