@@ -136,3 +136,9 @@ def test_train_command_refuses_dev_data(tmp_path: Path) -> None:
     dev.write_text('{"id": "d", "text": "A sentence.", "label": "neutral"}\n')
     result = runner.invoke(app, ["train", "--data", str(dev), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "evaluation-only" in result.output
+
+
+def test_tag_with_a_spacy_model_that_is_not_installed_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["tag", "--text", "Hello.", "--spacy-model", "xx_not_a_model_sm"])
+    assert result.exit_code == 1
+    assert "not installed" in result.output
