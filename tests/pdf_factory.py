@@ -22,6 +22,7 @@ Functions:
   footnotes, title metadata, optional encryption).
 * :func:`write_drawn_pdf` — strings at exact places (cover pages, memo headers, banners);
   :func:`body_lines` wraps a paragraph into such strings.
+* :func:`write_table_pdf` — paragraphs around a ruled table (and optionally a boxed paragraph).
 * :func:`write_encrypted_pdf` — ``write_pdf`` with a user password (``""`` = opens freely).
 * :func:`write_image_only_pdf` — pages that hold only a picture: no text layer.
 * :func:`write_zero_page_pdf`, :func:`write_truncated_pdf` — broken inputs.
@@ -221,6 +222,31 @@ def write_drawn_pdf(path: str | Path, pages: Sequence[Sequence[Drawn]], *, title
             pdf.drawString(item.x, A4[1] - item.top, item.text)
         pdf.showPage()
     pdf.save()
+    return path
+
+
+def write_table_pdf(path: str | Path, before: Sequence[str], rows: Sequence[Sequence[str]],
+                    after: Sequence[str], *, boxed: str | None = None, grid: bool = True) -> Path:
+    """Paragraphs, a ruled table (reportlab platypus, every cell boxed when ``grid``, else only
+    horizontal rules), more paragraphs; ``boxed`` adds a paragraph drawn inside a one-cell frame."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    path = Path(path)
+    style = getSampleStyleSheet()["BodyText"]
+    story: list[object] = [Paragraph(text, style) for text in before]
+    story.append(Spacer(1, 12))
+    rules = [("GRID", (0, 0), (-1, -1), 0.5, colors.black)] if grid else [
+        ("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.black)]
+    table = Table([list(row) for row in rows], style=TableStyle(rules))
+    story += [table, Spacer(1, 12)]
+    if boxed:
+        frame = Table([[Paragraph(boxed, style)]], colWidths=[A4[0] - 2 * MARGIN - 20],
+                      style=TableStyle([("BOX", (0, 0), (-1, -1), 0.8, colors.black)]))
+        story += [frame, Spacer(1, 12)]
+    story += [Paragraph(text, style) for text in after]
+    SimpleDocTemplate(str(path), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN).build(story)
     return path
 
 

@@ -37,6 +37,8 @@ def extract_command(
     max_pages: int | None = typer.Option(None, "--max-pages", help="Read at most this many pages per PDF."),
     keep_headers: bool = typer.Option(False, "--keep-headers", help="Keep running headers/footers."),
     keep_hyphens: bool = typer.Option(False, "--keep-hyphens", help="Do not join line-end hyphens."),
+    no_tables: bool = typer.Option(False, "--no-tables",
+                                   help="Leave ruled PDF tables as text instead of table blocks."),
     workers: int | None = typer.Option(None, "--workers", "-w", help=WORKERS_HELP),
     engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
     scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
@@ -51,7 +53,7 @@ def extract_command(
         raise UsageError(f"unknown --format {fmt!r}: use one of {', '.join(FORMATS)}")
     settings = ExtractSettings(pdf_engine=pdf_engine, password=password, ocr=ocr,  # type: ignore[arg-type]
                                remove_headers=not keep_headers, repair_hyphens=not keep_hyphens,
-                               max_pages=max_pages)
+                               max_pages=max_pages, tables=not no_tables)
     files = expand_inputs(paths, SUFFIXES)
     single = len(files) == 1 and not any(p.is_dir() for p in paths)
     if single:

@@ -87,7 +87,7 @@ def find_gutter(lines: Sequence[Line]) -> tuple[float, float] | None:
     area = area_x1 - area_x0
     if area < 100 or len(lines) < 8:
         return None
-    narrow = [line for line in lines if line.x1 - line.x0 < 0.6 * area]
+    narrow = [line for line in lines if line.x1 - line.x0 < 0.6 * area and not line.table]
     if len(narrow) < 0.5 * len(lines):
         return None
     cover = bytearray(int(area) + 2)
@@ -143,7 +143,7 @@ def _group_rows(lines: Sequence[Line]) -> list[list[Line]]:
     rows: list[list[Line]] = []
     last: Line | None = None
     for line in sorted(lines, key=lambda ln: ln.bottom):
-        if last is not None:
+        if last is not None and not (line.table or last.table):  # a table is a row of its own
             overlap = min(line.bottom, last.bottom) - max(line.top, last.top)
             size = max(last.size, line.size, 1.0)
             if (abs(line.bottom - last.bottom) < 0.4 * size
@@ -224,6 +224,8 @@ def remove_running_lines(pages: Sequence[PageLines]) -> int:
     groups: dict[str, list[tuple[int, float, Line]]] = defaultdict(list)
     for page in text_pages:
         for line in _edge_lines(page):
+            if line.table:
+                continue
             centre = (line.top + line.bottom) / 2
             # Measure footers from the page bottom so mixed page sizes still line up.
             pos = centre if centre < page.height / 2 else centre - page.height

@@ -45,6 +45,7 @@ class Line:
     hyphen: bool = False  # the reader saw a line-end hyphen (pdfium's soft-hyphen marker)
     marker_small: bool = False  # starts with a smaller, raised number (a footnote marker)
     column: int = 0  # set by layout: 0 single/left, 1 right, -1 spans the gutter
+    table: bool = False  # a whole ruled table: ``text`` holds its rows, cells joined by " | "
 
     @property
     def height(self) -> float:

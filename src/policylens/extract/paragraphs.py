@@ -43,7 +43,8 @@ def body_size(pages: Sequence[PageLayout]) -> float:
     weight: Counter[float] = Counter()
     for page in pages:
         for line in page.lines:
-            weight[round(line.size * 2) / 2] += len(line.text)
+            if not line.table:
+                weight[round(line.size * 2) / 2] += len(line.text)
     return weight.most_common(1)[0][0] if weight else 10.0
 
 
@@ -53,7 +54,7 @@ def assemble(pages: Sequence[PageLayout], *, repair_hyphens: bool = True,
     size = body_size(pages)
     hyphenation = Hyphenation()
     for page in pages:
-        hyphenation.add_lines(_line_text(line) for line in page.lines)
+        hyphenation.add_lines(_line_text(line) for line in page.lines if not line.table)
     helper = hyphenation if repair_hyphens else None
     gap = _normal_gap(pages, size)
     all_bold = _mostly_bold(pages)
@@ -79,6 +80,11 @@ def assemble(pages: Sequence[PageLayout], *, repair_hyphens: bool = True,
         for column in {line.column for line in lines}:
             edges[(page.number, column)] = _right_edge(lines, column)
         for line in lines:
+            if line.table:
+                close()
+                body.append(RawBlock(line.page, "table", line.text, line.size, False))
+                prev = None
+                continue
             if prev is not None and current and _starts_block(prev, line, gap, edges, all_bold):
                 close()
             current.append(line)
@@ -96,7 +102,8 @@ def _normal_gap(pages: Sequence[PageLayout], size: float) -> float:
     gaps: list[float] = []
     for page in pages:
         for a, b in zip(page.lines, page.lines[1:], strict=False):
-            if a.column == b.column and abs(a.size - size) < 0.5 and abs(b.size - size) < 0.5:
+            if (a.column == b.column and abs(a.size - size) < 0.5 and abs(b.size - size) < 0.5
+                    and not (a.table or b.table)):
                 g = b.top - a.bottom
                 if -size < g < 2 * size:
                     gaps.append(g)
@@ -114,7 +121,7 @@ def _mostly_bold(pages: Sequence[PageLayout]) -> bool:
 
 
 def _right_edge(lines: Sequence[Line], column: int) -> float:
-    xs = [line.x1 for line in lines if line.column == column]
+    xs = [line.x1 for line in lines if line.column == column and not line.table]
     return max(xs) if xs else 0.0
 
 
@@ -156,9 +163,10 @@ def _block(lines: Sequence[Line], size: float, hyphenation: Hyphenation | None, 
 
 def _footnote_lines(lines: Sequence[Line], size: float, height: float) -> list[Line]:
     """Small-font lines below the page's last body line, when the first starts with a note marker."""
-    body_bottom = max((ln.bottom for ln in lines if ln.size >= _SMALL * size), default=0.0)
+    body_bottom = max((ln.bottom for ln in lines if ln.size >= _SMALL * size or ln.table), default=0.0)
     tail = [ln for ln in lines  # already in reading order (rows, left to right)
-            if ln.size < _SMALL * size and ln.top >= body_bottom - 1 and ln.top > 0.5 * height]
+            if ln.size < _SMALL * size and ln.top >= body_bottom - 1 and ln.top > 0.5 * height
+            and not ln.table]
     if not tail or not (tail[0].marker_small or _NOTE_MARKER.match(tail[0].text)):
         return []
     return tail

@@ -127,7 +127,7 @@ def _read_pages(pdf: pdfium.PdfDocument, path: Path, settings: ExtractSettings,
                 plumber_doc = plumber_doc or _open_plumber(path, settings.password)
                 pages.append(plumber_reader.read_page(plumber_doc, index))
                 continue
-            page = pdfium_reader.read_page(pdf, index)
+            page = pdfium_reader.read_page(pdf, index, tables=settings.tables)
             if settings.pdf_engine == "auto" and page.lines:
                 bad = garbled_share(" ".join(line.text for line in page.lines))
                 if bad > _RETRY_GARBLED:

@@ -19,6 +19,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from policylens.extract.lines import Line, PageLines, Word, fragments
+from policylens.extract.tables import TableArea, find_tables, route_words, table_line
 
 # pdfium marks a hyphen it saw at a line end as U+FFFE (older builds: U+0002)
 # and then runs the two lines together; we turn it back into a line break.
@@ -35,21 +36,26 @@ _GLUED = re.compile(r"(.*[^\W\d_][.,;:!?)\]\u201d\u2019\"]*)(\d{1,3})([.,;:!?)\]
 _GLUED_END = frozenset("0123456789.,;:!?)]")
 
 
-def read_page(pdf: pdfium.PdfDocument, index: int) -> PageLines:
-    """The lines of page ``index`` (0-based); the page is closed before returning."""
+def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> PageLines:
+    """The lines of page ``index`` (0-based); the page is closed before returning.
+
+    With ``tables``, ruled tables become single ``table`` lines (see ``tables.py``).
+    """
     page = pdf[index]
     try:
         width, height = page.get_size()
+        areas = find_tables(page.raw, height) if tables else []
         textpage = page.get_textpage()
         try:
-            return _read_textpage(textpage, index + 1, width, height)
+            return _read_textpage(textpage, index + 1, width, height, areas)
         finally:
             textpage.close()
     finally:
         page.close()
 
 
-def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, height: float) -> PageLines:
+def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, height: float,
+                   areas: list[TableArea]) -> PageLines:
     result = PageLines(number=number, width=width, height=height, engine="pdfium")
     # The raw handle and pre-bound functions: pypdfium2's wrapper objects convert
     # themselves on every ctypes call, which costs more than the call itself here.
@@ -80,6 +86,8 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
         if not piece:
             continue
         if piece in _BREAKS:
+            if pending and areas:
+                pending = route_words(pending, areas)
             if pending:
                 new = fragments(pending, number, hyphen=piece in _SOFT_HYPHENS)
                 if previous_top is not None and new[0].top < previous_top - 2 * new[0].size:
@@ -116,8 +124,17 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
                     word = head if tail.startswith(",") and head[-1] in ".,;:!?" else head + tail
             pending.append(Word(word, x0, x1 if x1 > x0 else x0, top, bottom, size, bold))
         position += len(piece)
+    if pending and areas:
+        pending = route_words(pending, areas)
     if pending:
         lines.extend(fragments(pending, number))
+    for area in areas:
+        table = table_line(area, number)
+        if table is not None:
+            lines.append(table)
+        else:  # not a real table after all: its words are text again
+            for group in area.words:
+                lines.extend(fragments(group, number))
     result.lines = lines
     result.n_chars = n_chars
     result.backward_jumps = jumps

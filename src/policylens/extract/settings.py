@@ -21,6 +21,8 @@ class ExtractSettings:
     pdfplumber only the pages whose pdfium text looks unreliable; see docs/extract.md).
     ``max_pages`` stops after that many pages (``None``: all). ``ocr`` runs
     ``ocrmypdf`` on PDFs that have no text layer at all, when it is installed.
+    ``tables`` turns ruled tables in PDFs into ``table`` blocks (rows of cells
+    joined by ``" | "``) instead of leaving their words in the paragraphs.
     """
 
     pdf_engine: PdfEngine = "auto"
@@ -30,6 +32,7 @@ class ExtractSettings:
     repair_hyphens: bool = True
     separate_footnotes: bool = True
     max_pages: int | None = None
+    tables: bool = True
 
     def __post_init__(self) -> None:
         if self.pdf_engine not in PDF_ENGINES:

@@ -72,6 +72,7 @@ def meaningful_title(title: str, path: Path) -> bool:
 def page_title(lines: Sequence[Line], page_height: float, body: float,
                hyphenation: Hyphenation | None = None) -> str | None:
     """The title shown on a first page, or ``None`` when nothing there looks like one."""
+    lines = [line for line in lines if not line.table]
     subject = _subject_line(lines, hyphenation)
     if subject:
         return subject

@@ -1,0 +1,179 @@
+"""Ruled tables in PDFs: pdfplumber's table finder run on ruling lines read with pdfium.
+
+Letting pdfplumber parse a page costs about a tenth of a second, more than
+reading fifteen pages with pdfium, so pages are not handed to it. Instead the
+ruling lines come from pdfium's page objects (thin paths, the sides of boxes,
+the straight segments of grid paths), and only pages whose rulings form a grid
+(three or more distinct rows and columns of lines) go through pdfplumber's
+``TableFinder``, which snaps and joins the edges and finds the cells. The words
+pdfium read inside a table's cells become one ``table`` line: one text row per
+table row, cells joined by ``" | "``. A "table" with fewer than two filled rows
+or columns (a box drawn around a paragraph) is no table: its words stay text.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pypdfium2.raw as raw
+
+from policylens.extract.lines import Line, Word
+
+_THIN = 2.5  # points: a path thinner than this is a ruling line
+_MIN_RULE = 8.0  # points: shorter strokes are bullets, underlines of a letter, glyph parts
+_MAX_EDGES = 600  # more than this is a vector chart or a map, not a table
+_MAX_SEGMENTS = 400
+_GRID = 3  # distinct horizontal and vertical ruling positions a table needs at least
+_SEP = " | "
+
+
+@dataclass(slots=True)
+class TableArea:
+    """One table found on a page: its cells (row by row) and the words that fell inside."""
+
+    bbox: tuple[float, float, float, float]  # x0, top, x1, bottom
+    rows: list[list[tuple[float, float, float, float] | None]]
+    words: list[list[Word]] = field(default_factory=list)  # one list per reader line
+
+    def contains(self, x: float, y: float) -> bool:
+        x0, top, x1, bottom = self.bbox
+        return x0 <= x <= x1 and top <= y <= bottom
+
+
+def find_tables(page_handle: Any, height: float) -> list[TableArea]:
+    """The ruled tables of an open pdfium page (``[]`` for the vast majority of pages)."""
+    edges = _edges(page_handle, height)
+    if edges is None:
+        return []
+    from pdfplumber.table import Table, TableFinder  # only pages with a grid get here
+
+    class _Page:  # the two attributes TableFinder reads when both strategies are "lines"
+        def __init__(self) -> None:
+            self.edges = edges
+            self.bbox = (0.0, 0.0, 10_000.0, 10_000.0)
+
+    finder = TableFinder(_Page(), {"vertical_strategy": "lines", "horizontal_strategy": "lines"})
+    areas: list[TableArea] = []
+    for table in finder.tables:
+        assert isinstance(table, Table)
+        rows = [list(row.cells) for row in table.rows]
+        if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
+            areas.append(TableArea(bbox=tuple(table.bbox), rows=rows))  # type: ignore[arg-type]
+    return areas
+
+
+def table_line(area: TableArea, page: int) -> Line | None:
+    """The table as one ``Line`` (``table=True``), or ``None`` if it does not hold a real table."""
+    words = [w for group in area.words for w in group]
+    texts: list[str] = []
+    multi_cell_rows = 0
+    for row in area.rows:
+        cells: list[str] = []
+        for cell in row:
+            if cell is None:
+                continue  # covered by a cell spanning columns
+            x0, top, x1, bottom = cell
+            inside = [w.text for w in words
+                      if x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom]
+            if inside:  # empty cells are left out: "a |  | b" reads worse than "a | b"
+                cells.append(" ".join(inside))
+        if cells:
+            texts.append(_SEP.join(cells))
+            multi_cell_rows += len(cells) >= 2
+    # A box around a paragraph, a timeline drawing or a one-column list is not a table.
+    if multi_cell_rows < 2:
+        return None
+    sizes = sorted(w.size for w in words)
+    x0, top, x1, bottom = area.bbox
+    return Line(page=page, x0=x0, x1=x1, top=top, bottom=bottom, size=sizes[len(sizes) // 2],
+                text="\n".join(texts), table=True)
+
+
+def _edges(page_handle: Any, height: float) -> list[dict[str, Any]] | None:
+    """Ruling edges in pdfplumber's form, or ``None`` when they cannot make a grid."""
+    count = raw.FPDFPage_CountObjects(page_handle)
+    if count < 2 * _GRID:
+        return None
+    get, kind = raw.FPDFPage_GetObject, raw.FPDFPageObj_GetType
+    bounds = raw.FPDFPageObj_GetBounds
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    refs = [ctypes.byref(v) for v in (left, bottom, right, top)]
+    edges: list[dict[str, Any]] = []
+    for i in range(count):
+        obj = get(page_handle, i)
+        if kind(obj) != raw.FPDF_PAGEOBJ_PATH:
+            continue
+        bounds(obj, *refs)
+        x0, x1, y0, y1 = left.value, right.value, height - top.value, height - bottom.value
+        w, h = x1 - x0, y1 - y0
+        if h < _THIN and w >= _MIN_RULE:
+            edges.append(_edge("h", x0, x1, (y0 + y1) / 2))
+        elif w < _THIN and h >= _MIN_RULE:
+            edges.append(_edge("v", (x0 + x1) / 2, y0, y1))
+        elif w >= _MIN_RULE and h >= _MIN_RULE:
+            segments = raw.FPDFPath_CountSegments(obj)
+            if segments <= 5:  # a rectangle: its four sides
+                edges += [_edge("h", x0, x1, y0), _edge("h", x0, x1, y1),
+                          _edge("v", x0, y0, y1), _edge("v", x1, y0, y1)]
+            elif segments <= _MAX_SEGMENTS:
+                edges += _segment_edges(obj, segments, height)
+        if len(edges) > _MAX_EDGES:
+            return None
+    h_rows = {round(e["top"] / 3) for e in edges if e["orientation"] == "h"}
+    v_cols = {round(e["x0"] / 3) for e in edges if e["orientation"] == "v"}
+    return edges if len(h_rows) >= _GRID and len(v_cols) >= _GRID else None
+
+
+def _edge(orientation: str, a: float, b: float, c: float) -> dict[str, Any]:
+    """``("h", x0, x1, y)`` or ``("v", x, top, bottom)`` as a pdfplumber edge."""
+    if orientation == "h":
+        return {"orientation": "h", "object_type": "line", "x0": a, "x1": b, "top": c, "bottom": c,
+                "width": b - a, "height": 0.0}
+    return {"orientation": "v", "object_type": "line", "x0": a, "x1": a, "top": b, "bottom": c,
+            "width": 0.0, "height": c - b}
+
+
+def _segment_edges(obj: Any, segments: int, height: float) -> list[dict[str, Any]]:
+    """The straight, axis-parallel pieces of a path drawing many lines at once (a grid)."""
+    matrix = raw.FS_MATRIX()
+    if not raw.FPDFPageObj_GetMatrix(obj, matrix):
+        return []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    points: list[tuple[float, float, int]] = []
+    for i in range(segments):
+        segment = raw.FPDFPath_GetPathSegment(obj, i)
+        if not raw.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y)):
+            continue
+        px = matrix.a * x.value + matrix.c * y.value + matrix.e
+        py = matrix.b * x.value + matrix.d * y.value + matrix.f
+        points.append((px, height - py, raw.FPDFPathSegment_GetType(segment)))
+    out: list[dict[str, Any]] = []
+    for (ax, ay, _), (bx, by, kind) in itertools.pairwise(points):
+        if kind != raw.FPDF_SEGMENT_LINETO:
+            continue
+        if abs(ay - by) < 0.5 and abs(ax - bx) >= _MIN_RULE:
+            out.append(_edge("h", min(ax, bx), max(ax, bx), ay))
+        elif abs(ax - bx) < 0.5 and abs(ay - by) >= _MIN_RULE:
+            out.append(_edge("v", ax, min(ay, by), max(ay, by)))
+    return out
+
+
+def route_words(words: Sequence[Word], areas: Sequence[TableArea]) -> list[Word]:
+    """Move the words of one reader line that lie inside a table to it; return the others."""
+    kept: list[Word] = []
+    taken: dict[int, list[Word]] = {}
+    for word in words:
+        cx, cy = (word.x0 + word.x1) / 2, (word.top + word.bottom) / 2
+        for index, area in enumerate(areas):
+            if area.contains(cx, cy):
+                taken.setdefault(index, []).append(word)
+                break
+        else:
+            kept.append(word)
+    for index, group in taken.items():
+        areas[index].words.append(group)
+    return kept

@@ -1,0 +1,75 @@
+"""Ruled tables in PDFs become ``table`` blocks and leave the paragraphs around them whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extract_samples import paragraph, word_ratio
+from pdf_factory import write_table_pdf
+from policylens.extract import Document, extract
+
+ROWS = [["Sector", "Supervisor", "Deadline"],
+        ["Health care", "Medical devices office", "30 days"],
+        ["Banking", "Prudential regulator", "60 days"],
+        ["Transport", "Road safety agency", "90 days"]]
+BEFORE = [paragraph(0, 4), paragraph(4, 3)]
+AFTER = [paragraph(7, 4)]
+BOXED = "Inside a frame: " + paragraph(11, 2)
+
+
+@pytest.fixture(scope="module")
+def table_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_table_pdf(tmp_path_factory.mktemp("tables") / "table.pdf", BEFORE, ROWS, AFTER, boxed=BOXED)
+
+
+@pytest.fixture(scope="module")
+def document(table_pdf: Path) -> Document:
+    return extract(table_pdf)
+
+
+def test_a_ruled_table_becomes_one_table_block_with_a_line_per_row(document: Document) -> None:
+    tables = [b for b in document.blocks if b.kind == "table"]
+    assert [t.text for t in tables] == ["\n".join(" | ".join(row) for row in ROWS)]
+    assert tables[0].page == 1
+
+
+def test_table_words_leave_the_paragraphs_and_the_text_around_stays_in_order(document: Document) -> None:
+    kinds = [b.kind for b in document.blocks]
+    assert kinds.index("table") == len(BEFORE)  # between the paragraphs before and after it
+    body = " ".join(b.text for b in document.body_blocks)
+    assert "Prudential regulator" not in body and "Deadline" not in body
+    assert word_ratio(" ".join([*BEFORE, BOXED, *AFTER]), body) >= 0.99
+
+
+def test_a_paragraph_in_a_frame_is_not_a_table(document: Document) -> None:
+    framed = next(b for b in document.blocks if b.text.startswith("Inside a frame:"))
+    assert framed.kind == "paragraph"
+
+
+def test_tables_off_keeps_the_cells_as_text(table_pdf: Path) -> None:
+    document = extract(table_pdf, {"tables": False})
+    assert not any(b.kind == "table" for b in document.blocks)
+    assert "Prudential regulator" in " ".join(b.text for b in document.body_blocks)
+
+
+def test_rules_without_vertical_lines_are_left_as_text(tmp_path: Path) -> None:
+    path = write_table_pdf(tmp_path / "rules.pdf", BEFORE, ROWS, AFTER, grid=False)
+    document = extract(path)
+    assert not any(b.kind == "table" for b in document.blocks)
+    assert "Banking Prudential regulator 60 days" in " ".join(b.text for b in document.blocks)
+
+
+def test_cli_markdown_indents_table_rows_and_no_tables_flag_turns_them_off(table_pdf: Path) -> None:
+    from typer.testing import CliRunner
+
+    from policylens.cli import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["extract", str(table_pdf), "--format", "markdown"])
+    assert shown.exit_code == 0, shown.output
+    assert "    Banking | Prudential regulator | 60 days" in shown.stdout
+    plain = runner.invoke(app, ["extract", str(table_pdf), "--no-tables"])
+    assert plain.exit_code == 0, plain.output
+    assert " | " not in plain.stdout and "Prudential regulator" in plain.stdout
