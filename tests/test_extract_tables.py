@@ -43,6 +43,13 @@ def test_table_words_leave_the_paragraphs_and_the_text_around_stays_in_order(doc
     assert word_ratio(" ".join([*BEFORE, BOXED, *AFTER]), body) >= 0.99
 
 
+def test_the_plumber_engine_finds_the_same_table(table_pdf: Path) -> None:
+    document = extract(table_pdf, {"pdf_engine": "plumber"})
+    assert [b.text for b in document.blocks if b.kind == "table"] == ["\n".join(" | ".join(r) for r in ROWS)]
+    framed = next(b for b in document.blocks if b.text.startswith("Inside a frame:"))
+    assert framed.kind == "paragraph"
+
+
 def test_a_paragraph_in_a_frame_is_not_a_table(document: Document) -> None:
     framed = next(b for b in document.blocks if b.text.startswith("Inside a frame:"))
     assert framed.kind == "paragraph"

@@ -125,14 +125,14 @@ def _read_pages(pdf: pdfium.PdfDocument, path: Path, settings: ExtractSettings,
         for index in range(limit):
             if settings.pdf_engine == "plumber":
                 plumber_doc = plumber_doc or _open_plumber(path, settings.password)
-                pages.append(plumber_reader.read_page(plumber_doc, index))
+                pages.append(plumber_reader.read_page(plumber_doc, index, tables=settings.tables))
                 continue
             page = pdfium_reader.read_page(pdf, index, tables=settings.tables)
             if settings.pdf_engine == "auto" and page.lines:
                 bad = garbled_share(" ".join(line.text for line in page.lines))
                 if bad > _RETRY_GARBLED:
                     plumber_doc = plumber_doc or _open_plumber(path, settings.password)
-                    other = plumber_reader.read_page(plumber_doc, index)
+                    other = plumber_reader.read_page(plumber_doc, index, tables=settings.tables)
                     if garbled_share(" ".join(line.text for line in other.lines)) < bad:
                         page = other
                         retried.append(index + 1)
