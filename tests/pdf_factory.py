@@ -22,6 +22,7 @@ Functions:
   footnotes, title metadata, optional encryption).
 * :func:`write_drawn_pdf` — strings at exact places (cover pages, memo headers, banners);
   :func:`body_lines` wraps a paragraph into such strings.
+* :func:`write_tall_metrics_pdf` — body text in a font whose metrics claim 5.6 em.
 * :func:`write_table_pdf` — paragraphs around a ruled table (and optionally a boxed paragraph).
 * :func:`write_encrypted_pdf` — ``write_pdf`` with a user password (``""`` = opens freely).
 * :func:`write_image_only_pdf` — pages that hold only a picture: no text layer.
@@ -247,6 +248,41 @@ def write_table_pdf(path: str | Path, before: Sequence[str], rows: Sequence[Sequ
         story += [frame, Spacer(1, 12)]
     story += [Paragraph(text, style) for text in after]
     SimpleDocTemplate(str(path), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN).build(story)
+    return path
+
+
+def write_tall_metrics_pdf(path: str | Path, pages: Sequence[Sequence[str]]) -> Path:
+    """Like ``write_pdf`` (headings with ``# ``), but the body font is an embedded TrueType font
+    whose ascent, descent and bounding box claim 5.6 em, as Cambria's do in some real reports."""
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "VeraTall" not in pdfmetrics.getRegisteredFontNames():
+        font_file = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
+        pdfmetrics.registerFont(TTFont("VeraTall", str(font_file)))
+    path = Path(path)
+    pdf = canvas.Canvas(str(path), pagesize=A4, pageCompression=0)
+    for paragraphs in pages:
+        y = A4[1] - MARGIN - 20
+        for para in paragraphs:
+            if para.startswith("# "):
+                pdf.setFont(HEADING_FONT, 15)
+                y -= 10
+                pdf.drawString(MARGIN, y, para[2:])
+                y -= 24
+                continue
+            for line in _wrap(para, "VeraTall", 11, A4[0] - 2 * MARGIN):
+                pdf.setFont("VeraTall", 11)
+                pdf.drawString(MARGIN, y, line)
+                y -= 14
+            y -= 8
+        pdf.showPage()
+    pdf.save()
+    data = path.read_bytes()
+    data = re.sub(rb"/FontBBox \[[^\]]*\]", b"/FontBBox [ -183 -2600 1287 3000 ]", data)
+    data = re.sub(rb"/Ascent -?\d+", b"/Ascent 3000", data)
+    path.write_bytes(re.sub(rb"/Descent -?\d+", b"/Descent -2600", data))
     return path
 
 

@@ -13,6 +13,7 @@ Journal does) would all read as 1 pt.
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 
 import pypdfium2 as pdfium
@@ -76,6 +77,9 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
     ref = ctypes.byref(rect)
     box = raw.FPDFText_GetLooseCharBox
     weight = raw.FPDFText_GetFontWeight
+    origin = raw.FPDFText_GetCharOrigin
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    sizes: dict[float, float] = {}  # loose box height -> real size if the font is broken, else 0
     bold = False
     lines: list[Line] = []
     pending: list[Word] = []
@@ -107,6 +111,14 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
                     continue
             box(handle, first, ref)
             x0, top, bottom, x1 = rect.left, height - rect.top, height - rect.bottom, rect.right
+            loose = rect.top - rect.bottom
+            true_size = sizes.get(loose)
+            if true_size is None:
+                true_size = sizes[loose] = _broken_font_size(handle, first, loose)
+            if true_size:  # the font's ascent/descent are nonsense: rebuild the box from the baseline
+                origin(handle, first, ctypes.byref(origin_x), ctypes.byref(origin_y))
+                baseline = height - origin_y.value
+                top, bottom = baseline - 0.9 * true_size, baseline + (_LOOSE_EM - 0.9) * true_size
             if last != first:
                 box(handle, last, ref)
                 x1 = rect.right
@@ -139,6 +151,21 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
     result.n_chars = n_chars
     result.backward_jumps = jumps
     return result
+
+
+def _broken_font_size(handle: object, index: int, loose: float) -> float:
+    """The real size of the char at ``index`` when its loose box is far too tall, else 0.
+
+    Some fonts carry ascent/descent values several times too large (the NIST AI RMF
+    Playbook's body font spans 5.6 em), which would make every line overlap the
+    next. The font size times the char's matrix scale is the size actually drawn.
+    """
+    matrix = raw.FS_MATRIX()
+    if not raw.FPDFText_GetMatrix(handle, index, matrix):
+        return 0.0
+    scale = math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
+    drawn = raw.FPDFText_GetFontSize(handle, index) * scale
+    return drawn if drawn > 1.0 and loose > 1.8 * _LOOSE_EM * drawn else 0.0
 
 
 def _bold_by_name(handle: object, index: int) -> bool:
