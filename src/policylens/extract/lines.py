@@ -60,6 +60,7 @@ class PageLines:
     lines: list[Line] = field(default_factory=list)
     engine: str = "pdfium"
     n_chars: int = 0
+    blank: bool = False  # nothing drawn at all (no text, no images): not a missing text layer
     backward_jumps: int = 0  # lines that start well above the previous one (stream order)
 
 

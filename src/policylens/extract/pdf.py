@@ -80,8 +80,7 @@ def read_pdf(path: Path, sha256: str, settings: ExtractSettings) -> Document:
     finally:
         pdf.close()
 
-    empty = [p.number for p in pages if not p.lines]
-    if len(empty) == len(pages):
+    if not any(p.lines for p in pages):
         return _no_text_layer(path, sha256, settings)
     if engines:
         metadata["pdf_engine"] = engines
@@ -91,7 +90,8 @@ def read_pdf(path: Path, sha256: str, settings: ExtractSettings) -> Document:
 def build_document(path: Path, sha256: str, pages: list[PageLines], metadata: dict[str, str],
                    settings: ExtractSettings, *, n_pages: int) -> Document:
     """Clean and structure the page lines of one PDF into a ``Document``."""
-    empty = [p.number for p in pages if not p.lines]
+    # Pages without text but with an image lack a text layer; blank pages lack nothing.
+    empty = [p.number for p in pages if not p.lines and not p.blank]
     if settings.remove_headers:
         remove_running_lines(pages)
     layouts: list[PageLayout] = []

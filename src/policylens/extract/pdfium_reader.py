@@ -48,7 +48,10 @@ def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> P
         areas = find_tables(page.raw, height) if tables else []
         textpage = page.get_textpage()
         try:
-            return _read_textpage(textpage, index + 1, width, height, areas)
+            result = _read_textpage(textpage, index + 1, width, height, areas)
+            if not result.lines:
+                result.blank = _nothing_drawn(page.raw)
+            return result
         finally:
             textpage.close()
     finally:
@@ -151,6 +154,13 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
     result.n_chars = n_chars
     result.backward_jumps = jumps
     return result
+
+
+def _nothing_drawn(page_handle: object) -> bool:
+    """No image or form on the page (an intentionally blank page, or one with only rules)."""
+    kinds = {raw.FPDFPageObj_GetType(raw.FPDFPage_GetObject(page_handle, i))
+             for i in range(raw.FPDFPage_CountObjects(page_handle))}
+    return not kinds & {raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM, raw.FPDF_PAGEOBJ_SHADING}
 
 
 def _broken_font_size(handle: object, index: int, loose: float) -> float:

@@ -48,6 +48,7 @@ def read_page(pdf: Any, index: int, *, tables: bool = False) -> PageLines:
                 lines.extend(fragments(sorted((w for g in area.words for w in g), key=lambda w: (
                     round(w.bottom), w.x0)), result.number))
         result.lines = lines
+        result.blank = not lines and not page.images
         return result
     finally:
         page.close()  # pdfplumber caches every parsed object on the page: free them now
