@@ -150,13 +150,3 @@ def test_status_and_export_of_a_missing_store_exit_2(tmp_path: Path) -> None:
     exported = CliRunner().invoke(app, ["corpus", "export", "--store", missing, "--out", str(tmp_path / "x")])
     assert exported.exit_code == 2
     assert not (tmp_path / "none.db").exists()  # reading commands never create a store
-
-
-@pytest.mark.parametrize("module", ["policylens.corpus.store", "policylens.corpus.fetch",
-                                    "policylens.corpus.add"])
-def test_corpus_docstring_examples_run(module: str) -> None:
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from policylens.errors import UsageError
 from policylens.labels import FACET_KINDS, LABELS
 from policylens.nlp.types import TaggedSentence
 from policylens.rank.types import Evidence
+from policylens.settings import resolve_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +52,7 @@ class IndexSettings:
     @classmethod
     def resolve(cls, value: IndexSettings | Mapping[str, Any] | None) -> IndexSettings:
         """Accept ``None`` (defaults), a dict of overrides, or an instance."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, Mapping):
-            known = {f.name for f in fields(cls)}
-            unknown = sorted(set(value) - known)
-            if unknown:
-                raise UsageError(f"unknown index settings: {', '.join(unknown)}")
-            return cls(**value)
-        raise UsageError(f"index settings must be a dict or IndexSettings, not {type(value).__name__}")
+        return resolve_settings(cls, value, what="index")
 
 
 def approach_probs(sentences: Sequence[TaggedSentence]) -> tuple[np.ndarray, np.ndarray]:

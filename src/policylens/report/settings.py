@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from policylens.errors import UsageError
+from policylens.settings import resolve_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +37,4 @@ class ReportSettings:
     @classmethod
     def resolve(cls, value: ReportSettings | Mapping[str, Any] | None) -> ReportSettings:
         """Accept ``None`` (defaults), a mapping of overrides or an instance."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, Mapping):
-            known = {f.name for f in fields(cls)}
-            unknown = sorted(set(value) - known)
-            if unknown:
-                raise UsageError(f"unknown report setting(s): {', '.join(unknown)} "
-                                 f"(known: {', '.join(sorted(known))})")
-            return cls(**value)
-        raise UsageError(f"report settings must be a mapping or ReportSettings, not {type(value).__name__}")
+        return resolve_settings(cls, value, what="report")
