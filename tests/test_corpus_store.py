@@ -234,3 +234,21 @@ def test_lock_is_exclusive_and_names_the_holder(tmp_path: Path) -> None:
         assert info.value.exit_code == 3
     with RefreshLock(tmp_path / "s.db"):  # released: free again
         pass
+
+
+def test_rank_store_ranks_and_reports_from_stored_sentences(filled_store: Store, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from policylens.cli import app
+
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["rank", "--store", str(filled_store.path), "--format", "json",
+                                      "--report", str(report)])
+    assert result.exit_code == 0, result.stderr
+    ranked = json.loads(result.stdout)
+    assert [r["rank"] for r in ranked] == [1, 2, 3]
+    assert [r["index"] for r in ranked] == pytest.approx([0.5, 0.1, -0.5])
+    html = report.read_text(encoding="utf-8")
+    # every stored sentence of the most centralized document made it into the report
+    for sentence in filled_store.tagged("a").sentences:
+        assert sentence.text in html

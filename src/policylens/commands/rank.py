@@ -66,19 +66,22 @@ def rank_command(
         if paths:
             raise UsageError("give either documents or --store, not both")
         if report is not None:
-            raise UsageError("--report needs the documents' sentences: rank the files, not --store")
+            _check_report_path(report)
         from policylens.corpus.store import Store
 
         with Store(store, create=False) as opened:  # ranking only reads: never create a store here
             ranked = rank(opened.latest_scores())
+            # The store keeps every sentence, so the report needs no re-processing either.
+            tagged = ({s.doc: opened.tagged(s.extra["id"], model_version=s.model_version or None)
+                       for s in ranked} if report is not None else {})
         _print_scores(ranked, fmt)
+        if report is not None and ranked:
+            _write_report(report, ranked, tagged)
         raise typer.Exit(EXIT_OK)
     if not paths:
         raise UsageError("give at least one file or folder (or --store PATH)")
     if report is not None:
-        if report.suffix.lower() not in (".html", ".htm"):
-            raise UsageError(f"--report writes HTML: give a .html file name, not {report.name}")
-        _report_writer()  # fail before the work, not after it
+        _check_report_path(report)
 
     from policylens.corpus.engines import get_engine
     from policylens.rank.analyze import analyze
@@ -103,6 +106,13 @@ def rank_command(
     if failed:
         err.print(f"{len(failed)} of {len(files)} documents failed; {len(ranked)} ranked.")
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _check_report_path(report: Path) -> None:
+    """Fail before the work, not after it."""
+    if report.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--report writes HTML: give a .html file name, not {report.name}")
+    _report_writer()
 
 
 def _report_writer() -> Any:
