@@ -42,7 +42,7 @@ DOCUMENTS: dict[str, tuple[str, list[Row]]] = {
         Row("Hospitals may keep using their own clinical review boards for diagnostic tools.", S,
             (("clinical review boards", S, False),), 2, {"sector": ("healthcare",)}),
         Row("Definitions in this Part apply to the whole Act.", N, (), 3),
-        Row("The Act enters into force on the first day of the second year after adoption.", N, (), 3),
+        Row("The Act takes effect once a full year has passed since its adoption.", N, (), 3),
         Row(HOSTILE, C, (("registry", C, False),), 4,
             {"instrument": ("licensing_registration", "transparency_disclosure")}),
     ]),
