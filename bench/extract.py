@@ -1,12 +1,16 @@
 """Benchmark the extraction stage (run by hand: ``.venv/bin/python bench/extract.py``).
 
 Compares, in one run and on the same files, pages/s and peak RSS of
-* ``policylens`` — ``policylens.extract.extract`` with all cleaning on,
+* ``policylens`` — ``policylens.extract.extract`` with all cleaning on (tables included),
+* ``no-tables``  — the same with ``tables=False`` (what table detection costs),
 * ``plumber``    — plain ``pdfplumber`` ``page.extract_text()`` (on a sample of pages per document),
 * ``pdfium``     — raw ``pypdfium2`` ``get_text_range()`` (no positions, no cleaning),
 on the PDFs in /work/shared/corpus (read in place) and on generated PDFs (in a temp dir).
-Each engine runs in a fresh subprocess so its peak RSS is its own. It also reports word
-recovery (share of source words found, in order) and header/footer leftovers on generated PDFs.
+Each engine runs in a fresh subprocess so its peak RSS is its own; ``--cpu N`` pins those
+subprocesses to one core and ``--repeat N`` runs each N times and reports the median rate
+(other work on a shared machine makes single runs noisy; the load average is printed).
+It also reports word recovery (share of source words found, in order) and header/footer
+leftovers on generated PDFs.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import difflib
 import glob
 import importlib.util
 import json
+import os
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,14 +84,18 @@ def source_words(pages: list[list[str]]) -> list[str]:
 # --- worker side --------------------------------------------------------------------
 
 
-def work(engine: str, files: list[str], sample: int | None) -> dict:
+def work(engine: str, files: list[str], sample: int | None, cpu: int | None = None) -> dict:
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     pages = 0
     start = time.perf_counter()
-    if engine == "policylens":
+    cpu_start = time.process_time()
+    if engine in ("policylens", "no-tables"):
         from policylens.extract import extract
 
+        settings = {"tables": False} if engine == "no-tables" else None
         for f in files:
-            pages += extract(f).n_pages
+            pages += extract(f, settings).n_pages
     elif engine == "pdfium":
         import pypdfium2 as pdfium
 
@@ -109,14 +119,24 @@ def work(engine: str, files: list[str], sample: int | None) -> dict:
                     page.close()
                     pages += 1
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"pages": pages, "seconds": seconds, "rss_mb": rss_mb}
+    return {"pages": pages, "seconds": seconds, "cpu_seconds": cpu_seconds, "rss_mb": rss_mb}
 
 
-def run_worker(engine: str, files: list[str], sample: int | None = None) -> dict:
-    cmd = [sys.executable, __file__, "--worker", engine, "--sample", str(sample or 0), *files]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def run_worker(engine: str, files: list[str], sample: int | None = None, *, cpu: int | None = None,
+               repeat: int = 1) -> dict:
+    """Run ``engine`` ``repeat`` times in fresh processes; the run with the median rate is kept."""
+    cmd = [sys.executable, __file__, "--worker", engine, "--sample", str(sample or 0)]
+    if cpu is not None:
+        cmd += ["--cpu", str(cpu)]
+    runs = []
+    for _ in range(repeat):
+        done = subprocess.run([*cmd, *files], capture_output=True, text=True, check=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    median = statistics.median_low([r["pages"] / r["seconds"] for r in runs])
+    chosen = next(r for r in runs if r["pages"] / r["seconds"] == median)
+    return {**chosen, "rates": [round(r["pages"] / r["seconds"], 1) for r in runs]}
 
 
 # --- parent side --------------------------------------------------------------------
@@ -137,8 +157,12 @@ def recovery(pdf: Path, pages: list[list[str]]) -> tuple[float, int]:
     return matched / len(want), leftovers
 
 
-def main() -> None:
+def main(cpu: int | None, repeat: int) -> None:
     factory = _factory()
+    load = os.getloadavg()
+    pinned = f"core {cpu}" if cpu is not None else "no core"
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores; "
+          f"workers pinned to {pinned}; {repeat} run(s) each, median shown")
     corpus = sorted(glob.glob(CORPUS))
     rows = []
     with tempfile.TemporaryDirectory(prefix="policylens-bench-") as tmp:
@@ -151,21 +175,25 @@ def main() -> None:
                 ("generated 2-col", [str(two_col)]), ("generated 500 p", [str(big)])]
         for label, files in sets:
             results = {}
-            for engine in ("pdfium", "policylens", "plumber"):
+            for engine in ("pdfium", "policylens", "no-tables", "plumber"):
                 sample = PLUMBER_SAMPLE if engine == "plumber" else None
-                results[engine] = run_worker(engine, files, sample)
+                results[engine] = run_worker(engine, files, sample, cpu=cpu,
+                                             repeat=1 if engine == "plumber" else repeat)
             rows.append((label, results))
 
         print(f"\nExtraction benchmark (1 process per engine; plain pdfplumber on the first "
               f"{PLUMBER_SAMPLE} pages of each PDF)\n")
-        print(f"{'set':<18} {'engine':<11} {'pages':>6} {'sec':>7} {'pages/s':>8} {'peak RSS MB':>12} "
-              f"{'vs plumber':>11}")
+        print(f"{'set':<18} {'engine':<11} {'pages':>6} {'sec':>7} {'pages/s':>8} {'p/cpu-s':>8} "
+              f"{'peak RSS MB':>12} {'vs plumber':>11}  runs (pages/s)")
         for label, results in rows:
             plumber_rate = results["plumber"]["pages"] / results["plumber"]["seconds"]
             for engine, r in results.items():
                 rate = r["pages"] / r["seconds"]
+                cpu_rate = r["pages"] / max(r["cpu_seconds"], 1e-9)
                 print(f"{label:<18} {engine:<11} {r['pages']:>6} {r['seconds']:>7.1f} {rate:>8.1f} "
-                      f"{r['rss_mb']:>12.0f} {rate / plumber_rate:>10.1f}x")
+                      f"{cpu_rate:>8.1f} {r['rss_mb']:>12.0f} {rate / plumber_rate:>10.1f}x  {r['rates']}")
+        load = os.getloadavg()
+        print(f"\nload average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
         print("\nWord recovery on generated PDFs (share of source words found in order):")
         for name, pages, kwargs in (("2 columns", source_pages(40, seed=3), {"columns": 2}),
@@ -180,9 +208,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker")
     parser.add_argument("--sample", type=int, default=0)
+    parser.add_argument("--cpu", type=int, default=None, help="pin the timed processes to this core")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per engine (median reported)")
     parser.add_argument("files", nargs="*")
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(work(args.worker, args.files, args.sample or None)))
+        print(json.dumps(work(args.worker, args.files, args.sample or None, args.cpu)))
     else:
-        main()
+        main(args.cpu, max(1, args.repeat))

@@ -22,6 +22,7 @@ Functions:
   footnotes, title metadata, optional encryption).
 * :func:`write_drawn_pdf` — strings at exact places (cover pages, memo headers, banners);
   :func:`body_lines` wraps a paragraph into such strings.
+* :func:`write_path_grid_pdf` — a table whose grid is one multi-segment path.
 * :func:`write_tall_metrics_pdf` — body text in a font whose metrics claim 5.6 em.
 * :func:`write_table_pdf` — paragraphs around a ruled table (and optionally a boxed paragraph).
 * :func:`write_encrypted_pdf` — ``write_pdf`` with a user password (``""`` = opens freely).
@@ -248,6 +249,45 @@ def write_table_pdf(path: str | Path, before: Sequence[str], rows: Sequence[Sequ
         story += [frame, Spacer(1, 12)]
     story += [Paragraph(text, style) for text in after]
     SimpleDocTemplate(str(path), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN).build(story)
+    return path
+
+
+def write_path_grid_pdf(path: str | Path, rows: Sequence[Sequence[str]], *, before: str, after: str,
+                        col_width: float = 150.0, row_height: float = 20.0) -> Path:
+    """A table whose whole grid is ONE path of move/line segments (as some producers draw it),
+    between two paragraphs; the grid is drawn under a scaled coordinate system."""
+    path = Path(path)
+    pdf = canvas.Canvas(str(path), pagesize=A4, pageCompression=0)
+    top = 120.0
+    for item in body_lines(before, top=top):
+        pdf.setFont(BODY_FONT, item.size)
+        pdf.drawString(item.x, A4[1] - item.top, item.text)
+    grid_top = top + 60
+    n_cols = max(len(row) for row in rows)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            pdf.setFont(BODY_FONT, 10)
+            pdf.drawString(MARGIN + c * col_width + 4, A4[1] - (grid_top + (r + 1) * row_height - 6), cell)
+    pdf.saveState()
+    pdf.scale(2, 2)  # the path's own coordinates are half-size: the matrix must be applied
+    grid = pdf.beginPath()
+    width, height = n_cols * col_width, len(rows) * row_height
+    for r in range(len(rows) + 1):
+        y = A4[1] - (grid_top + r * row_height)
+        grid.moveTo(MARGIN / 2, y / 2)
+        grid.lineTo((MARGIN + width) / 2, y / 2)
+    for c in range(n_cols + 1):
+        x = MARGIN + c * col_width
+        grid.moveTo(x / 2, (A4[1] - grid_top) / 2)
+        grid.lineTo(x / 2, (A4[1] - grid_top - height) / 2)
+    pdf.setLineWidth(0.25)
+    pdf.drawPath(grid, stroke=1, fill=0)
+    pdf.restoreState()
+    for item in body_lines(after, top=grid_top + height + 40):
+        pdf.setFont(BODY_FONT, item.size)
+        pdf.drawString(item.x, A4[1] - item.top, item.text)
+    pdf.showPage()
+    pdf.save()
     return path
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from extract_samples import paragraph, word_ratio
-from pdf_factory import write_table_pdf
+from pdf_factory import write_path_grid_pdf, write_table_pdf
 from policylens.extract import Document, extract
 
 ROWS = [["Sector", "Supervisor", "Deadline"],
@@ -80,3 +80,12 @@ def test_cli_markdown_indents_table_rows_and_no_tables_flag_turns_them_off(table
     plain = runner.invoke(app, ["extract", str(table_pdf), "--no-tables"])
     assert plain.exit_code == 0, plain.output
     assert " | " not in plain.stdout and "Prudential regulator" in plain.stdout
+
+
+def test_a_grid_drawn_as_one_scaled_path_is_found(tmp_path: Path) -> None:
+    rows = [["Duty", "Holder", "When"], ["Keep logs", "Provider", "Always"],
+            ["Report incidents", "Deployer", "Within 15 days"]]
+    path = write_path_grid_pdf(tmp_path / "grid.pdf", rows, before=paragraph(0, 3), after=paragraph(3, 3))
+    document = extract(path)
+    assert [b.kind for b in document.blocks] == ["paragraph", "table", "paragraph"]
+    assert document.blocks[1].text == "\n".join(" | ".join(row) for row in rows)

@@ -20,6 +20,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from policylens.extract.lines import Line, PageLines, Word, fragments
+from policylens.extract.pdfium_calls import address, unchecked
 from policylens.extract.tables import TableArea, find_tables, route_words, table_line
 
 # pdfium marks a hyphen it saw at a line end as U+FFFE (older builds: U+0002)
@@ -78,8 +79,9 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
 
     rect = raw.FS_RECTF()
     ref = ctypes.byref(rect)
-    box = raw.FPDFText_GetLooseCharBox
-    weight = raw.FPDFText_GetFontWeight
+    # Per-word calls go through unchecked copies of the C functions (a third of the cost).
+    box, weight = unchecked("FPDFText_GetLooseCharBox"), unchecked("FPDFText_GetFontWeight")
+    text_handle = address(handle)
     origin = raw.FPDFText_GetCharOrigin
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     sizes: dict[float, float] = {}  # loose box height -> real size if the font is broken, else 0
@@ -112,7 +114,7 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
                 last = to_char(handle, units[last])
                 if first < 0 or last < 0:
                     continue
-            box(handle, first, ref)
+            box(text_handle, first, ref)
             x0, top, bottom, x1 = rect.left, height - rect.top, height - rect.bottom, rect.right
             loose = rect.top - rect.bottom
             true_size = sizes.get(loose)
@@ -123,17 +125,17 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
                 baseline = height - origin_y.value
                 top, bottom = baseline - 0.9 * true_size, baseline + (_LOOSE_EM - 0.9) * true_size
             if last != first:
-                box(handle, last, ref)
+                box(text_handle, last, ref)
                 x1 = rect.right
             if not pending:
-                heavy = weight(handle, first)
+                heavy = weight(text_handle, first)
                 bold = heavy >= 600 if heavy > 0 else _bold_by_name(handle, first)
             word = match.group()
             size = (bottom - top) / _LOOSE_EM
             if word[-1] in _GLUED_END and (glued := _GLUED.fullmatch(word)) is not None:
                 digit = position + match.start() + glued.end(1)
                 digit = digit if units is None else to_char(handle, units[digit])
-                if digit >= 0 and _is_reference(handle, box, ref, rect, digit, height):
+                if digit >= 0 and _is_reference(text_handle, box, ref, rect, digit, height):
                     head, tail = glued.group(1), glued.group(3)
                     # "Administration.17, 18": the comma belongs to the list of references.
                     word = head if tail.startswith(",") and head[-1] in ".,;:!?" else head + tail

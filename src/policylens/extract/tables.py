@@ -22,6 +22,7 @@ from typing import Any
 import pypdfium2.raw as raw
 
 from policylens.extract.lines import Line, Word
+from policylens.extract.pdfium_calls import address, unchecked
 
 _THIN = 2.5  # points: a path thinner than this is a ruling line
 _MIN_RULE = 8.0  # points: shorter strokes are bullets, underlines of a letter, glyph parts
@@ -98,14 +99,17 @@ def _edges(page_handle: Any, height: float) -> list[dict[str, Any]] | None:
     count = raw.FPDFPage_CountObjects(page_handle)
     if count < 2 * _GRID:
         return None
-    get, kind = raw.FPDFPage_GetObject, raw.FPDFPageObj_GetType
-    bounds = raw.FPDFPageObj_GetBounds
+    page = address(page_handle)
+    get = unchecked("FPDFPage_GetObject", ctypes.c_void_p)
+    kind, bounds = unchecked("FPDFPageObj_GetType"), unchecked("FPDFPageObj_GetBounds")
+    count_segments = unchecked("FPDFPath_CountSegments")
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     refs = [ctypes.byref(v) for v in (left, bottom, right, top)]
+    path_kind = raw.FPDF_PAGEOBJ_PATH
     edges: list[dict[str, Any]] = []
     for i in range(count):
-        obj = get(page_handle, i)
-        if kind(obj) != raw.FPDF_PAGEOBJ_PATH:
+        obj = ctypes.c_void_p(get(page, i))
+        if kind(obj) != path_kind:
             continue
         bounds(obj, *refs)
         x0, x1, y0, y1 = left.value, right.value, height - top.value, height - bottom.value
@@ -115,12 +119,12 @@ def _edges(page_handle: Any, height: float) -> list[dict[str, Any]] | None:
         elif w < _THIN and h >= _MIN_RULE:
             edges.append(_edge("v", (x0 + x1) / 2, y0, y1))
         elif w >= _MIN_RULE and h >= _MIN_RULE:
-            segments = raw.FPDFPath_CountSegments(obj)
+            segments = count_segments(obj)
             if segments <= 5:  # a rectangle: its four sides
                 edges += [_edge("h", x0, x1, y0), _edge("h", x0, x1, y1),
                           _edge("v", x0, y0, y1), _edge("v", x1, y0, y1)]
             elif segments <= _MAX_SEGMENTS:
-                edges += _segment_edges(obj, segments, height)
+                edges += _segment_edges(ctypes.cast(obj, raw.FPDF_PAGEOBJECT), segments, height)
         if len(edges) > _MAX_EDGES:
             return None
     h_rows = {round(e["top"] / 3) for e in edges if e["orientation"] == "h"}

@@ -1,0 +1,29 @@
+"""Cheaper pdfium calls for the hot loops (one call per word, one per page object).
+
+pypdfium2's ctypes functions check and convert every argument, which costs about
+twice the work pdfium itself does for a char box. The copies made here skip the
+checks, so callers must pass exact C types: handles as ``c_void_p``, indices as
+Python ints, out-parameters through ``ctypes.byref``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from typing import Any
+
+import pypdfium2.raw as raw
+
+
+@functools.cache
+def unchecked(name: str, restype: Any = ctypes.c_int) -> Any:
+    """pdfium function ``name`` without per-call argument checks, returning ``restype``."""
+    function = getattr(raw, name)
+    copy = type(function)(ctypes.cast(function, ctypes.c_void_p).value)
+    copy.restype = restype
+    return copy
+
+
+def address(handle: Any) -> ctypes.c_void_p:
+    """A pypdfium2 raw handle (a typed pointer) as the ``c_void_p`` the unchecked calls take."""
+    return ctypes.c_void_p(ctypes.cast(handle, ctypes.c_void_p).value)
