@@ -79,7 +79,7 @@ def train_command(
     out_dir: Path | None = typer.Option(None, "--out", help="Where to write the model "
                                         "(default: the bundled models/governance)."),
     unlabeled: Path | None = typer.Option(
-        None, "--unlabeled", help="Folder of unlabelled .txt files to re-estimate class priors (EM)."),
+        None, "--unlabeled", help="Folder of unlabelled .txt/.md/.pdf files: re-estimate class priors (EM)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (cross-validation folds)."),
 ) -> None:
     """Train the sentence classifier on the train split (the held-out split is never used)."""
