@@ -40,6 +40,6 @@ def source_text(paragraphs: list[str]) -> str:
     for para in paragraphs:
         para = para[2:] if para.startswith("# ") else para
         para = para.replace("regu-\n", "regu").replace("-\n", "-").replace("\n", " ")
-        para = re.sub(r"\^\d+", "", para)  # footnote references are dropped from the text
+        para = re.sub(r"\^\d+\+?", "", para)  # footnote references are dropped from the text
         out.append(para)
     return " ".join(out)

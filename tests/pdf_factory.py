@@ -9,7 +9,7 @@ Text conventions inside ``pages`` (a list of pages, each a list of paragraphs):
 * ``"# Article 5 Scope"`` draws a heading (larger bold font); the ``#`` is not drawn.
 * ``"\\n"`` inside a paragraph forces a line break exactly there, so a test can put
   ``"regu-\\nlation"`` at a line end to get a hyphenated break.
-* ``"^3"`` right after a word (``"Regulation^3 applies"``) draws a footnote reference:
+* ``"^3"`` (or ``"^3+"``) right after a word (``"Regulation^3 applies"``) draws a footnote reference:
   the digits set small and raised, glued to the word as office tools set them.
 * Any other text is wrapped to the column width.
 
@@ -46,7 +46,7 @@ BODY_FONT = "Helvetica"
 HEADING_FONT = "Helvetica-Bold"
 MARGIN = 56.0
 GUTTER = 24.0
-_REFERENCE = re.compile(r"\^(\d{1,3})")
+_REFERENCE = re.compile(r"\^(\d{1,3}\+?)")
 
 
 @dataclass

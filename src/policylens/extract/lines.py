@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 # column gutter or a table cell boundary, not a word space (justified text
 # stretches spaces to about half an em, rarely more).
 GUTTER_EMS = 1.5
-# What a footnote reference looks like once pulled out of its line: "7", "(7)", "12,13", "4-6".
-NOTE_REFERENCE = re.compile(r"^[(\[]?\d{1,3}(?:[,\u2013-]\d{1,3})*[)\]]?$")
+# What a footnote reference looks like once pulled out of its line: "7", "(7)", "12,13", "4-6",
+# "11+" (the European Parliament's mark for a reference still to be completed).
+NOTE_REFERENCE = re.compile(r"^[(\[]?\d{1,3}(?:[,\u2013-]\d{1,3})*\+?[)\]]?$")
 
 
 @dataclass(slots=True)

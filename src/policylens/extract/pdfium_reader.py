@@ -34,8 +34,8 @@ _BREAKS = frozenset({"\r\n", "\r", "\n", *_SOFT_HYPHENS})
 _LOOSE_EM = 1.15
 # A word ending in 1-3 digits after a letter (and maybe punctuation): "Regulation1", "Union.2",
 # "application9;". When the digits are set smaller and raised they are a footnote reference.
-_GLUED = re.compile(r"(.*[^\W\d_][.,;:!?)\]\u201d\u2019\"]*)(\d{1,3})([.,;:!?)\]]*)")
-_GLUED_END = frozenset("0123456789.,;:!?)]")
+_GLUED = re.compile(r"(.*[^\W\d_][.,;:!?)\]\u201d\u2019\"]*)(\d{1,3}\+?)([.,;:!?)\]]*)")
+_GLUED_END = frozenset("0123456789+.,;:!?)]")
 
 
 def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> PageLines:
