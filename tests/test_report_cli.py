@@ -80,7 +80,9 @@ def test_report_shows_each_documents_tagged_sentences(run) -> None:
     assert tree.find_all("mark", cls="cue")
 
 
-def test_report_from_store_is_refused_with_a_usage_error(tmp_path: Path) -> None:
+def test_report_from_a_missing_store_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
+    # (ranking a real store with --report is tested in test_corpus_store.py)
     result = runner.invoke(app, ["rank", "--store", str(tmp_path / "store"), "--report",
                                  str(tmp_path / "r.html")])
-    assert result.exit_code == 2 and "--report needs the documents' sentences" in result.stderr
+    assert result.exit_code == 2 and "no store at" in result.stderr
+    assert not (tmp_path / "r.html").exists()
