@@ -121,3 +121,21 @@ def test_bad_pattern_files_are_a_model_error(tmp_path: Path, content: str, messa
 def test_missing_pattern_dir_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="no cue pattern files"):
         read_pattern_files(tmp_path)
+
+
+def test_regulator_self_supervision_and_member_state_discretion(nlp: Language) -> None:
+    assert ("firms we supervise", "sector_specific", False) in cues(
+        nlp, "The guidance explains what we expect of the firms we supervise when they use AI.")
+    assert ("our existing regulatory framework", "sector_specific", False) in cues(
+        nlp, "We will rely on our existing regulatory framework for insurers.")
+    assert ("member states may adopt", "sector_specific", False) in cues(
+        nlp, "Member states may adopt stricter measures for public-sector uses.")
+    # a generic "we will review" is not supervision
+    assert cues(nlp, "We will review the consultation responses in the spring.") == []
+
+
+def test_all_operator_obligations_and_nothing_negates(nlp: Language) -> None:
+    assert ("every provider shall", "centralized", False) in cues(
+        nlp, "Every provider shall label synthetic images, whatever the platform.")
+    assert ("preempt", "centralized", True) in cues(
+        nlp, "Nothing in this part shall be construed to preempt county rules on AI.")

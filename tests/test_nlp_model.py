@@ -185,3 +185,27 @@ def test_missing_or_unreadable_model_is_a_model_error(tmp_path: Path) -> None:
         GovernanceModel.load(tmp_path)
     with pytest.raises(ModelError, match="model folder not found"):
         build_pipeline(tmp_path / "nope")
+
+
+def test_ensemble_is_saved_as_one_linear_model(trained: tuple[Path, Path, dict]) -> None:
+    _, out, card = trained
+    model = GovernanceModel.load(out)
+    assert 0.0 <= card["model"]["nb_weight"] < 1.0 and card["model"]["nb_alpha"] > 0
+    assert card["model"]["cv_macro_f1"] > 0.9  # the templates are easy
+    # the JSON holds exactly the weights predict_proba uses: one matrix, one intercept
+    assert model.coef.shape == (len(LABELS), len(model.vocabulary))
+
+
+def test_em_priors_from_an_unlabelled_folder_of_txt_and_md(tmp_path: Path) -> None:
+    data = write_annotations(tmp_path / "data")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    filler = " ".join(f"The {p} statistics office counted {n} new bakeries in the old town this year."
+                      for n, p in enumerate(PLACES * 3))
+    (docs / "a.txt").write_text(filler, encoding="utf-8")
+    (docs / "b.md").write_text("# Notes\n\n" + filler, encoding="utf-8")
+    (docs / "ignored.csv").write_text("not,a,document\n", encoding="utf-8")
+    card = train(data, tmp_path / "model", unlabeled=docs).card
+    prior = card["model"]["target_prior"]
+    assert card["model"]["target_prior_source"].startswith("EM on 48 unlabelled sentences")
+    assert abs(sum(prior.values()) - 1) < 1e-3 and prior["neutral"] > 0.9
