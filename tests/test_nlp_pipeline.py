@@ -55,13 +55,13 @@ def test_clear_cases_get_the_right_label(nlp: Language) -> None:
     tagged = tag_text(
         "The Act does not create a new AI agency; instead, existing sector regulators will issue "
         "guidance for their own sectors.\n\n"
-        "This Regulation lays down harmonised rules that apply to all AI systems across all sectors, "
+        "One set of binding rules applies to all AI systems across all sectors, "
         "enforced by a single national AI authority.\n\n"
         "The report was published in three languages and runs to forty pages.", nlp=nlp)
     assert [s.label for s in tagged.sentences] == ["sector_specific", "centralized", "neutral"]
 
 
-def test_tag_document_keeps_pages_and_sections_and_skips_tables(nlp: Language) -> None:
+def test_tag_document_keeps_pages_and_sections_tags_table_rows_and_skips_footnotes(nlp: Language) -> None:
     document = Document(
         source="memo.pdf", sha256="ab" * 32, title="Memo", n_pages=2,
         blocks=(
@@ -71,13 +71,15 @@ def test_tag_document_keeps_pages_and_sections_and_skips_tables(nlp: Language) -
                   section="Part 2. Oversight. Of AI"),
             Block(page=2, kind="table", text="col a | col b", section="Part 2. Oversight. Of AI"),
             Block(page=2, kind="list_item", text="(a) the register is kept by the AI Office.", section=None),
+            Block(page=2, kind="footnote", text="1 See the annual report, p. 4.", section=None),
         ))
     tagged = tag(document, nlp=nlp)
     assert (tagged.source, tagged.title, tagged.n_pages) == ("memo.pdf", "Memo", 2)
     texts = [s.text for s in tagged.sentences]
     assert texts[0] == "Part 2. Oversight. Of AI"  # a heading block is one sentence
-    assert "col a | col b" not in texts
-    assert [s.page for s in tagged.sentences] == [1, 1, 1, 2]
+    assert "col a; col b" in texts and "col a | col b" not in texts  # a table row reads as one sentence
+    assert not any("annual report" in t for t in texts)  # footnotes are not tagged
+    assert [s.page for s in tagged.sentences] == [1, 1, 1, 2, 2]
     assert tagged.sentences[1].section == "Part 2. Oversight. Of AI"
     assert all(s.doc == "memo.pdf" for s in tagged.sentences)
 
@@ -147,3 +149,21 @@ def test_pipeline_round_trips_through_to_disk(nlp: Language, tmp_path: Path) -> 
     a, b = nlp(text)._.governance, loaded(text)._.governance
     assert [t[:2] for t in a] == [t[:2] for t in b]
     assert all(abs(a[0][2][k] - b[0][2][k]) < 1e-9 for k in LABELS)
+
+
+def test_table_rows_from_a_real_pdf_are_tagged_one_sentence_per_row(tmp_path: Path) -> None:
+    from pdf_factory import write_table_pdf
+    from policylens.extract import extract
+
+    rows = [["Domain", "Who acts"],
+            ["Banking", "The banking supervisor applies its existing model-risk rules to AI."],
+            ["Clinics", "The medicines regulator issues guidance for AI used in diagnosis."]]
+    pdf = write_table_pdf(tmp_path / "t.pdf", ["Our approach relies on the regulators we already have."],
+                          rows, ["Funding for research will rise next year."])
+    document = extract(pdf)
+    assert any(b.kind == "table" for b in document.blocks)
+    texts = [s.text for s in tag(document).sentences]
+    row = "Banking; The banking supervisor applies its existing model-risk rules to AI."
+    assert row in texts
+    assert not any(" | " in t for t in texts)
+    assert texts.index(row) < texts.index("Funding for research will rise next year.")

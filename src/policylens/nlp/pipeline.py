@@ -144,10 +144,29 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language) -> list[T
     return out
 
 
+def taggable_blocks(document: Document) -> Iterator[Block]:
+    """The blocks whose sentences are tagged: body text, and each table row on its own.
+
+    Footnotes are left out (mostly citations). Table rows are kept because policy
+    tables often carry the substance (actions, duties, who regulates what); a row's
+    cells are joined with "; " so the row reads as one sentence.
+    """
+    for block in document.blocks:
+        if block.kind == "footnote":
+            continue
+        if block.kind == "table":
+            for row in block.text.splitlines():
+                if row.strip(" |"):
+                    yield Block(page=block.page, kind="paragraph", text=row.replace(" | ", "; "),
+                                section=block.section)
+        else:
+            yield block
+
+
 def tag(document: Document, *, nlp: Language | None = None) -> TaggedDocument:
-    """Tag every sentence of a document's body blocks (tables and footnotes are skipped)."""
+    """Tag every sentence of a document (body text and table rows; footnotes are skipped)."""
     nlp = nlp or load_pipeline()
-    sentences = tag_blocks(document.body_blocks, source=document.source, nlp=nlp)
+    sentences = tag_blocks(taggable_blocks(document), source=document.source, nlp=nlp)
     return TaggedDocument(source=document.source, title=document.title, sha256=document.sha256,
                           n_pages=document.n_pages, sentences=tuple(sentences),
                           model_version=model_version(nlp))
