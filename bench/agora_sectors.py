@@ -16,11 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+from _corpus import CORPUS
 from policylens.errors import PolicylensError
 from policylens.nlp.agora import AGORA_TO_SECTOR, BenchmarkResult, run_benchmark
 
-AGORA_DIR = Path("/work/shared/corpus/agora")
-CORPUS_DIR = Path("/work/shared/corpus")
+AGORA_DIR = CORPUS / "agora"
+CORPUS_DIR = CORPUS
 
 
 def _speed(corpus: Path) -> str:

@@ -5,7 +5,7 @@ Compares, in one run and on the same files, pages/s and peak RSS of
 * ``no-tables``  — the same with ``tables=False`` (what table detection costs),
 * ``plumber``    — plain ``pdfplumber`` ``page.extract_text()`` (on a sample of pages per document),
 * ``pdfium``     — raw ``pypdfium2`` ``get_text_range()`` (no positions, no cleaning),
-on the PDFs in /work/shared/corpus (read in place) and on generated PDFs (in a temp dir).
+on the PDFs in ../shared/corpus (read in place) and on generated PDFs (in a temp dir).
 Each engine runs in a fresh subprocess so its peak RSS is its own; ``--cpu N`` pins those
 subprocesses to one core and ``--repeat N`` runs each N times and reports the median rate
 (other work on a shared machine makes single runs noisy; the load average is printed).
@@ -31,8 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _corpus import CORPUS as SHARED_CORPUS
+
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = "/work/shared/corpus/*.pdf"
+CORPUS = str(SHARED_CORPUS / "*.pdf")
 PLUMBER_SAMPLE = 6  # pages per document for plain pdfplumber (it runs at a few pages/s)
 HEADER = "Benchmark Rules on Automated Decisions - Working Draft"
 FOOTER = "Prepared for the policylens benchmark"

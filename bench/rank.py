@@ -1,6 +1,6 @@
 """Benchmark: rank a whole folder end to end (extract + tag + score) with 1 and 2 workers.
 
-Usage: ``python bench/rank.py [FOLDER] [--workers 1 2]`` (default folder /work/shared/corpus,
+Usage: ``python bench/rank.py [FOLDER] [--workers 1 2]`` (default folder ../shared/corpus,
 top-level .pdf/.txt/.md files only; the documents are read in place).
 
 Runs ``policylens rank FILES --format json`` as a subprocess, samples the resident
@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _corpus import CORPUS
 
 SUFFIXES = (".pdf", ".txt", ".md")
 
@@ -85,7 +87,7 @@ def run(files: list[Path], workers: int) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=Path("/work/shared/corpus"))
+    parser.add_argument("folder", nargs="?", type=Path, default=CORPUS)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     files = sorted(p for p in args.folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/tag.py [FILES...] [--repeat N]
 
-Reads the real ``.txt`` documents of ``/work/shared/corpus`` in place (nothing
+Reads the real ``.txt`` documents of ``../shared/corpus`` in place (nothing
 is copied), counts words as whitespace-separated tokens, and reports words per
 second on one core for (1) ``spacy.blank("en")`` tokenizing the same blocks and
 (2) ``policylens.nlp.tag_text`` (segmentation, lemmas, facets, cues, classifier,
@@ -18,7 +18,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-DEFAULT_GLOB = "/work/shared/corpus/*.txt"
+from _corpus import CORPUS
+
+DEFAULT_GLOB = str(CORPUS / "*.txt")
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ from policylens.nlp.model import CARD_FILE, CUES_DIR, GovernanceModel, default_m
 
 #: Class priors of real policy documents (centralized, sector_specific, neutral): the EM estimate
 #: (Saerens et al.) of the shipped model on up to 300 sentences from each of the 49 framework
-#: documents at the top of /work/shared/corpus, ``policylens train --unlabeled /work/shared/corpus``.
+#: documents at the top of ../shared/corpus, ``policylens train --unlabeled ../shared/corpus``.
 #: Plain ``policylens train`` uses these numbers; docs/tagging.md, "Priors", explains the choice.
 DEFAULT_TARGET_PRIOR = (0.0628, 0.0824, 0.8547)
 C_GRID = (0.5, 1.0, 2.0)
