@@ -41,6 +41,9 @@ R = TypeVar("R")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+# One colour per approach everywhere (terminal tables and the HTML report agree).
+LABEL_STYLE = {"centralized": "bold dodger_blue2", "sector_specific": "bold dark_orange", "neutral": "dim"}
+
 ENGINE_HELP = "Where per-document work runs: 'local' worker processes or a 'dask' cluster."
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:PORT) for --engine dask; none starts a LocalCluster."
 WORKERS_HELP = "Worker processes for --engine local (default: the number of cores)."

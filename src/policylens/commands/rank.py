@@ -14,6 +14,7 @@ from policylens.commands._common import (
     ENGINE_HELP,
     EXIT_FAILED,
     EXIT_OK,
+    LABEL_STYLE,
     SCHEDULER_HELP,
     WORKERS_HELP,
     err,
@@ -155,8 +156,8 @@ def score_table(ranked: Sequence[Any]) -> Table:
     table.add_column("Sector", justify="right")
     table.add_column("Neutral", justify="right")
     for s in ranked:
-        colour = "cyan" if s.index > 0.1 else "magenta" if s.index < -0.1 else "white"
-        table.add_row(str(s.rank), Path(s.doc).name, f"[{colour}]{s.index:+.3f}[/]",
+        side = "centralized" if s.index > 0.1 else "sector_specific" if s.index < -0.1 else "neutral"
+        table.add_row(str(s.rank), Path(s.doc).name, f"[{LABEL_STYLE[side]}]{s.index:+.3f}[/]",
                       f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
                       str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),
                       str(s.counts.get("neutral", 0)))

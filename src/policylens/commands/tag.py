@@ -14,9 +14,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from policylens.commands._common import EXIT_USAGE, err, fail, handle_errors, out
+from policylens.commands._common import EXIT_USAGE, LABEL_STYLE, err, fail, handle_errors, out
 
-LABEL_STYLE = {"centralized": "bold magenta", "sector_specific": "bold cyan", "neutral": "dim"}
 LABEL_SHORT = {"centralized": "central", "sector_specific": "sector", "neutral": "neutral"}
 
 
