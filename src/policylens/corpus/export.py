@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from policylens.atomic import atomic_path
 from policylens.corpus.store import Store
 from policylens.errors import UsageError
 
@@ -75,15 +76,9 @@ def export(store: Store, out: str | Path, *, fmt: str = "parquet", what: str = "
         raise UsageError(f"{out} is a folder: name a file, or pass --partition-by for a partitioned export")
     if not out.parent.is_dir():
         raise UsageError(f"the folder of {out} does not exist")
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        writer = {"parquet": _write_parquet, "csv": _write_csv, "jsonl": _write_jsonl}[fmt]
+    writer = {"parquet": _write_parquet, "csv": _write_csv, "jsonl": _write_jsonl}[fmt]
+    with atomic_path(out) as tmp:
         rows = writer(batches, tmp, what)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return rows
 
 

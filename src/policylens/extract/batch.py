@@ -6,12 +6,11 @@ a small ``ExtractSummary`` travels back to the parent process.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from policylens.atomic import write_text_atomic
 from policylens.extract.reader import extract
 from policylens.extract.render import SUFFIX, render
 from policylens.extract.settings import ExtractSettings
@@ -55,16 +54,8 @@ def output_names(sources: Sequence[Path], out_dir: Path, fmt: str) -> list[Path]
 
 
 def write_atomic(target: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half an output."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write an output file atomically (see ``policylens.atomic``)."""
+    write_text_atomic(target, text)
 
 
 def run_job(job: ExtractJob) -> ExtractSummary:

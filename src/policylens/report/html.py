@@ -9,8 +9,6 @@ template because document text is untrusted.
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from policylens.atomic import write_text_atomic
 from policylens.errors import ReportError
 from policylens.labels import LABELS
 from policylens.nlp.types import TaggedDocument, TaggedSentence
@@ -74,16 +73,7 @@ def write_report(path: Path, scores: Sequence[FrameworkScore], tagged: Mapping[s
     path = Path(path)
     html = render_report(scores, tagged, title=title, settings=settings)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(html)
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(path, html)
     except OSError as exc:
         raise ReportError(f"cannot write the report: {exc.strerror or exc}; check that the folder "
                           "exists and is writable", path=str(path)) from None
