@@ -117,3 +117,10 @@ def test_settings_are_validated() -> None:
     with pytest.raises(UsageError, match="max_pages"):
         ExtractSettings.resolve({"max_pages": 0})
     assert ExtractSettings.resolve(None) == ExtractSettings()
+
+
+def test_binary_bytes_in_a_text_file_say_so(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(b"\x00\x01\x02\x03garbage\x00" * 20)
+    with pytest.raises(UnsupportedFileType, match=r"binary content in a \.txt file"):
+        extract(junk)

@@ -202,3 +202,14 @@ def test_sample_corpus_ranks_in_the_intended_order() -> None:
     expected = [intended[Path(r["doc"]).name] for r in rows]
     rho = spearmanr(computed, expected).statistic
     assert rho >= 0.9, f"Spearman {rho:.3f}: {[Path(r['doc']).stem for r in rows]}"
+
+
+def test_failure_lines_keep_square_brackets_in_names_and_codes(tmp_path: Path) -> None:
+    # Regression: rich read "[draft]" and "[empty_file]" as markup and dropped them.
+    (tmp_path / "bad [draft].pdf").write_bytes(b"")
+    (tmp_path / "ok.md").write_text("# Plan\n\nSector regulators will apply their existing powers to AI.\n",
+                                    encoding="utf-8")
+    result = runner.invoke(app, ["rank", str(tmp_path), "--format", "json", "--workers", "1"])
+    assert result.exit_code == 1
+    assert "bad [draft].pdf: the file is empty [empty_file]" in result.stderr
+    assert [r["doc"].endswith("ok.md") for r in json.loads(result.stdout)] == [True]

@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -51,7 +52,7 @@ WORKERS_HELP = "Worker processes for --engine local (default: the number of core
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
     """Print a one-line error to stderr and return the ``typer.Exit`` to raise."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     return typer.Exit(code)
 
 
@@ -121,6 +122,12 @@ def progress_map(engine: Engine, fn: Callable[[T], R], items: Sequence[T], *,
 
 def _tracked(outcomes: Iterator[Outcome[Any]]) -> Iterator[Outcome[Any]]:
     yield from outcomes
+
+
+def print_failure(item: object, outcome: Outcome[Any]) -> None:
+    """One stderr line for one failed input: what, why, and the error's stable code."""
+    err.print(f"[bold red]error:[/] {escape(f'{item}: {outcome.error} [{outcome.error_code}]')}",
+              markup=True, highlight=False)
 
 
 def exit_code_for(outcomes: Sequence[Outcome[Any]]) -> int:

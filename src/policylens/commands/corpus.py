@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from policylens.commands._common import (
     ENGINE_HELP,
@@ -128,7 +129,7 @@ def _print_report(report: object) -> None:
         failed.add_column("document")
         failed.add_column("reason")
         for doc_id, reason in report.failed:
-            failed.add_row(doc_id, reason)
+            failed.add_row(Text(doc_id), Text(reason))  # Text: never read a reason as markup
         out.print(failed)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from policylens.commands._common import (
     ENGINE_HELP,
@@ -101,10 +102,10 @@ def _summary(outcomes: list[Outcome[ExtractSummary]]) -> None:
         if outcome.ok and outcome.value is not None:
             s = outcome.value
             detail = s.verdict + (f": {'; '.join(s.issues)}" if s.issues else "")
-            table.add_row(name, "ok", str(s.n_pages), f"{outcome.seconds:.2f}", detail)
+            table.add_row(Text(name), "ok", str(s.n_pages), f"{outcome.seconds:.2f}", Text(detail))
         else:
-            table.add_row(name, "[red]failed[/]", "", f"{outcome.seconds:.2f}",
-                          f"{outcome.error_code}: {outcome.error}")
+            table.add_row(Text(name), "[red]failed[/]", "", f"{outcome.seconds:.2f}",
+                          Text(f"{outcome.error_code}: {outcome.error}"))
     err.print(table)
     failed = sum(1 for o in outcomes if not o.ok)
     err.print(f"{len(outcomes) - failed} ok, {failed} failed", markup=False, highlight=False)

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from policylens.commands._common import (
     ENGINE_HELP,
@@ -21,6 +22,7 @@ from policylens.commands._common import (
     expand_inputs,
     handle_errors,
     out,
+    print_failure,
     progress_map,
 )
 from policylens.errors import UsageError
@@ -96,8 +98,7 @@ def rank_command(
         runner.close()
     failed = [o for o in outcomes if not o.ok]
     for outcome in failed:
-        err.print(f"[bold red]error:[/] {outcome.item}: {outcome.error} [{outcome.error_code}]",
-                  markup=True, highlight=False, soft_wrap=True)
+        print_failure(outcome.item, outcome)
     analyses = [o.value for o in outcomes if o.ok and o.value is not None]
     ranked = rank(a.score for a in analyses)
     if ranked:
@@ -157,7 +158,7 @@ def score_table(ranked: Sequence[Any]) -> Table:
     table.add_column("Neutral", justify="right")
     for s in ranked:
         side = "centralized" if s.index > 0.1 else "sector_specific" if s.index < -0.1 else "neutral"
-        table.add_row(str(s.rank), Path(s.doc).name, f"[{LABEL_STYLE[side]}]{s.index:+.3f}[/]",
+        table.add_row(str(s.rank), Text(Path(s.doc).name), f"[{LABEL_STYLE[side]}]{s.index:+.3f}[/]",
                       f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
                       str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),
                       str(s.counts.get("neutral", 0)))

@@ -62,8 +62,10 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
 
         return read_pdf(path, sha256, resolved)
     if kind == "binary":
-        raise UnsupportedFileType(f"cannot read {suffix or 'this'} files: use PDF, .txt, .md or .html",
-                                  path=str(path))
+        if suffix in TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES:
+            raise UnsupportedFileType(f"binary content in a {suffix} file (not text)", path=str(path))
+        raise UnsupportedFileType(f"unsupported file type {suffix or '(no suffix)'}: use PDF, .txt, .md "
+                                  "or .html", path=str(path))
     from policylens.extract import text
 
     if suffix in HTML_SUFFIXES or kind == "html":
