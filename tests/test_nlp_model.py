@@ -209,3 +209,51 @@ def test_em_priors_from_an_unlabelled_folder_of_txt_and_md(tmp_path: Path) -> No
     prior = card["model"]["target_prior"]
     assert card["model"]["target_prior_source"].startswith("EM on 48 unlabelled sentences")
     assert abs(sum(prior.values()) - 1) < 1e-3 and prior["neutral"] > 0.9
+
+
+def test_pseudo_labels_take_the_most_confident_rows_per_class_in_prior_proportions() -> None:
+    from policylens.nlp.train import pseudo_labels
+
+    # rows 0-3 lean centralized (row 1 most), 4-5 sector_specific, 6-11 neutral
+    logits = np.array([[2, 0, 0], [5, 0, 0], [1, 0, 0], [3, 0, 0], [0, 4, 0], [0, 1, 0]]
+                      + [[0, 0, m] for m in (1, 2, 3, 4, 5, 6)], dtype=float)
+    idx, labels = pseudo_labels(logits, np.zeros(3), np.array([0.2, 0.2, 0.6]), 10)
+    assert dict(zip(idx.tolist(), labels.tolist(), strict=True)) == {
+        1: 0, 3: 0, 4: 1, 5: 1, 11: 2, 10: 2, 9: 2, 8: 2, 7: 2, 6: 2}
+    # a prior shift moves rows between classes before ranking: row 2 (margin 1) becomes neutral
+    idx, labels = pseudo_labels(logits, np.array([0.0, 0.0, 1.5]), np.array([0.5, 0.0, 0.5]), 2)
+    assert idx.tolist() == [1, 11] and labels.tolist() == [0, 2]
+
+
+def test_self_training_on_an_unlabelled_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from policylens.cli import app
+
+    data = write_annotations(tmp_path / "data")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    secret = "The Quorvel statistics office counted seven new bakeries in the harbour district."
+    lines = [secret] + [
+        f"A single national AI authority in {p} will license every AI system in the market. "
+        f"Existing regulators in {p} will apply their own rules to AI within their remits. "
+        f"The {p} statistics office counted {n} new bakeries in the old town this year."
+        for n, p in enumerate(PLACES * 2)]
+    (docs / "a.txt").write_text(" ".join(lines), encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "--data", str(data), "--out", str(tmp_path / "model"),
+                                      "--self-train", str(docs)])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "model" / "model_card.json").read_text())
+    st = card["model"]["self_training"]
+    assert st["unlabeled_sentences"] == 49 and st["rounds"] == 2
+    assert "0/0" in st["cv_grid"] and len(st["cv_grid"]) > 1
+    # the choice is the most pseudo-label mass within the tolerance of CV without self-training
+    assert st["cv_macro_f1"] >= st["cv_grid"]["0/0"] - 0.01 - 1e-9
+    assert f"{st['share']:g}/{st['weight']:g}" in st["cv_grid"]
+    assert card["model"]["target_prior_source"].startswith("EM on 49 unlabelled sentences")
+    # only features are kept: no unlabelled sentence is written into the model folder
+    for file in (tmp_path / "model").rglob("*"):
+        if file.is_file():
+            assert "quorvel statistics office" not in file.read_text(encoding="utf-8").lower()
+    model = GovernanceModel.load(tmp_path / "model")
+    assert abs(sum(model.train_prior) - 1) < 1e-6

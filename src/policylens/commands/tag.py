@@ -79,14 +79,20 @@ def train_command(
                                         "(default: the bundled models/governance)."),
     unlabeled: Path | None = typer.Option(
         None, "--unlabeled", help="Folder of unlabelled .txt/.md/.pdf files: re-estimate class priors (EM)."),
+    self_train: Path | None = typer.Option(
+        None, "--self-train", help="Folder of unlabelled .txt/.md/.pdf files: add their confidently "
+        "tagged sentences as down-weighted training examples (self-training)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (cross-validation folds)."),
 ) -> None:
     """Train the sentence classifier on the train split (the held-out split is never used)."""
     from policylens.nlp.train import train
 
-    result = train(data, out_dir, seed=seed, unlabeled=unlabeled)
+    result = train(data, out_dir, seed=seed, unlabeled=unlabeled, self_train=self_train)
     card = result.card
     err.print(f"model {card['version']} written to {result.out}")
+    if st := card["model"].get("self_training"):
+        err.print(f"self-training: share {st['share']:g}, weight {st['weight']:g} "
+                  f"(CV macro-F1 by share/weight: {st['cv_grid']})")
     for name, report in card["heldout_metrics"].items():
         err.print(f"held-out macro-F1 ({name.replace('_', ' ')}): {report['macro_f1']:.3f}")
 

@@ -16,7 +16,15 @@
    are re-estimated by EM (Saerens et al., 2002) from the sentences of
    unlabelled documents, which fits no label to any of them; ``target_prior``
    sets them outright.
-5. Score the held-out split once, and write ``model.json``, the cue patterns,
+5. Optionally (``self_train=DIR``), self-training for the domain shift between
+   written and real sentences: the model tags up to ``PER_DOCUMENT`` sentences of
+   each unlabelled real document; the most confident ones per class, in the
+   proportions of the target priors, join the written sentences with a lower
+   sample weight, and the model is refit (``SELF_TRAIN_ROUNDS`` rounds, each
+   re-tagging with the last model). The share and weight are chosen by 5-fold
+   cross-validation on the written training split, pseudo-labelling inside each
+   fold; only features are kept in memory, no real sentence is written anywhere.
+6. Score the held-out split once, and write ``model.json``, the cue patterns,
    ``model_card.json`` and ``MODEL_CARD.md``.
 """
 
@@ -55,6 +63,13 @@ NB_WEIGHT_GRID = (0.0, 0.3, 0.5, 0.7)
 #: Unlabelled sentences taken from one document for EM priors, so long documents do not dominate.
 PER_DOCUMENT = 300
 _EVALUATION_ONLY = ("dev_sentences",)
+#: Pseudo-labelled real sentences per written training sentence (self-training; 0 = none).
+SELF_TRAIN_SHARES = (0.25, 0.5, 1.0)
+#: Sample weight of one pseudo-labelled sentence (a written sentence weighs 1).
+SELF_TRAIN_WEIGHTS = (0.1, 0.3)
+SELF_TRAIN_ROUNDS = 2
+#: Cross-validated macro-F1 on the written sentences that self-training may cost at most.
+SELF_TRAIN_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -77,18 +92,19 @@ def featurize(texts: Sequence[str], nlp: Any) -> list[dict[str, float]]:
     return [sentence_features(doc[:]) for doc in nlp.pipe(docs, batch_size=256)]
 
 
-def _fit(x: Any, y: np.ndarray, c: float, seed: int) -> Any:
+def _fit(x: Any, y: np.ndarray, c: float, seed: int, weights: np.ndarray | None = None) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(x, y)
+    return LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(x, y, sample_weight=weights)
 
 
-def _nb_weights(x: Any, y: np.ndarray, alpha: float) -> np.ndarray:
+def _nb_weights(x: Any, y: np.ndarray, alpha: float, weights: np.ndarray | None = None) -> np.ndarray:
     """Complement NB log weights, (n_labels, n_features); its scores are ``x @ w.T``."""
     from sklearn.naive_bayes import ComplementNB
 
     # NB needs non-negative counts; the one signed column (n:balance) counts only its positive part.
-    return ComplementNB(alpha=alpha).fit(x.maximum(0), y).feature_log_prob_.astype(np.float64)
+    nb = ComplementNB(alpha=alpha).fit(x.maximum(0), y, sample_weight=weights)
+    return nb.feature_log_prob_.astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -192,14 +208,122 @@ def unlabeled_features(folder: Path, nlp: Any, *, per_document: int = PER_DOCUME
     return rows
 
 
+@dataclass(frozen=True)
+class _Linear:
+    """One fitted ensemble: its vocabulary, weights and the (weighted) class mix it was fitted on."""
+
+    vocabulary: dict[str, int]
+    coef: np.ndarray
+    intercept: np.ndarray
+    train_prior: np.ndarray
+
+    def logits(self, rows: Sequence[dict[str, float]]) -> np.ndarray:
+        return np.asarray(to_matrix(rows, self.vocabulary) @ self.coef.T) + self.intercept
+
+
+def _fit_linear(rows: Sequence[dict[str, float]], y: np.ndarray, weights: np.ndarray, choice: _Choice,
+                seed: int) -> _Linear:
+    """The ensemble of ``choice`` fitted on ``rows`` (vocabulary built from these rows)."""
+    vocabulary = build_vocabulary(rows)
+    x = to_matrix(rows, vocabulary)
+    w = choice.nb_weight
+    clf = _fit(x, y, choice.c, seed, weights)
+    coef = (1 - w) * clf.coef_.astype(np.float64) + w * _nb_weights(x, y, choice.alpha, weights)
+    mass = np.bincount(y, weights=weights, minlength=len(LABELS))
+    return _Linear(vocabulary, coef, (1 - w) * clf.intercept_.astype(np.float64), mass / mass.sum())
+
+
+def pseudo_labels(logits: np.ndarray, shift: np.ndarray, prior: np.ndarray,
+                  n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and labels of the ``n`` most confident unlabelled rows, ``round(n * prior[k])`` per class.
+
+    Confidence is the margin of a class's prior-shifted logit over the best other class, among the
+    rows predicted as that class; the margin does not depend on the softmax temperature.
+    """
+    z = logits + shift
+    pred = z.argmax(axis=1)
+    idx: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    for k in range(len(LABELS)):
+        rows = np.flatnonzero(pred == k)
+        others = np.delete(z[rows], k, axis=1).max(axis=1)
+        margin = z[rows, k] - others
+        take = rows[np.argsort(-margin, kind="stable")[: int(n * prior[k] + 0.5)]]
+        idx.append(take)
+        labels.append(np.full(len(take), k))
+    return np.concatenate(idx), np.concatenate(labels)
+
+
+def _self_trained(rows: list[dict[str, float]], y: np.ndarray, rows_u: list[dict[str, float]],
+                  prior: np.ndarray, choice: _Choice, share: float, weight: float, seed: int,
+                  base: _Linear | None = None) -> _Linear:
+    """``SELF_TRAIN_ROUNDS`` rounds of: tag the unlabelled rows, add the confident ones, refit."""
+    model = base or _fit_linear(rows, y, np.ones(len(y)), choice, seed)
+    for _ in range(SELF_TRAIN_ROUNDS):
+        shift = np.log(prior) - np.log(model.train_prior)
+        idx, labels = pseudo_labels(model.logits(rows_u), shift, prior, int(share * len(y)))
+        weights = np.concatenate([np.ones(len(y)), np.full(len(idx), weight)])
+        model = _fit_linear(rows + [rows_u[i] for i in idx], np.concatenate([y, labels]), weights,
+                            choice, seed)
+    return model
+
+
+@dataclass(frozen=True)
+class SelfTrainChoice:
+    """The chosen share and weight (0, 0 = no self-training) and every cross-validated setting."""
+
+    share: float
+    weight: float
+    macro_f1: float
+    scores: np.ndarray  # out-of-fold scores of the chosen setting (for the temperature)
+    grid: dict[str, float]  # "share/weight" -> CV macro-F1 ("0/0" is the model without self-training)
+
+
+def choose_self_training(rows: list[dict[str, float]], y: np.ndarray, rows_u: list[dict[str, float]],
+                         prior: np.ndarray, choice: _Choice, seed: int) -> SelfTrainChoice:
+    """Cross-validate self-training on the written sentences, pseudo-labelling inside each fold.
+
+    CV on written sentences cannot show a gain on real text, only a cost; so the choice is the
+    most pseudo-label mass (share x weight) costing at most ``SELF_TRAIN_TOLERANCE`` macro-F1
+    against the same CV without self-training.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    settings = [(0.0, 0.0)] + [(s, w) for s in SELF_TRAIN_SHARES for w in SELF_TRAIN_WEIGHTS]
+    oof = {st: np.zeros((len(y), len(LABELS))) for st in settings}
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
+    written_prior = np.bincount(y, minlength=len(LABELS)) / len(y)
+    for train_idx, test_idx in folds:
+        fold_rows = [rows[i] for i in train_idx]
+        test_rows = [rows[i] for i in test_idx]
+        base = _fit_linear(fold_rows, y[train_idx], np.ones(len(train_idx)), choice, seed)
+        for share, weight in settings:
+            model = base if share == 0 else _self_trained(fold_rows, y[train_idx], rows_u, prior, choice,
+                                                           share, weight, seed, base=base)
+            # Pseudo-labels move the fitted class mix towards neutral; score every setting under the
+            # written sentences' own mix, as the CV without self-training does.
+            oof[(share, weight)][test_idx] = (model.logits(test_rows) - np.log(model.train_prior)
+                                              + np.log(written_prior))
+    f1 = {st: _macro_f1(scores, y) for st, scores in oof.items()}
+    floor = f1[(0.0, 0.0)] - SELF_TRAIN_TOLERANCE
+    share, weight = max((st for st in settings if f1[st] >= floor), key=lambda st: (st[0] * st[1], f1[st]))
+    return SelfTrainChoice(share, weight, f1[(share, weight)], oof[(share, weight)],
+                           {f"{s:g}/{w:g}": round(v, 4) for (s, w), v in f1.items()})
+
+
 def _check_not_evaluation_data(path: Path | None) -> None:
     if path is not None and any(marker in str(path) for marker in _EVALUATION_ONLY):
         raise DataError(f"{path} is evaluation-only data; policylens never trains on it")
 
 
 def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
-          unlabeled: Path | None = None, target_prior: Sequence[float] | None = None) -> TrainResult:
-    """Train the governance model on the ``train`` split of ``data`` and write it to ``out``."""
+          unlabeled: Path | None = None, target_prior: Sequence[float] | None = None,
+          self_train: Path | None = None) -> TrainResult:
+    """Train the governance model on the ``train`` split of ``data`` and write it to ``out``.
+
+    ``self_train``: a folder of unlabelled real documents for self-training (module docstring, 5);
+    unless ``unlabeled`` or ``target_prior`` is given, it also gives the EM target priors.
+    """
     from policylens.nlp.cues import read_pattern_files
     from policylens.nlp.pipeline import build_pipeline
 
@@ -225,26 +349,40 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
                             intercept=(1 - w) * clf.intercept_.astype(np.float64), temperature=temperature,
                             train_prior=tuple(train_prior.tolist()))
     prior_source = "EM estimate on real framework documents (DEFAULT_TARGET_PRIOR)"
+    rows_u = unlabeled_features(self_train, nlp, seed=seed) if self_train is not None else []
     if target_prior is not None:
         prior = np.asarray(target_prior, dtype=np.float64)
         prior_source = "given"
-    elif unlabeled is not None:
-        rows_u = unlabeled_features(unlabeled, nlp, seed=seed)
-        probs = model.predict_proba(to_matrix(rows_u, vocabulary), adjust_priors=False)
+    elif unlabeled is not None or self_train is not None:
+        source = unlabeled if unlabeled is not None else self_train
+        em_rows = unlabeled_features(unlabeled, nlp, seed=seed) if unlabeled is not None else rows_u
+        probs = model.predict_proba(to_matrix(em_rows, vocabulary), adjust_priors=False)
         prior = em_priors(probs, train_prior)
-        prior_source = f"EM on {len(rows_u)} unlabelled sentences from {unlabeled}"
+        prior_source = f"EM on {len(em_rows)} unlabelled sentences from {source}"
     else:
         prior = np.asarray(DEFAULT_TARGET_PRIOR)
     prior = prior / prior.sum()
+    meta: dict[str, Any] = {"C": choice.c, "nb_alpha": choice.alpha, "nb_weight": w,
+                            "cv_macro_f1": round(choice.macro_f1, 4), "seed": seed, "min_df": 2}
+    if self_train is not None:
+        st = choose_self_training(rows, y, rows_u, prior, choice, seed)
+        meta["self_training"] = {"source": str(self_train), "unlabeled_sentences": len(rows_u),
+                                 "share": st.share, "weight": st.weight, "rounds": SELF_TRAIN_ROUNDS,
+                                 "cv_macro_f1": round(st.macro_f1, 4), "cv_grid": st.grid}
+        if st.share > 0:
+            fitted = _self_trained(rows, y, rows_u, prior, choice, st.share, st.weight, seed)
+            vocabulary, temperature = fitted.vocabulary, fit_temperature(st.scores, y)
+            model = GovernanceModel(vocabulary=vocabulary, coef=fitted.coef, intercept=fitted.intercept,
+                                    temperature=temperature, train_prior=tuple(fitted.train_prior.tolist()))
     version = hashlib.sha256(
         (data_sha256(train_set)
-         + json.dumps([choice.c, choice.alpha, w, temperature, prior.round(6).tolist()])).encode()
+         + json.dumps([choice.c, choice.alpha, w, temperature, prior.round(6).tolist(),
+                       meta.get("self_training", {}).get("share", 0),
+                       meta.get("self_training", {}).get("weight", 0)])).encode()
     ).hexdigest()[:12]
     model = GovernanceModel(vocabulary=vocabulary, coef=model.coef, intercept=model.intercept,
                             temperature=temperature, train_prior=model.train_prior,
-                            target_prior=tuple(prior.tolist()), version=version,
-                            meta={"C": choice.c, "nb_alpha": choice.alpha, "nb_weight": w,
-                                  "cv_macro_f1": round(choice.macro_f1, 4), "seed": seed, "min_df": 2})
+                            target_prior=tuple(prior.tolist()), version=version, meta=meta)
     heldout_metrics = _heldout_metrics(model, heldout, nlp)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out)
@@ -310,6 +448,7 @@ def _model_card(model: GovernanceModel, annotations: list[Annotation], train_set
             "train_prior": dict(zip(LABELS, [round(p, 4) for p in model.train_prior], strict=True)),
             "target_prior": dict(zip(LABELS, [round(p, 4) for p in model.target_prior], strict=True)),
             "target_prior_source": prior_source,
+            "self_training": model.meta.get("self_training"),
         },
         "heldout_metrics": metrics,
         "intended_use": "Tag sentences of AI-governance policy texts (English) as centralized, "
@@ -332,6 +471,12 @@ def model_card_markdown(card: dict[str, Any]) -> str:
              f"{card['model'].get('cv_macro_f1')}.", "",
              f"Target priors {card['model']['target_prior']} ({card['model']['target_prior_source']}); "
              f"training priors {card['model']['train_prior']}.", ""]
+    st = card["model"].get("self_training")
+    if st:
+        lines += [f"Self-training on {st['unlabeled_sentences']} unlabelled sentences from {st['source']}: "
+                  f"share {st['share']:g} x written sentences, weight {st['weight']:g}, "
+                  f"{st['rounds']} rounds "
+                  f"(0 = not used); 5-fold CV macro-F1 by share/weight {st['cv_grid']}.", ""]
     for name, report in card["heldout_metrics"].items():
         lines += [f"## Held-out metrics ({name.replace('_', ' ')})", "",
                   f"Macro-F1 **{report['macro_f1']:.3f}**.", "",
