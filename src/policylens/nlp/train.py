@@ -374,12 +374,10 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
             vocabulary, temperature = fitted.vocabulary, fit_temperature(st.scores, y)
             model = GovernanceModel(vocabulary=vocabulary, coef=fitted.coef, intercept=fitted.intercept,
                                     temperature=temperature, train_prior=tuple(fitted.train_prior.tolist()))
-    version = hashlib.sha256(
-        (data_sha256(train_set)
-         + json.dumps([choice.c, choice.alpha, w, temperature, prior.round(6).tolist(),
-                       meta.get("self_training", {}).get("share", 0),
-                       meta.get("self_training", {}).get("weight", 0)])).encode()
-    ).hexdigest()[:12]
+    settings: list[Any] = [choice.c, choice.alpha, w, temperature, prior.round(6).tolist()]
+    if "self_training" in meta:  # without it, the version hash stays what it was before the option existed
+        settings += [meta["self_training"]["share"], meta["self_training"]["weight"], len(rows_u)]
+    version = hashlib.sha256((data_sha256(train_set) + json.dumps(settings)).encode()).hexdigest()[:12]
     model = GovernanceModel(vocabulary=vocabulary, coef=model.coef, intercept=model.intercept,
                             temperature=temperature, train_prior=model.train_prior,
                             target_prior=tuple(prior.tolist()), version=version, meta=meta)
