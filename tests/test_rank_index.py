@@ -150,3 +150,14 @@ def test_settings_resolve_and_reject_bad_values() -> None:
 def test_unknown_method_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown method"):
         score(mixed(1, 1, 1), method="astrology")
+
+
+def test_sentences_labelled_neutral_carry_no_weight_even_with_a_slight_lean() -> None:
+    # Regression: 130 neutral sentences leaning 0.01 towards sector-specific (a text in
+    # another language) used to add up to an index of -0.2 with a zero-width interval.
+    leaning = [(f"Paragraph {i}.", 0.002, 0.012) for i in range(130)]
+    silent = score(document(leaning))
+    assert silent.index == 0.0 and (silent.ci_low, silent.ci_high) == (-1.0, 1.0)
+    assert silent.extra["silent"] is True and silent.evidence == ()
+    governed = [("One authority registers every system.", 0.9, 0.05)] * 3
+    assert score(document(governed + leaning)).index == pytest.approx(score(document(governed)).index)

@@ -56,11 +56,18 @@ class IndexSettings:
 
 
 def approach_probs(sentences: Sequence[TaggedSentence]) -> tuple[np.ndarray, np.ndarray]:
-    """Arrays of P(centralized) and P(sector_specific), one entry per sentence."""
-    c = np.fromiter((float(s.probs["centralized"]) for s in sentences), dtype=float, count=len(sentences))
-    s = np.fromiter((float(x.probs["sector_specific"]) for x in sentences), dtype=float,
-                    count=len(sentences))
-    return c, s
+    """Arrays of P(centralized) and P(sector_specific), one entry per sentence.
+
+    A sentence labelled ``neutral`` contributes 0 to both: the codebook gives neutral
+    sentences no weight. Without this, the small approach probabilities of thousands
+    of neutral sentences (a 150-page guidance, a text in another language) would add
+    up and place a document that says nothing about governance.
+    """
+    n = len(sentences)
+    governance = np.fromiter((x.label != "neutral" for x in sentences), dtype=float, count=n)
+    c = np.fromiter((float(x.probs["centralized"]) for x in sentences), dtype=float, count=n)
+    s = np.fromiter((float(x.probs["sector_specific"]) for x in sentences), dtype=float, count=n)
+    return c * governance, s * governance
 
 
 def centralization_index(c: np.ndarray, s: np.ndarray, prior: float = 1.0) -> float:
