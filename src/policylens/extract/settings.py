@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from policylens.errors import UsageError
+from policylens.settings import resolve_settings
 
 PdfEngine = Literal["auto", "pdfium", "plumber"]
 PDF_ENGINES: tuple[PdfEngine, ...] = ("auto", "pdfium", "plumber")
@@ -43,15 +44,4 @@ class ExtractSettings:
     @classmethod
     def resolve(cls, value: ExtractSettings | Mapping[str, Any] | None = None) -> ExtractSettings:
         """Accept ``None`` (defaults), a mapping of field values, or an instance."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, Mapping):
-            known = {f.name for f in fields(cls)}
-            unknown = sorted(set(value) - known)
-            if unknown:
-                raise UsageError(f"unknown extract setting(s): {', '.join(unknown)}")
-            return cls(**value)
-        kind = type(value).__name__
-        raise UsageError(f"extract settings must be None, a dict or ExtractSettings, not {kind}")
+        return resolve_settings(cls, value, what="extract")

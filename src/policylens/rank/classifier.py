@@ -14,7 +14,6 @@ classes (``sector_specific`` / ``mixed`` / ``centralized``), so it lives in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -27,6 +26,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
 from policylens.errors import ModelError
 from policylens.rank.features import FEATURE_NAMES
+from policylens.rank.model_file import read_model, write_model
 
 FORMAT: Final[str] = "policylens-framework-scorer/1"
 CLASSES: Final[tuple[str, ...]] = ("centralized", "mixed", "sector_specific")
@@ -159,16 +159,9 @@ class FrameworkScorer(ClassifierMixin, BaseEstimator):
         return scorer
 
     def save(self, path: Path, **kwargs: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(**kwargs), indent=1) + "\n", encoding="utf-8")
+        write_model(path, self.to_dict(**kwargs))
 
     @classmethod
     def load(cls, path: Path) -> FrameworkScorer:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelError("framework scorer not found: train it with "
-                             "`python -m policylens.rank.train`", path=str(path)) from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"cannot read framework scorer: {exc}", path=str(path)) from None
+        data = read_model(path, "framework scorer")
         return cls.from_dict(data, source=str(path))

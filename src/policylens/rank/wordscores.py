@@ -15,7 +15,6 @@ one-off words out of the dictionary.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -25,6 +24,7 @@ from typing import Any, Final
 import numpy as np
 
 from policylens.errors import ModelError
+from policylens.rank.model_file import read_model, write_model
 
 FORMAT: Final[str] = "policylens-wordscores/1"
 _WORD = re.compile(r"[a-z][a-z\-]{2,}")
@@ -106,16 +106,9 @@ class Wordscores:
         return model
 
     def save(self, path: Path, **extra: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(**extra), indent=1) + "\n", encoding="utf-8")
+        write_model(path, self.to_dict(**extra))
 
     @classmethod
     def load(cls, path: Path) -> Wordscores:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelError("wordscores model not found: train it with "
-                             "`python -m policylens.rank.train`", path=str(path)) from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"cannot read wordscores model: {exc}", path=str(path)) from None
+        data = read_model(path, "wordscores model")
         return cls.from_dict(data, source=str(path))
