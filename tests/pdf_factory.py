@@ -354,6 +354,27 @@ def write_image_only_pdf(path: str | Path, n_pages: int = 2) -> Path:
     return path
 
 
+def write_scanned_text_pdf(path: str | Path, lines: Sequence[str]) -> Path:
+    """A 'scanned' page: ``lines`` rendered as pixels (no text layer), for OCR tests."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+
+    path = Path(path)
+    image = Image.new("L", (1700, 2200), 255)  # about 200 dpi for A4
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=44)  # Pillow's bundled font: no system fonts needed
+    for row, line in enumerate(lines):
+        draw.text((120, 160 + row * 90), line, fill=0, font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    buffer.seek(0)
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.drawImage(ImageReader(buffer), 0, 0, A4[0], A4[1])
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
 def write_zero_page_pdf(path: str | Path) -> Path:
     """A syntactically valid PDF whose page tree holds no pages."""
     objects = [

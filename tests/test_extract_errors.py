@@ -124,3 +124,22 @@ def test_binary_bytes_in_a_text_file_say_so(tmp_path: Path) -> None:
     junk.write_bytes(b"\x00\x01\x02\x03garbage\x00" * 20)
     with pytest.raises(UnsupportedFileType, match=r"binary content in a \.txt file"):
         extract(junk)
+
+
+@pytest.mark.skipif(shutil.which("ocrmypdf") is None,
+                    reason="ocrmypdf is not installed (.ci/run installs it)")
+def test_ocr_reads_a_scanned_page_when_asked(tmp_path: Path) -> None:
+    from pdf_factory import write_scanned_text_pdf
+
+    lines = ["Existing regulators will supervise the use", "of artificial intelligence in their sectors.",
+             "No new central authority will be created."]
+    path = write_scanned_text_pdf(tmp_path / "scan.pdf", lines)
+    with pytest.raises(NoTextLayer):
+        extract(path)
+    document = extract(path, {"ocr": True})
+    words = " ".join(b.text for b in document.blocks).lower().split()
+    expected = " ".join(lines).lower().split()
+    found = sum(1 for w in expected if w in words)
+    assert found / len(expected) >= 0.9, words
+    assert document.metadata.get("ocr") == "ocrmypdf"
+    assert document.title != "ocr"  # regression: the title came from the OCR temp file's name

@@ -163,7 +163,7 @@ def _no_text_layer(path: Path, sha256: str, settings: ExtractSettings) -> Docume
         raise NoTextLayer("no text layer on any page and ocrmypdf is not on PATH: install ocrmypdf",
                           path=str(path))
     with tempfile.TemporaryDirectory(prefix="policylens-ocr-") as tmp:
-        target = Path(tmp) / "ocr.pdf"
+        target = Path(tmp) / path.name  # same name, so a title taken from the file stem stays right
         try:
             subprocess.run([ocrmypdf, "--force-ocr", "--quiet", str(path), str(target)],
                            check=True, capture_output=True, timeout=_OCR_TIMEOUT)
