@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from policylens import __version__
@@ -29,3 +31,15 @@ def test_top_level_api_names_resolve_to_stage_functions() -> None:
     assert policylens.score is score
     assert policylens.analyze is analyze
     assert policylens.Document.__name__ == "Document"
+
+
+def test_folder_inside_a_hidden_folder_is_still_searched(tmp_path: Path) -> None:
+    from policylens.commands._common import expand_inputs
+
+    folder = tmp_path / ".cache" / "docs"
+    (folder / ".drafts").mkdir(parents=True)
+    (folder / "act.txt").write_text("The authority shall supervise.\n", encoding="utf-8")
+    (folder / ".drafts" / "old.txt").write_text("An old draft.\n", encoding="utf-8")
+    (folder / ".notes.txt").write_text("A hidden note.\n", encoding="utf-8")
+
+    assert expand_inputs([folder], [".txt"]) == [folder / "act.txt"]
