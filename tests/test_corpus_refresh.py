@@ -252,6 +252,14 @@ def test_corpus_add_ingests_a_folder(tmp_path: Path) -> None:
     assert json.loads(again.stdout)["unchanged"] == ["central-act", "notes"]
 
 
+def test_corpus_add_finds_every_suffix_the_extractor_reads(tmp_path: Path) -> None:
+    from policylens.corpus.add import manifest_for
+
+    for name in ("a.text", "b.markdown", "c.xhtml", "d.md", "skip.csv"):
+        (tmp_path / name).write_text("A sentence.\n", encoding="utf-8")
+    assert [e.id for e in manifest_for([tmp_path]).documents] == ["a", "b", "c", "d"]
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     from distributed import LocalCluster

@@ -213,3 +213,14 @@ def test_failure_lines_keep_square_brackets_in_names_and_codes(tmp_path: Path) -
     assert result.exit_code == 1
     assert "bad [draft].pdf: the file is empty [empty_file]" in result.stderr
     assert [r["doc"].endswith("ok.md") for r in json.loads(result.stdout)] == [True]
+
+
+def test_folder_markdown_and_text_suffixes_are_ranked_not_skipped(tmp_path: Path) -> None:
+    # the extractor reads .markdown and .text; rank used to search folders for a shorter list
+    (tmp_path / "ferrow.markdown").write_text("# Ferrow Islands AI Plan\n\n" + " ".join(BALANCED) + "\n",
+                                              encoding="utf-8")
+    (tmp_path / "sallow.text").write_text(" ".join(SECTOR) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["rank", str(tmp_path), "--format", "json", "--workers", "1"])
+    assert result.exit_code == 0, result.stderr
+    names = sorted(Path(r["doc"]).name for r in json.loads(result.stdout))
+    assert names == ["ferrow.markdown", "sallow.text"]

@@ -26,8 +26,8 @@ from policylens.commands._common import (
     progress_map,
 )
 from policylens.errors import UsageError
+from policylens.extract import SUFFIXES  # every file the extractor reads (already loaded by the CLI)
 
-SUFFIXES = (".pdf", ".txt", ".md", ".html", ".htm")
 FORMATS = ("table", "csv", "json")
 
 
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def rank_command(
     paths: list[Path] = typer.Argument(None, help="Files or folders (searched recursively for "
-                                       ".pdf .txt .md .html .htm)."),
+                                       + " ".join(SUFFIXES) + ")."),
     fmt: str = typer.Option("table", "--format", "-f", help="Output: table, csv or json."),
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report to this file."),
     method: str | None = typer.Option(None, "--method", help="aggregate, classifier or wordscores "

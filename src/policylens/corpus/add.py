@@ -16,8 +16,7 @@ from policylens.corpus.manifest import ID_PATTERN, Manifest, ManifestEntry
 from policylens.corpus.refresh import ProgressCallback, RefreshReport, refresh
 from policylens.corpus.store import Store
 from policylens.errors import UsageError
-
-SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".html", ".htm")
+from policylens.extract import SUFFIXES
 
 
 def slug(name: str) -> str:
