@@ -8,8 +8,7 @@ result. Exit codes (documented in the README): 0 all ok, 1 some inputs failed,
 from __future__ import annotations
 
 import functools
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -113,7 +112,7 @@ def progress_map(engine: Engine, fn: Callable[[T], R], items: Sequence[T], *,
                   TextColumn("{task.fields[current]}"), console=err, disable=not show,
                   transient=False) as progress:
         task = progress.add_task(description, total=len(items), current="")
-        for outcome in _tracked(engine.map(fn, items)):
+        for outcome in engine.map(fn, items):
             position = index.get(id(outcome.item))
             if position is None:  # the item came back through pickling: match by value
                 position = next(i for i, it in enumerate(items)
@@ -121,10 +120,6 @@ def progress_map(engine: Engine, fn: Callable[[T], R], items: Sequence[T], *,
             outcomes[position] = outcome
             progress.update(task, advance=1, current=label(outcome.item))
     return [outcomes[i] for i in range(len(items))]
-
-
-def _tracked(outcomes: Iterator[Outcome[Any]]) -> Iterator[Outcome[Any]]:
-    yield from outcomes
 
 
 def print_failure(item: object, outcome: Outcome[Any]) -> None:
@@ -135,7 +130,3 @@ def print_failure(item: object, outcome: Outcome[Any]) -> None:
 
 def exit_code_for(outcomes: Sequence[Outcome[Any]]) -> int:
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
-
-
-def stdin_is_empty() -> bool:
-    return sys.stdin is None or sys.stdin.closed

@@ -13,12 +13,12 @@ from rich.text import Text
 
 from policylens.commands._common import (
     ENGINE_HELP,
-    EXIT_FAILED,
     EXIT_OK,
     LABEL_STYLE,
     SCHEDULER_HELP,
     WORKERS_HELP,
     err,
+    exit_code_for,
     expand_inputs,
     handle_errors,
     out,
@@ -107,27 +107,19 @@ def rank_command(
         _write_report(report, ranked, {a.score.doc: a.tagged for a in analyses})
     if failed:
         err.print(f"{len(failed)} of {len(files)} documents failed; {len(ranked)} ranked.")
-    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+    raise typer.Exit(exit_code_for(outcomes))
 
 
 def _check_report_path(report: Path) -> None:
     """Fail before the work, not after it."""
     if report.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--report writes HTML: give a .html file name, not {report.name}")
-    _report_writer()
-
-
-def _report_writer() -> Any:
-    try:
-        from policylens.report.html import write_report
-    except ImportError:
-        raise UsageError("the HTML report is not available in this installation "
-                         "(policylens.report.html is missing)") from None
-    return write_report
 
 
 def _write_report(path: Path, ranked: Sequence[Any], tagged: dict[str, Any]) -> None:
-    _report_writer()(path, ranked, tagged, title="policylens ranking")
+    from policylens.report.html import write_report
+
+    write_report(path, ranked, tagged, title="policylens ranking")
     err.print(f"report written to {path}")
 
 
