@@ -85,6 +85,30 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         Store(tmp_path / "s.db")
 
 
+def _open_handles(path: Path) -> int:
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("needs /proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if str(fd.resolve()).startswith(str(path)))
+
+
+def test_refused_store_is_not_left_open(tmp_path: Path) -> None:
+    Store(tmp_path / "s.db").close()
+    db = sqlite3.connect(tmp_path / "s.db")
+    db.execute("INSERT INTO migrations VALUES ('m999_future', 'x')")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer policylens") as refused:
+        Store(tmp_path / "s.db")
+    # the traceback keeps the half-built Store alive: its connection must already be closed
+    assert refused.value is not None
+    assert _open_handles(tmp_path / "s.db") == 0
+    (tmp_path / "bad.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Store(tmp_path / "bad.db")
+    assert _open_handles(tmp_path / "bad.db") == 0
+
+
 def _fetched(store: Store, data: bytes, source: str) -> Fetched:
     sha = store.objects.put_bytes(data)
     return Fetched(sha256=sha, size=len(data), source=source, kind="txt", etag='"e1"')

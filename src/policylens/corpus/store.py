@@ -129,16 +129,7 @@ class Store:
             raise StoreError(f"the folder of the store {self.path} does not exist")
         self.objects = ObjectStore(self.path.with_name(self.path.name + ".objects"))
         try:
-            # autocommit: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
-            # check_same_thread off: pyarrow pulls export batches from its own thread (one at a time)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-                                      check_same_thread=False)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            migrate(self.db)
+            self.db = _connect(self.path)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
 
@@ -452,6 +443,24 @@ class Store:
                 row["counts"] = json.dumps(score.get("counts", {}))
                 row["facets"] = json.dumps(score.get("facets", {}))
             yield rows
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open and migrate the SQLite file; a failure closes it again (no open handle left behind)."""
+    # autocommit: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
+    # check_same_thread off: pyarrow pulls export batches from its own thread (one at a time)
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def _batches(cursor: sqlite3.Cursor, size: int) -> Iterator[list[dict[str, Any]]]:
