@@ -62,6 +62,18 @@ def test_tag_text_file(tmp_path: Path) -> None:
     assert any(json.loads(line)["label"] == "centralized" for line in result.stdout.splitlines())
 
 
+def test_tag_table_file_name_and_text_with_brackets_are_not_markup(tmp_path: Path) -> None:
+    # Regression: "a[/]b.txt" in the table title raised rich's MarkupError (a traceback).
+    folder = tmp_path / "a["
+    folder.mkdir()
+    path = folder / "]b.txt"
+    path.write_text("The [bold] AI Office [/bold] will license all AI systems.\n")
+    result = runner.invoke(app, ["tag", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "a[/]b.txt" in result.stdout
+    assert "[bold]" in result.stdout and "[/bold]" in result.stdout
+
+
 @pytest.mark.parametrize("args", [["tag"], ["tag", "-", "--text", "x"], ["tag", "--text", "x", "-f", "xml"],
                                   ["tag", "/no/such/file.pdf"]])
 def test_tag_usage_errors_exit_2(args: list[str]) -> None:

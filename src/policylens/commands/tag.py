@@ -12,17 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from policylens.commands._common import EXIT_USAGE, LABEL_STYLE, err, fail, handle_errors, out
+from policylens.nlp.types import Cue  # plain dataclasses; spaCy is imported only when a command runs
 
 LABEL_SHORT = {"centralized": "central", "sector_specific": "sector", "neutral": "neutral"}
 
 
-def _cue_text(cue: dict[str, Any]) -> str:
-    mark = "¬" if cue["negated"] else ""
-    style = LABEL_STYLE[cue["approach"]]
-    return f"[{style}]{mark}{cue['text']}[/]"
+def _cue_text(cue: Cue) -> str:
+    mark = "¬" if cue.negated else ""
+    return f"[{LABEL_STYLE[cue.approach]}]{escape(mark + cue.text)}[/]"
 
 
 @handle_errors
@@ -58,14 +59,14 @@ def tag_command(
         for sentence in tagged.sentences:
             out.print(json.dumps(sentence.to_dict(), ensure_ascii=False), markup=False, highlight=False)
         return
-    table = Table(title=f"{tagged.source} — {len(tagged.sentences)} sentences", show_lines=False)
+    # File names and sentences are data, never markup ("a[/]b.txt" must not crash the table).
+    table = Table(title=escape(f"{tagged.source} — {len(tagged.sentences)} sentences"), show_lines=False)
     for column in ("#", "label", "p", "sentence", "cues"):
         table.add_column(column, overflow="fold")
     for s in tagged.sentences:
-        d = s.to_dict()
         table.add_row(str(s.sentence_id), f"[{LABEL_STYLE[s.label]}]{LABEL_SHORT[s.label]}[/]",
-                      f"{s.probs[s.label]:.2f}", s.text.replace("[", "\\["),
-                      ", ".join(_cue_text(c) for c in d["cues"]))
+                      f"{s.probs[s.label]:.2f}", escape(s.text),
+                      ", ".join(_cue_text(c) for c in s.cues))
     out.print(table)
     if not tagged.sentences:
         err.print("no sentences found")
@@ -160,17 +161,17 @@ def agree_command(
     out.print(f"{result['n']} sentences matched by {result['matched_by']}: kappa {result['kappa']:.3f}, "
               f"agreement {result['percent_agreement']:.1f}%")
     table = Table(title="per-class agreement")
-    for column in ("label", "agreement", a.name, b.name):
+    for column in ("label", "agreement", escape(a.name), escape(b.name)):
         table.add_column(column)
     for label, m in result["per_class"].items():
         table.add_row(label, f"{m['agreement']:.3f}", str(m["a"]), str(m["b"]))
     out.print(table)
     if result["disagreements"]:
         dis = Table(title=f"{len(result['disagreements'])} disagreements")
-        for column in ("id", a.name, b.name, "text"):
+        for column in ("id", escape(a.name), escape(b.name), "text"):
             dis.add_column(column, overflow="fold")
         for row in result["disagreements"]:
-            dis.add_row(str(row["id"] or ""), row["a"], row["b"], row["text"].replace("[", "\\["))
+            dis.add_row(escape(str(row["id"] or "")), row["a"], row["b"], escape(row["text"]))
         out.print(dis)
 
 
