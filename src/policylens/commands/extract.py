@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from policylens.atomic import write_text_atomic
 from policylens.commands._common import (
     ENGINE_HELP,
     SCHEDULER_HELP,
@@ -21,7 +22,7 @@ from policylens.commands._common import (
 from policylens.corpus.engines import Outcome, get_engine
 from policylens.errors import UsageError
 from policylens.extract import FORMATS, SUFFIXES, ExtractSettings, extract, render
-from policylens.extract.batch import ExtractJob, ExtractSummary, output_names, run_job, write_atomic
+from policylens.extract.batch import ExtractJob, ExtractSummary, output_names, run_job
 from policylens.extract.render import SUFFIX
 
 
@@ -85,7 +86,7 @@ def _one(path: Path, out: Path | None, fmt: str, settings: ExtractSettings) -> N
         typer.echo(text, nl=False)
     else:
         target = out / f"{path.stem}{SUFFIX[fmt]}" if out.is_dir() or str(out).endswith("/") else out
-        write_atomic(target, text)
+        write_text_atomic(target, text)
     if document.quality.verdict != "good":
         err.print(f"quality {document.quality.verdict}: {'; '.join(document.quality.issues)}",
                   markup=False, highlight=False)

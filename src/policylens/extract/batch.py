@@ -53,15 +53,10 @@ def output_names(sources: Sequence[Path], out_dir: Path, fmt: str) -> list[Path]
     return names
 
 
-def write_atomic(target: Path, text: str) -> None:
-    """Write an output file atomically (see ``policylens.atomic``)."""
-    write_text_atomic(target, text)
-
-
 def run_job(job: ExtractJob) -> ExtractSummary:
     """Extract one input and write its output (the unit of work of a folder run)."""
     document = extract(job.source, job.settings)
-    write_atomic(Path(job.target), render(document, job.fmt))
+    write_text_atomic(job.target, render(document, job.fmt))
     return ExtractSummary(source=job.source, target=job.target, title=document.title,
                           n_pages=document.n_pages, n_blocks=len(document.blocks),
                           verdict=document.quality.verdict, issues=document.quality.issues)
