@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from policylens.atomic import write_text_atomic
 from policylens.commands._common import EXIT_USAGE, LABEL_STYLE, err, fail, handle_errors, out
 from policylens.nlp.types import Cue  # plain dataclasses; spaCy is imported only when a command runs
 
@@ -133,9 +134,8 @@ def evaluate_command(
 
     result = evaluate(data, nlp=load_pipeline(model), by=by)
     if predictions is not None:
-        with predictions.open("w", encoding="utf-8") as fh:
-            for row in result.rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        write_text_atomic(predictions,
+                          "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in result.rows))
     if as_json:
         out.print(json.dumps(result.to_dict(), indent=2), markup=False, highlight=False)
         return

@@ -26,6 +26,7 @@ import numpy as np
 import spacy
 from scipy import sparse
 
+from policylens.atomic import write_text_atomic
 from policylens.errors import ModelError
 from policylens.labels import LABELS
 
@@ -131,10 +132,9 @@ class GovernanceModel:
             raise ModelError(f"{where}: malformed model ({exc})") from None
 
     def save(self, directory: Path) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
+        """Write ``model.json`` into ``directory`` atomically (a crash leaves the old model whole)."""
         path = directory / MODEL_FILE
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n",
-                        encoding="utf-8")
+        write_text_atomic(path, json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
         return path
 
     @classmethod

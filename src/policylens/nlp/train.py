@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from policylens import __version__
+from policylens.atomic import write_text_atomic
 from policylens.errors import DataError
 from policylens.labels import LABELS
 from policylens.nlp.annotations import Annotation, data_sha256, load_annotations, split
@@ -392,8 +393,8 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
     nlp.get_pipe("policylens_cues").to_disk(cue_dir)
     read_pattern_files(cue_dir)  # fail now, not at load time, if the copy is unreadable
     card = _model_card(model, annotations, train_set, heldout, heldout_metrics, prior_source)
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    (out / "MODEL_CARD.md").write_text(model_card_markdown(card), encoding="utf-8")
+    write_text_atomic(out / CARD_FILE, json.dumps(card, indent=2) + "\n")
+    write_text_atomic(out / "MODEL_CARD.md", model_card_markdown(card))
     return TrainResult(out=out, card=card)
 
 
