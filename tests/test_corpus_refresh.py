@@ -264,7 +264,9 @@ def test_corpus_add_finds_every_suffix_the_extractor_reads(tmp_path: Path) -> No
 def cluster() -> Iterator[str]:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as running:
+    # One worker: in-process workers are threads of this process, and PDFium must never be called
+    # from two threads at once, not even on different documents (two workers segfaulted here).
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as running:
         yield running.scheduler_address
 
 
@@ -280,3 +282,18 @@ def test_dask_engine_matches_local_engine(tmp_path: Path, server: PolicyServer, 
         assert texts and texts == [s.text for s in b.tagged("central").sentences]
     # the Dask path must not depend on workers reading our object store: it sends bytes
     assert refresh(manifest, tmp_path / "dask.db", {"engine": "dask", "scheduler": cluster}).processed == 0
+
+
+def test_refresh_settings_accept_a_fetch_settings_object_not_a_type_error() -> None:
+    from policylens.corpus.fetch import FetchSettings
+    from policylens.corpus.refresh import RefreshSettings
+    from policylens.errors import UsageError
+
+    given = RefreshSettings.resolve({"fetch": FetchSettings(retries=0), "workers": 1})
+    assert given.fetch.retries == 0 and given.workers == 1
+    flat = RefreshSettings.resolve({"fetch": {"retries": 0}, "timeout": 5.0})
+    assert (flat.fetch.retries, flat.fetch.timeout) == (0, 5.0)
+    for bad, message in (({"timout": 1}, "unknown refresh setting"), ({"retries": 99}, "retries"),
+                         ({"fetch": {"colour": 1}}, "unknown fetch setting")):
+        with pytest.raises(UsageError, match=message):
+            RefreshSettings.resolve(bad)

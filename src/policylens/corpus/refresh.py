@@ -32,6 +32,7 @@ from policylens.corpus.manifest import Manifest, ManifestEntry, load_manifest
 from policylens.corpus.process import WorkItem, model_version, run_item
 from policylens.corpus.store import Fetched, Store
 from policylens.errors import UsageError
+from policylens.settings import resolve_settings
 
 PAUSE_ENV = "POLICYLENS_TEST_PAUSE_AFTER"
 MOVE_EPSILON = 5e-4  # indexes are reported to 4 decimals: smaller moves are noise
@@ -59,22 +60,20 @@ class RefreshSettings:
 
     @classmethod
     def resolve(cls, value: RefreshSettings | Mapping[str, Any] | None = None) -> RefreshSettings:
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
+        """Like every settings object; a mapping may also give the fetch options flat (``timeout=``)."""
         if isinstance(value, Mapping):
-            known = {f.name for f in fields(cls)} | {f.name for f in fields(FetchSettings)}
-            unknown = sorted(set(value) - known)
+            fetch_keys = {f.name for f in fields(FetchSettings)}
+            unknown = sorted(set(value) - fetch_keys - {f.name for f in fields(cls)})
             if unknown:
                 raise UsageError(f"unknown refresh setting(s): {', '.join(unknown)}")
-            fetch_keys = {f.name for f in fields(FetchSettings)}
+            rest = {k: v for k, v in value.items() if k not in fetch_keys}
             try:
-                fetch = FetchSettings(**{k: v for k, v in value.items() if k in fetch_keys})
-            except ValueError as exc:
+                fetch = replace(resolve_settings(FetchSettings, rest.pop("fetch", None), what="fetch"),
+                                **{k: v for k, v in value.items() if k in fetch_keys})
+            except ValueError as exc:  # FetchSettings checks its own values
                 raise UsageError(str(exc)) from None
-            return cls(**{k: v for k, v in value.items() if k not in fetch_keys}, fetch=fetch)
-        raise UsageError(f"refresh settings must be a dict or RefreshSettings, not {type(value).__name__}")
+            value = {**rest, "fetch": fetch}
+        return resolve_settings(cls, value, what="refresh")
 
 
 @dataclass(frozen=True, slots=True)
