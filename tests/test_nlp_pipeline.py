@@ -24,8 +24,8 @@ def test_pipeline_components_in_order(nlp: Language) -> None:
     names = nlp.pipe_names
     assert names[0] == "policylens_sentences"
     assert names.index("policylens_cues") < names.index("policylens_governance")
-    if "policylens_facets" in names:
-        assert names.index("policylens_facets") < names.index("policylens_cues")
+    # Regression: a facets component that failed to load was silently left out.
+    assert names.index("policylens_facets") < names.index("policylens_cues")
 
 
 def test_load_pipeline_is_cached(nlp: Language) -> None:

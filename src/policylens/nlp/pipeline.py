@@ -11,7 +11,6 @@ own, a heading block is one sentence) and returns a ``TaggedDocument``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -28,6 +27,8 @@ from policylens.nlp import cues as _cues  # noqa: F401  (registers the factory)
 from policylens.nlp import governance as _governance
 from policylens.nlp import segment as _segment
 from policylens.nlp.cues import cues_by_sentence
+from policylens.nlp.facets import FACTORY_NAME as _FACETS
+from policylens.nlp.facets import sentence_facets
 from policylens.nlp.model import CUES_DIR, resolve_model_dir
 from policylens.nlp.types import Facets, TaggedDocument, TaggedSentence
 
@@ -35,15 +36,6 @@ from policylens.nlp.types import Facets, TaggedDocument, TaggedSentence
 #: spaCy refuses texts over ``nlp.max_length`` and long texts cost memory, not accuracy.
 MAX_CHUNK_CHARS = 100_000
 BATCH_SIZE = 128
-
-_FACETS = "policylens_facets"
-
-
-def _facets_fn():
-    from policylens.nlp.facets import sentence_facets
-
-    return sentence_facets
-
 
 def build_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None,
                    classifier: bool = True) -> Language:
@@ -64,8 +56,7 @@ def build_pipeline(model: str | Path | None = None, *, spacy_model: str | None =
             nlp.initialize()
         except (OSError, ValueError) as exc:
             raise ModelError(f"lookup lemmas need spacy-lookups-data: {exc}") from None
-    with contextlib.suppress(ImportError, ValueError):  # facets are optional for the classifier
-        nlp.add_pipe(_FACETS)
+    nlp.add_pipe(_FACETS)
     cue_dir = model_dir / CUES_DIR if model_dir is not None and (model_dir / CUES_DIR).is_dir() else None
     nlp.add_pipe("policylens_cues", config={"patterns_dir": str(cue_dir) if cue_dir else None})
     if classifier:
@@ -122,8 +113,7 @@ def _docs(nlp: Language, blocks: Iterable[Block]) -> Iterator[tuple[Block, Doc]]
 def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language) -> list[TaggedSentence]:
     """Tag blocks in reading order: one ``TaggedSentence`` per sentence."""
     pairs = list(_docs(nlp, blocks))
-    has_facets = _FACETS in nlp.pipe_names
-    facets_of = _facets_fn() if has_facets else None
+    has_facets = _FACETS in nlp.pipe_names  # a caller's own pipeline may leave facets out
     out: list[TaggedSentence] = []
     docs = nlp.pipe((doc for _, doc in pairs), batch_size=BATCH_SIZE)
     for (block, _), doc in zip(pairs, docs, strict=True):
@@ -138,7 +128,7 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language) -> list[T
             out.append(TaggedSentence(
                 doc=source, sentence_id=len(out), text=text, label=label,  # type: ignore[arg-type]
                 probs=probs, cues=cues[k],
-                facets=facets_of(sent) if facets_of else Facets(),
+                facets=sentence_facets(sent) if has_facets else Facets(),
                 page=block.page, section=block.section,
             ))
     return out
