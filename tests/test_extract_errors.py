@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from policylens.errors import (
     CorruptFile,
     EmptyFile,
     EncryptedPDF,
+    ExtractionError,
     NoTextLayer,
     UnsupportedFileType,
     UsageError,
@@ -143,3 +145,16 @@ def test_ocr_reads_a_scanned_page_when_asked(tmp_path: Path) -> None:
     assert found / len(expected) >= 0.9, words
     assert document.metadata.get("ocr") == "ocrmypdf"
     assert document.title != "ocr"  # regression: the title came from the OCR temp file's name
+
+
+def test_a_named_pipe_is_refused_instead_of_blocking_the_read(tmp_path: Path) -> None:
+    # Regression: extract() read a FIFO (or /dev/zero) with read_bytes(), which never returned.
+    pipe = tmp_path / "incoming.txt"
+    os.mkfifo(pipe)
+    with pytest.raises(UnsupportedFileType, match="not a regular file"):
+        extract(pipe)
+
+
+def test_a_missing_file_is_an_extraction_error_not_an_oserror(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError, match="cannot read the file: No such file"):
+        extract(tmp_path / "gone.pdf")

@@ -38,8 +38,9 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
     """Read one PDF, text, Markdown or HTML file into a clean ``Document``.
 
     ``password`` (or ``settings.password``) opens encrypted PDFs. Raises an
-    ``ExtractionError`` subclass for unreadable input: ``UnsupportedFileType``,
-    ``EmptyFile``, ``CorruptFile``, ``EncryptedPDF``, ``NoTextLayer``.
+    ``ExtractionError`` for unreadable input (a missing file, a read error) or one of
+    its subclasses: ``UnsupportedFileType``, ``EmptyFile``, ``CorruptFile``,
+    ``EncryptedPDF``, ``NoTextLayer``.
     """
     resolved = ExtractSettings.resolve(settings)
     if password is not None:
@@ -47,8 +48,14 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
     path = Path(path)
     if path.is_dir():
         raise UnsupportedFileType("is a folder, not a document", path=str(path))
+    if path.exists() and not path.is_file():
+        # A pipe would block the read forever and /dev/zero would fill memory.
+        raise UnsupportedFileType("not a regular file (a pipe, socket or device)", path=str(path))
     suffix = path.suffix.lower()
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExtractionError(f"cannot read the file: {exc.strerror or exc}", path=str(path)) from None
     if not data.strip():
         raise EmptyFile("the file is empty", path=str(path))
     kind = sniff(data[:_SNIFF])
