@@ -15,9 +15,17 @@ from pathlib import Path
 
 
 def _default_mode() -> int:
-    """0o666 less the process umask: what ``open()`` would have given (mkstemp gives 0o600)."""
-    umask = os.umask(0)
-    os.umask(umask)
+    """0o666 less the process umask: what ``open()`` would have given (mkstemp gives 0o600).
+
+    The umask is read from /proc where it exists: setting it to read it back, the only
+    portable way, changes it for every thread for a moment.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0)
+        os.umask(umask)
     return 0o666 & ~umask
 
 
