@@ -136,8 +136,13 @@ class DaskEngine:
         if not items:
             return
         futures = self.client.map(run_isolated, [fn] * len(items), items, pure=False)
+        item_of = {future.key: item for future, item in zip(futures, items, strict=True)}
         for future in dask_as_completed(futures):
-            yield future.result()
+            try:
+                yield future.result()
+            except Exception as exc:  # the worker died (KilledWorker) or the task never ran: only this item
+                yield Outcome(item_of[future.key], error=f"dask worker failed: {type(exc).__name__}: {exc}",
+                              error_code="worker")
 
     def close(self) -> None:
         self.client.close()
