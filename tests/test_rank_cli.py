@@ -224,3 +224,18 @@ def test_folder_markdown_and_text_suffixes_are_ranked_not_skipped(tmp_path: Path
     assert result.exit_code == 0, result.stderr
     names = sorted(Path(r["doc"]).name for r in json.loads(result.stdout))
     assert names == ["ferrow.markdown", "sallow.text"]
+
+
+def test_diff_table_keeps_bracketed_text_and_lists_reworded_sentences(tmp_path: Path) -> None:
+    # "[insert date]" used to be read as rich markup and vanish; reworded pairs were counted, not listed
+    old, new = tmp_path / "draft.txt", tmp_path / "final.txt"
+    old.write_text("Bill on Intelligent Systems\n\n" + CENTRAL[1] + "\n", encoding="utf-8")
+    new.write_text("Bill on Intelligent Systems\n\n"
+                   + CENTRAL[1].replace("any of them", "each of them")
+                   + " This law binds every regulator from [insert date] onwards.\n", encoding="utf-8")
+    data = json.loads(runner.invoke(app, ["diff", str(old), str(new), "--format", "json"]).stdout)
+    assert len(data["reworded"]) == 1
+    table = runner.invoke(app, ["diff", str(old), str(new)], terminal_width=200)
+    assert table.exit_code == 0, table.stderr
+    assert "[insert date]" in table.stdout
+    assert "reworded" in table.stdout.split("\n", 1)[1]  # a row, not only the summary line

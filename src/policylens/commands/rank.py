@@ -193,11 +193,14 @@ def diff_command(
     table.add_column("Label")
     table.add_column("Sentence", overflow="fold")
     page = lambda p: "" if p is None else str(p)  # noqa: E731
+    # Text(): sentences are document text ("[insert date]" in a draft), never markup
     for s in result.added:
-        table.add_row("[green]added[/]", "", page(s.page), s.label, s.text)
+        table.add_row("[green]added[/]", "", page(s.page), s.label, Text(s.text))
     for s in result.removed:
-        table.add_row("[red]removed[/]", page(s.page), "", s.label, s.text)
+        table.add_row("[red]removed[/]", page(s.page), "", s.label, Text(s.text))
     for c in result.relabelled:
         table.add_row("[yellow]relabelled[/]", page(c.old.page), page(c.new.page),
-                      f"{c.old.label} -> {c.new.label}", c.new.text)
+                      f"{c.old.label} -> {c.new.label}", Text(c.new.text))
+    for c in result.reworded:
+        table.add_row("[cyan]reworded[/]", page(c.old.page), page(c.new.page), c.new.label, Text(c.new.text))
     out.print(table)
