@@ -137,6 +137,8 @@ def _print_scores(ranked: Sequence[Any], fmt: str) -> None:
 
 def score_table(ranked: Sequence[Any]) -> Table:
     """The ranking as a rich table, most centralized first."""
+    from policylens.report.charts import lean_of  # the HTML report's lean, so colours agree
+
     method = ranked[0].method if ranked else "aggregate"
     table = Table(title=f"Centralization ranking ({method}; +1 centralized, -1 sector-specific)",
                   title_justify="left")
@@ -149,8 +151,8 @@ def score_table(ranked: Sequence[Any]) -> Table:
     table.add_column("Sector", justify="right")
     table.add_column("Neutral", justify="right")
     for s in ranked:
-        side = "centralized" if s.index > 0.1 else "sector_specific" if s.index < -0.1 else "neutral"
-        table.add_row(str(s.rank), Text(Path(s.doc).name), f"[{LABEL_STYLE[side]}]{s.index:+.3f}[/]",
+        index = Text(f"{s.index:+.3f}", style=LABEL_STYLE[lean_of(s.index)])
+        table.add_row(str(s.rank), Text(Path(s.doc).name), index,
                       f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
                       str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),
                       str(s.counts.get("neutral", 0)))
