@@ -17,7 +17,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -341,7 +341,7 @@ class Store:
             score = FrameworkScore.from_dict(json.loads(row["score"]))
             extra = {"id": row["id"], "jurisdiction": row["jurisdiction"], "year": row["year"],
                      "doc_type": row["doc_type"], "sha256": row["sha256"]}
-            scores.append(FrameworkScore(**{**_fields(score), "extra": extra}))
+            scores.append(replace(score, extra=extra))
         return scores
 
     def latest_index(self) -> dict[str, float]:
@@ -477,6 +477,3 @@ def _version(row: sqlite3.Row) -> Version:
 def _cue_dict(cue: Cue) -> dict[str, Any]:
     return {**cue.to_dict(), "start": cue.start, "end": cue.end}
 
-
-def _fields(score: FrameworkScore) -> dict[str, Any]:
-    return {name: getattr(score, name) for name in FrameworkScore.__dataclass_fields__}
