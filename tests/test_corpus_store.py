@@ -276,3 +276,29 @@ def test_rank_store_ranks_and_reports_from_stored_sentences(filled_store: Store,
     # every stored sentence of the most centralized document made it into the report
     for sentence in filled_store.tagged("a").sentences:
         assert sentence.text in html
+
+
+def test_paths_with_markup_brackets_print_instead_of_a_markup_error(filled_store: Store,
+                                                                    tmp_path: Path) -> None:
+    # "[/]" in a store, export or report path raised rich's MarkupError after the work was done
+    from typer.testing import CliRunner
+
+    from policylens.cli import app
+
+    folder = tmp_path / "a[/]b"  # two folders, "a[" and "]b": the path reads "...a[/]b/..."
+    folder.mkdir(parents=True)
+    store = folder / "s.db"
+    copy = sqlite3.connect(store)  # the backup API: the fixture's rows may still be in its WAL
+    filled_store.db.backup(copy)
+    copy.close()
+    runner = CliRunner()
+    status = runner.invoke(app, ["corpus", "status", "--store", str(store)])
+    assert status.exit_code == 0, status.output
+    assert f"store {store}: 3 active documents" in status.stdout
+    export = runner.invoke(app, ["corpus", "export", "--store", str(store), "--what", "scores",
+                                 "--format", "csv", "--out", str(folder / "scores.csv")])
+    assert export.exit_code == 0, export.output
+    assert f"wrote 3 scores rows to {folder / 'scores.csv'}" in export.stderr
+    report = runner.invoke(app, ["rank", "--store", str(store), "--report", str(folder / "r.html")])
+    assert report.exit_code == 0, report.output
+    assert f"report written to {folder / 'r.html'}" in report.stderr

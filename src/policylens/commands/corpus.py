@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,6 +23,9 @@ from policylens.commands._common import (
     handle_errors,
     out,
 )
+
+if TYPE_CHECKING:  # the corpus modules load only when a command runs
+    from policylens.corpus.refresh import RefreshReport
 
 STORE_HELP = "The store: a SQLite file, with raw files kept in <store>.objects/ beside it."
 DEFAULT_STORE = Path("policylens.db")
@@ -95,14 +99,11 @@ def refresh_command(
         _print_report(report)
         if exported is not None:
             err.print(f"exported {exported['sentences']} sentences and {exported['scores']} scores "
-                      f"to {out_dir}")
+                      f"to {out_dir}", markup=False)
     raise typer.Exit(report.exit_code)
 
 
-def _print_report(report: object) -> None:
-    from policylens.corpus.refresh import RefreshReport
-
-    assert isinstance(report, RefreshReport)
+def _print_report(report: RefreshReport) -> None:
     summary = Table(title=f"Refresh (run {report.run_id}, model {report.model_version or '?'})")
     for column in ("new", "updated", "unchanged", "removed", "failed", "moved"):
         summary.add_column(column, justify="right")
@@ -149,7 +150,7 @@ def status_command(
         out.print_json(json.dumps(status.to_dict()))
         return
     out.print(f"store {status.path}: {status.active} active documents ({status.removed} removed), "
-              f"{status.versions} versions, {status.scored} scored")
+              f"{status.versions} versions, {status.scored} scored", markup=False)
     for model, n in status.model_versions.items():
         out.print(f"  model {model}: {n} documents")
     table = Table(title="Recent runs")
@@ -178,7 +179,7 @@ def export_command(
 
     with Store(store, create=False) as db:
         rows = export(db, out_path, fmt=fmt, what=what, partition_by=partition_by)
-    err.print(f"wrote {rows} {what} rows to {out_path}")
+    err.print(f"wrote {rows} {what} rows to {out_path}", markup=False)  # paths are never markup
 
 
 @corpus_app.command("add")

@@ -120,7 +120,7 @@ def _write_report(path: Path, ranked: Sequence[Any], tagged: dict[str, Any]) -> 
     from policylens.report.html import write_report
 
     write_report(path, ranked, tagged, title="policylens ranking")
-    err.print(f"report written to {path}")
+    err.print(f"report written to {path}", markup=False)
 
 
 def _print_scores(ranked: Sequence[Any], fmt: str) -> None:
