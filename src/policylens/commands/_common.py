@@ -46,7 +46,8 @@ LABEL_STYLE = {"centralized": "bold dodger_blue2", "sector_specific": "bold dark
 
 ENGINE_HELP = "Where per-document work runs: 'local' worker processes or a 'dask' cluster."
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:PORT) for --engine dask; none starts a LocalCluster."
-WORKERS_HELP = "Worker processes for --engine local (default: the number of cores)."
+WORKERS_HELP = ("Worker processes: the local engine's, or the LocalCluster's that --engine dask starts "
+                "without --scheduler (default: the number of cores).")
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
