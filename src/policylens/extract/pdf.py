@@ -3,6 +3,8 @@
 Pages are read one at a time and closed straight away (only their text lines
 are kept), so memory stays bounded on very large PDFs. Every pdfium/pdfminer
 exception is turned into an ``ExtractionError`` subclass here and only here.
+PDFium is entered only under ``PDFIUM_LOCK`` (see ``pdfium_lock.py``): it is not
+thread-safe, and threads may extract PDFs side by side.
 
 ``auto`` engine rule: every page is read with pdfium; a page whose pdfium text
 has more than 2% garbled characters (replacement, private-use or control
@@ -29,6 +31,7 @@ from policylens.extract.document import Document
 from policylens.extract.layout import order_page, remove_running_lines
 from policylens.extract.lines import PageLines
 from policylens.extract.paragraphs import PageLayout, assemble, body_size
+from policylens.extract.pdfium_lock import PDFIUM_LOCK
 from policylens.extract.quality import assess, garbled_share
 from policylens.extract.settings import ExtractSettings
 from policylens.extract.structure import with_sections
@@ -67,18 +70,21 @@ def pdf_errors(path: Path, password: str | None) -> Iterator[None]:
 def read_pdf(path: Path, sha256: str, settings: ExtractSettings) -> Document:
     """Extract one PDF (the file is known to start with ``%PDF``)."""
     password = settings.password
-    with pdf_errors(path, password):
+    # PDFium is entered only under PDFIUM_LOCK: here, and page by page in pdfium_reader.
+    with pdf_errors(path, password), PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(path), password=password)
     try:
         with pdf_errors(path, password):
-            n_pages = len(pdf)
-            if n_pages == 0:
-                raise CorruptFile("the PDF has no pages", path=str(path))
-            metadata = {k.lower(): str(v).strip() for k, v in pdf.get_metadata_dict().items()
-                        if v and str(v).strip()}
+            with PDFIUM_LOCK:
+                n_pages = len(pdf)
+                if n_pages == 0:
+                    raise CorruptFile("the PDF has no pages", path=str(path))
+                metadata = {k.lower(): str(v).strip() for k, v in pdf.get_metadata_dict().items()
+                            if v and str(v).strip()}
             pages, engines = _read_pages(pdf, path, settings, n_pages)
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
 
     if not any(p.lines for p in pages):
         return _no_text_layer(path, sha256, settings)

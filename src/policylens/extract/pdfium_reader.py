@@ -21,6 +21,7 @@ import pypdfium2.raw as raw
 
 from policylens.extract.lines import Line, PageLines, Word, fragments
 from policylens.extract.pdfium_calls import address, unchecked
+from policylens.extract.pdfium_lock import PDFIUM_LOCK
 from policylens.extract.tables import TableArea, find_tables, route_words, table_line
 
 # pdfium marks a hyphen it saw at a line end as U+FFFE (older builds: U+0002)
@@ -42,21 +43,23 @@ def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> P
     """The lines of page ``index`` (0-based); the page is closed before returning.
 
     With ``tables``, ruled tables become single ``table`` lines (see ``tables.py``).
+    The page is read under ``PDFIUM_LOCK``: one uncontended acquire per page.
     """
-    page = pdf[index]
-    try:
-        width, height = page.get_size()
-        areas = find_tables(page.raw, height) if tables else []
-        textpage = page.get_textpage()
+    with PDFIUM_LOCK:
+        page = pdf[index]
         try:
-            result = _read_textpage(textpage, index + 1, width, height, areas)
-            if not result.lines:
-                result.blank = _nothing_drawn(page.raw)
-            return result
+            width, height = page.get_size()
+            areas = find_tables(page.raw, height) if tables else []
+            textpage = page.get_textpage()
+            try:
+                result = _read_textpage(textpage, index + 1, width, height, areas)
+                if not result.lines:
+                    result.blank = _nothing_drawn(page.raw)
+                return result
+            finally:
+                textpage.close()
         finally:
-            textpage.close()
-    finally:
-        page.close()
+            page.close()
 
 
 def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, height: float,

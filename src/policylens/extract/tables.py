@@ -46,7 +46,10 @@ class TableArea:
 
 
 def find_tables(page_handle: Any, height: float) -> list[TableArea]:
-    """The ruled tables of an open pdfium page (``[]`` for the vast majority of pages)."""
+    """The ruled tables of an open pdfium page (``[]`` for the vast majority of pages).
+
+    Calls PDFium: the caller holds ``PDFIUM_LOCK`` (``pdfium_reader.read_page`` does).
+    """
     edges = _edges(page_handle, height)
     if edges is None:
         return []
