@@ -264,9 +264,9 @@ def test_corpus_add_finds_every_suffix_the_extractor_reads(tmp_path: Path) -> No
 def cluster() -> Iterator[str]:
     from distributed import LocalCluster
 
-    # One worker: in-process workers are threads of this process, and PDFium must never be called
-    # from two threads at once, not even on different documents (two workers segfaulted here).
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as running:
+    # Two in-process workers are two threads of this process extracting PDFs at once: this
+    # segfaulted until extract/ held PDFIUM_LOCK around every PDFium call.
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as running:
         yield running.scheduler_address
 
 
