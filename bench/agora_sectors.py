@@ -18,7 +18,13 @@ from pathlib import Path
 
 from _corpus import CORPUS
 from policylens.errors import PolicylensError
-from policylens.nlp.agora import AGORA_TO_SECTOR, BenchmarkResult, run_benchmark
+from policylens.nlp.agora import (
+    AGORA_TO_SECTOR,
+    DEFAULT_MIN_SENTENCES,
+    DEFAULT_MIN_SHARE_OF_TOP,
+    BenchmarkResult,
+    run_benchmark,
+)
 
 AGORA_DIR = CORPUS / "agora"
 CORPUS_DIR = CORPUS
@@ -50,6 +56,7 @@ def _speed(corpus: Path) -> str:
 def _table(result: BenchmarkResult) -> str:
     lines = [
         f"split={result.split}  documents={result.n_docs}  min_sentences={result.min_sentences}"
+        f"  min_share_of_top={result.min_share_of_top}"
         + (f"  (no full text: {', '.join(result.missing_text)})" if result.missing_text else ""),
         f"{'sector':<26}{'support':>8}{'tp':>5}{'fp':>5}{'fn':>5}{'P':>8}{'R':>8}{'F1':>8}",
     ]
@@ -79,7 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--agora", type=Path, default=AGORA_DIR, help="folder with documents.csv and fulltext/"
     )
-    parser.add_argument("--min-sentences", type=int, default=2, help="sentences needed to predict a sector")
+    parser.add_argument(
+        "--min-sentences",
+        type=int,
+        default=DEFAULT_MIN_SENTENCES,
+        help=f"sentences needed for a sector to be present (default {DEFAULT_MIN_SENTENCES})",
+    )
+    parser.add_argument(
+        "--min-share-of-top",
+        type=float,
+        default=DEFAULT_MIN_SHARE_OF_TOP,
+        help="a present sector also needs this fraction of the sentences of the document's most-mentioned "
+        f"sector (default {DEFAULT_MIN_SHARE_OF_TOP}; 0 turns the condition off)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--errors", choices=["dev", "test", "all"], help="also list the misses of one split")
     parser.add_argument("--speed", action="store_true", help="only measure the component's words/s")
@@ -90,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         results = run_benchmark(
-            args.agora / "documents.csv", args.agora / "fulltext", min_sentences=args.min_sentences
+            args.agora / "documents.csv",
+            args.agora / "fulltext",
+            min_sentences=args.min_sentences,
+            min_share_of_top=args.min_share_of_top,
         )
     except PolicylensError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ from policylens.nlp.agora import (
     SCORED_SECTORS,
     gold_sectors,
     load_agora,
+    present_sectors,
     run_benchmark,
     split_of,
 )
@@ -135,6 +136,56 @@ def test_benchmark_scores_documents_with_the_two_sentence_rule(
     assert result.micro.f1 == pytest.approx(2 / 3)
     looser = run_benchmark(*agora_files, nlp=nlp, min_sentences=1, splits=("all",))["all"]
     assert looser.micro == PRF(tp=3, fp=1, fn=0)
+
+
+def test_a_sector_named_in_passing_is_not_present_beside_the_main_one() -> None:
+    counts = {"defense_security": 40, "healthcare": 3, "finance": 8, "employment": 1}
+    # healthcare has 2+ sentences but under a fifth of the 40 defence sentences
+    assert present_sectors(counts) == frozenset({"defense_security", "finance"})
+    assert present_sectors(counts, min_share_of_top=0.0) == frozenset(
+        {"defense_security", "healthcare", "finance"}
+    )
+    # the unscored employment sector still sets the maximum a present sector is compared with
+    assert present_sectors({"employment": 50, "finance": 5}) == frozenset({"employment"})
+    assert present_sectors({"healthcare": 2, "finance": 1}) == frozenset({"healthcare"})
+    assert present_sectors({}) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"min_sentences": 0}, "min_sentences"), ({"min_share_of_top": 1.5}, "min_share_of_top")],
+)
+def test_present_sectors_rejects_a_bad_rule(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        present_sectors({"healthcare": 3}, **kwargs)  # type: ignore[arg-type]
+
+
+def test_benchmark_applies_the_share_of_top_rule(tmp_path: Path, nlp: Language) -> None:
+    fulltext = tmp_path / "fulltext"
+    fulltext.mkdir()
+    columns = ["AGORA ID", "Official name", "Validated?"] + [APPLICATION_PREFIX + a for a in AGORA_TO_SECTOR]
+    csv_path = tmp_path / "documents.csv"
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        row = {"AGORA ID": "201", "Official name": "Doc 201", "Validated?": "True"}
+        row.update(
+            {
+                APPLICATION_PREFIX + a: str(a == "Government: military and public safety")
+                for a in AGORA_TO_SECTOR
+            }
+        )
+        writer.writerow(row)
+    text = " ".join(["The Secretary of Defense shall field the weapon system."] * 12)
+    text += " Hospitals are listed once. Patients are listed twice."
+    (fulltext / "201.txt").write_text(text, encoding="utf-8")
+    strict = run_benchmark(csv_path, fulltext, nlp=nlp, splits=("all",))["all"]
+    assert strict.documents[0].sentence_counts["healthcare"] == 2
+    assert strict.documents[0].predicted == frozenset({"defense_security"})
+    assert strict.micro == PRF(tp=1)
+    loose = run_benchmark(csv_path, fulltext, nlp=nlp, min_share_of_top=0.0, splits=("all",))["all"]
+    assert loose.micro == PRF(tp=1, fp=1)
+    assert strict.to_dict()["min_share_of_top"] == 0.2
 
 
 def test_splits_partition_the_documents(agora_files: tuple[Path, Path], nlp: Language) -> None:

@@ -4,8 +4,15 @@ AGORA (ETO / CSET's AI governance archive) tags each document with the
 application areas it governs. ``AGORA_TO_SECTOR`` maps those areas onto the
 codebook's sectors; areas with no codebook sector map to ``None`` and are left
 out of scoring, and so is the codebook sector ``employment`` (AGORA has no
-such area). A sector is *predicted* for a document when at least
-``min_sentences`` of its sentences mention it (``policylens_facets``).
+such area).
+
+A sector is *present* in a document (``present_sectors``) when at least
+``min_sentences`` of its sentences mention it (``policylens_facets``, domain
+mentions only) **and** it is mentioned in at least ``min_share_of_top`` times
+as many sentences as the document's most-mentioned sector. The second condition
+keeps sectors named only in passing (a list of example sectors, one definition)
+out of documents that are about something else; in a document that mentions
+one sector only, it changes nothing.
 
 Scores are document-level micro precision/recall/F1 over (document, sector)
 pairs, on AGORA's validated documents. ``split_of`` halves them by a hash of
@@ -62,6 +69,10 @@ SCORED_SECTORS: Final[tuple[str, ...]] = tuple(
 
 _TRUE: Final = frozenset({"true", "1", "yes", "y", "t"})
 
+# The definition of "present" (chosen on the dev half, see docs/facets.md).
+DEFAULT_MIN_SENTENCES: Final = 2
+DEFAULT_MIN_SHARE_OF_TOP: Final = 0.2
+
 
 @dataclass(frozen=True, slots=True)
 class AgoraDoc:
@@ -75,7 +86,7 @@ class AgoraDoc:
 
 @dataclass(frozen=True, slots=True)
 class DocPrediction:
-    """A document's gold and predicted sectors, with the sentence counts behind the prediction."""
+    """A document's gold and predicted (scored) sectors, with the sentence counts of every sector."""
 
     agora_id: str
     name: str
@@ -141,12 +152,14 @@ class BenchmarkResult:
     per_sector: Mapping[str, PRF]
     documents: tuple[DocPrediction, ...] = ()
     missing_text: tuple[str, ...] = field(default=())
+    min_share_of_top: float = DEFAULT_MIN_SHARE_OF_TOP
 
     def to_dict(self, *, with_documents: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
             "split": self.split,
             "n_docs": self.n_docs,
             "min_sentences": self.min_sentences,
+            "min_share_of_top": self.min_share_of_top,
             "micro": self.micro.to_dict(),
             "per_sector": {s: prf.to_dict() for s, prf in self.per_sector.items()},
             "missing_text": list(self.missing_text),
@@ -220,12 +233,45 @@ def sector_sentence_counts(doc: Any) -> Counter[str]:
     return counts
 
 
-def predict(
-    docs: Sequence[AgoraDoc], *, nlp: Language | None = None, min_sentences: int = 2, batch_size: int = 8
-) -> list[DocPrediction]:
-    """Run the pipeline over the documents' full texts and predict their sectors."""
+def present_sectors(
+    counts: Mapping[str, int],
+    *,
+    min_sentences: int = DEFAULT_MIN_SENTENCES,
+    min_share_of_top: float = DEFAULT_MIN_SHARE_OF_TOP,
+) -> frozenset[str]:
+    """The sectors present in a document, from how many of its sentences mention each.
+
+    A sector is present when at least ``min_sentences`` sentences mention it and
+    it has at least ``min_share_of_top`` times the sentences of the document's
+    most-mentioned sector (every codebook sector counts for that maximum).
+
+    >>> sorted(present_sectors({"defense_security": 40, "healthcare": 3, "finance": 12}))
+    ['defense_security', 'finance']
+    >>> sorted(present_sectors({"healthcare": 2, "finance": 1}))
+    ['healthcare']
+    """
+    _check_rule(min_sentences, min_share_of_top)
+    top = max(counts.values(), default=0)
+    return frozenset(s for s, n in counts.items() if n >= min_sentences and n >= min_share_of_top * top)
+
+
+def _check_rule(min_sentences: int, min_share_of_top: float) -> None:
     if min_sentences < 1:
         raise DataError(f"min_sentences must be >= 1, got {min_sentences}")
+    if not 0.0 <= min_share_of_top <= 1.0:
+        raise DataError(f"min_share_of_top must be between 0 and 1, got {min_share_of_top}")
+
+
+def predict(
+    docs: Sequence[AgoraDoc],
+    *,
+    nlp: Language | None = None,
+    min_sentences: int = DEFAULT_MIN_SENTENCES,
+    min_share_of_top: float = DEFAULT_MIN_SHARE_OF_TOP,
+    batch_size: int = 8,
+) -> list[DocPrediction]:
+    """Run the pipeline over the documents' full texts and predict their (scored) present sectors."""
+    _check_rule(min_sentences, min_share_of_top)
     nlp = nlp if nlp is not None else benchmark_pipeline()
     texts = (d.path.read_text(encoding="utf-8", errors="replace") for d in docs)
     longest = max((d.path.stat().st_size for d in docs), default=0)
@@ -233,9 +279,11 @@ def predict(
     out = []
     for agora_doc, doc in zip(docs, nlp.pipe(texts, batch_size=batch_size), strict=True):
         counts = sector_sentence_counts(doc)
-        scored = {s: n for s, n in counts.items() if s in SCORED_SECTORS}
-        predicted = frozenset(s for s, n in scored.items() if n >= min_sentences)
-        out.append(DocPrediction(agora_doc.agora_id, agora_doc.name, agora_doc.sectors, predicted, scored))
+        present = present_sectors(counts, min_sentences=min_sentences, min_share_of_top=min_share_of_top)
+        predicted = frozenset(s for s in present if s in SCORED_SECTORS)
+        out.append(
+            DocPrediction(agora_doc.agora_id, agora_doc.name, agora_doc.sectors, predicted, dict(counts))
+        )
     return out
 
 
@@ -243,7 +291,8 @@ def score(
     predictions: Iterable[DocPrediction],
     *,
     split: str = "all",
-    min_sentences: int = 2,
+    min_sentences: int = DEFAULT_MIN_SENTENCES,
+    min_share_of_top: float = DEFAULT_MIN_SHARE_OF_TOP,
     missing_text: Sequence[str] = (),
 ) -> BenchmarkResult:
     """Micro and per-sector P/R/F1 over (document, sector) pairs of the scored sectors."""
@@ -259,7 +308,9 @@ def score(
                 tally[s][2] += 1
     per_sector = {s: PRF(*t) for s, t in tally.items()}
     micro = PRF(*(sum(t[i] for t in tally.values()) for i in range(3)))
-    return BenchmarkResult(split, len(preds), min_sentences, micro, per_sector, preds, tuple(missing_text))
+    return BenchmarkResult(
+        split, len(preds), min_sentences, micro, per_sector, preds, tuple(missing_text), min_share_of_top
+    )
 
 
 def run_benchmark(
@@ -267,15 +318,22 @@ def run_benchmark(
     fulltext_dir: str | Path,
     *,
     nlp: Language | None = None,
-    min_sentences: int = 2,
+    min_sentences: int = DEFAULT_MIN_SENTENCES,
+    min_share_of_top: float = DEFAULT_MIN_SHARE_OF_TOP,
     splits: Sequence[Split] = ("dev", "test", "all"),
 ) -> dict[str, BenchmarkResult]:
     """Load AGORA's validated documents, predict once, and score each requested split."""
     docs, missing = load_agora(csv_path, fulltext_dir)
-    preds = predict(docs, nlp=nlp, min_sentences=min_sentences)
+    preds = predict(docs, nlp=nlp, min_sentences=min_sentences, min_share_of_top=min_share_of_top)
     results = {}
     for split in splits:
         chosen = preds if split == "all" else [p for p in preds if split_of(p.agora_id) == split]
         gone = missing if split == "all" else [m for m in missing if split_of(m) == split]
-        results[split] = score(chosen, split=split, min_sentences=min_sentences, missing_text=gone)
+        results[split] = score(
+            chosen,
+            split=split,
+            min_sentences=min_sentences,
+            min_share_of_top=min_share_of_top,
+            missing_text=gone,
+        )
     return results
