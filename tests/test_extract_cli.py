@@ -91,3 +91,20 @@ def test_single_file_to_out_file(folder: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "Article 1 Scope" in target.read_text()
     assert result.stdout == ""
+
+
+def test_unwritable_out_is_one_line_exit_1_not_an_oserror_traceback(folder: Path, tmp_path: Path) -> None:
+    # A path below a regular file cannot be created, not even by root (chmod would not stop root).
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder\n")
+    one = ["extract", str(folder / "rules.pdf"), "--out", str(blocker / "rules.txt")]
+    several = ["extract", str(folder / "rules.pdf"), str(folder / "sub" / "notes.md"),
+               "--out", str(blocker / "out")]
+    for args in (one, several):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit)  # a clean exit, not an escaped OSError
+        assert "Traceback" not in result.output and not result.stdout
+        assert result.stderr.startswith("error:") and result.stderr.count("error:") == 1
+        assert str(blocker) in result.stderr and "a file stands where a folder is needed" in result.stderr
+    assert blocker.read_text() == "a file, not a folder\n"

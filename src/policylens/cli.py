@@ -17,7 +17,7 @@ app = typer.Typer(
         "Read AI-governance policy documents and measure how they propose to govern: "
         "one central, horizontal rulebook (centralized) or sector regulators and "
         "use-case rules (sector-specific).\n\n"
-        "Exit codes: 0 all ok, 1 some inputs failed, 2 usage error, "
+        "Exit codes: 0 all ok, 1 some inputs failed or an output could not be written, 2 usage error, "
         "3 another refresh holds the store's lock."
     ),
     no_args_is_help=True,

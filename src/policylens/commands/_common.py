@@ -1,13 +1,15 @@
 """What every CLI command shares: consoles, exit codes, error handling, progress.
 
 Commands only adapt: they parse options, call one library function, format the
-result. Exit codes (documented in the README): 0 all ok, 1 some inputs failed,
-2 usage error, 3 another refresh holds the store's lock.
+result. Exit codes (documented in the README): 0 all ok, 1 some inputs failed or
+an output could not be written, 2 usage error, 3 another refresh holds the store's lock.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -57,7 +59,12 @@ def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
 
 
 def handle_errors(command: Callable[P, T]) -> Callable[P, T]:
-    """Turn a ``PolicylensError`` into a one-line message and its exit code."""
+    """Turn a ``PolicylensError`` into a one-line message and its exit code.
+
+    An ``OSError`` (an ``--out`` path under a file, a read-only folder, a full disk)
+    is the environment failing, not a bug: one line and exit code 1. A broken stdout
+    pipe (``policylens rank | head``) is left to click, which exits quietly.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -67,8 +74,38 @@ def handle_errors(command: Callable[P, T]) -> Callable[P, T]:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise
+            raise fail(os_error_message(exc), EXIT_FAILED) from None
 
     return wrapper
+
+
+def os_error_message(exc: OSError) -> str:
+    """``PATH: reason (what to do)`` for an ``OSError``.
+
+    >>> os_error_message(NotADirectoryError(20, "Not a directory", "notes.txt/out.json"))
+    'notes.txt/out.json: Not a directory (a file stands where a folder is needed)'
+    """
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    names = [n for n in (exc.filename, exc.filename2) if n is not None]
+    where = " -> ".join(os.fsdecode(n) if isinstance(n, (str, bytes)) else str(n) for n in names)
+    hint = _OS_HINTS.get(exc.errno or 0)
+    message = f"{where}: {reason}" if where else reason
+    return f"{message} ({hint})" if hint else message
+
+
+_OS_HINTS = {
+    errno.EEXIST: "a file stands where a folder is needed",
+    errno.ENOTDIR: "a file stands where a folder is needed",
+    errno.EISDIR: "a folder stands where a file is needed",
+    errno.EACCES: "choose a writable path or fix its permissions",
+    errno.EPERM: "choose a writable path or fix its permissions",
+    errno.EROFS: "the file system is read-only: choose another path",
+    errno.ENOSPC: "the disk is full: free some space",
+    errno.EDQUOT: "the disk quota is used up: free some space",
+}
 
 
 def expand_inputs(paths: Sequence[Path], suffixes: Iterable[str]) -> list[Path]:
