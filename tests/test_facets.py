@@ -272,6 +272,8 @@ def test_regulators_and_consulted_offices_are_actors(nlp: Language, text: str, p
         # Operating institutions are the sector itself, also inside official names.
         ("The Secretary of Defense shall field autonomous weapon systems.", "defense_security"),
         ("The Department of Defense will test targeting software.", "defense_security"),
+        # A chief AI officer runs the agency's own use of AI: government operating AI.
+        ("The Chief Artificial Intelligence Officer shall inventory the uses of AI.", "public_sector"),
     ],
 )
 def test_regulated_parties_and_operating_institutions_stay_domain(
@@ -286,6 +288,42 @@ def test_a_domain_mention_beside_an_actor_still_counts(nlp: Language) -> None:
     assert ("Federal Communications Commission", "telecommunications", "actor") in roles
     assert ("broadband", "telecommunications", "domain") in roles
     assert sentence_facets(next(nlp(text).sents)).sector == ("telecommunications",)
+
+
+@pytest.mark.parametrize(
+    ("text", "sector"),
+    [
+        # The public sector as one stakeholder beside the private sector.
+        (
+            "Entities from academia, civil society, the private sector, and/or the public sector may sign.",
+            "public_sector",
+        ),
+        ("Partners from the public and private sectors will share data.", "public_sector"),
+        ("The program builds public-private partnerships.", "public_sector"),
+        # Education meaning public awareness.
+        ("The agency shall run a public education campaign on synthetic voices.", "education"),
+        # The energy use of AI hardware is not the energy sector.
+        ("Research shall improve the energy efficiency of advanced computing.", "energy_infrastructure"),
+        # A telephone as a contact channel.
+        ("Decisions are communicated to providers by telephone or in writing.", "telecommunications"),
+        # A credit-reporting term, and the title of a rule.
+        ("The set of data in a consumer report is sensitive.", "consumer_retail"),
+        ("The Commission shall revise the Telemarketing Sales Rule.", "consumer_retail"),
+    ],
+)
+def test_incidental_sector_words_name_no_sector(nlp: Language, text: str, sector: str) -> None:
+    assert sector not in sentence_facets(next(nlp(text).sents), actors=True).sector
+
+
+def test_agencies_only_coordinated_with_are_actors_and_agencies_using_ai_are_not(nlp: Language) -> None:
+    coordinated = "The Director shall consult and coordinate with other relevant Federal agencies."
+    assert ("Federal agencies", "public_sector", "actor") in _sector_roles(nlp, coordinated)
+    assert sentence_facets(next(nlp(coordinated).sents)).sector == ()
+    using = "Federal agencies shall publish an inventory of their AI use cases."
+    assert sentence_facets(next(nlp(using).sents)).sector == ("public_sector",)
+    assert sentence_facets(next(nlp("Credit reports and consumer reports feed the model.").sents)).sector == (
+        "finance",
+    )
 
 
 @pytest.mark.parametrize(
@@ -306,8 +344,14 @@ def test_marks_with_extend_and_spare_in_custom_patterns(tmp_path: Path) -> None:
     rows = [
         {"label": "sector:finance", "pattern": "banking"},
         {"label": "sector:defense_security", "pattern": "defense"},
-        {"label": "sector:*", "pattern": "Office of", "attr": "ORTH", "mark": "actor",
-         "extend": "name_after", "spare": ["sector:defense_security"]},
+        {
+            "label": "sector:*",
+            "pattern": "Office of",
+            "attr": "ORTH",
+            "mark": "actor",
+            "extend": "name_after",
+            "spare": ["sector:defense_security"],
+        },
     ]
     path = tmp_path / "marks.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
