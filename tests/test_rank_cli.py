@@ -239,3 +239,22 @@ def test_diff_table_keeps_bracketed_text_and_lists_reworded_sentences(tmp_path: 
     assert table.exit_code == 0, table.stderr
     assert "[insert date]" in table.stdout
     assert "reworded" in table.stdout.split("\n", 1)[1]  # a row, not only the summary line
+
+
+def test_every_input_failing_still_prints_empty_json_and_a_csv_header(tmp_path: Path) -> None:
+    # Regression: --format json printed nothing at all when no document could be ranked.
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    (tmp_path / "login.pdf").write_text("<!DOCTYPE html><html><body>Please sign in</body></html>")
+    args = ["rank", str(tmp_path), "--workers", "1"]
+    as_json = runner.invoke(app, [*args, "--format", "json"])
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout) == []
+    assert "2 of 2 documents failed; 0 ranked" in as_json.stderr
+    assert "empty.pdf" in as_json.stderr and "login.pdf" in as_json.stderr
+    as_csv = runner.invoke(app, [*args, "--format", "csv"])
+    assert as_csv.exit_code == 1
+    assert as_csv.stdout.splitlines()[0].startswith("rank,doc,title,index,")
+    assert list(csv.DictReader(io.StringIO(as_csv.stdout))) == []
+    assert "2 of 2 documents failed" in as_csv.stderr
+    as_table = runner.invoke(app, [*args])
+    assert as_table.exit_code == 1 and not as_table.stdout  # no empty table; stderr says why

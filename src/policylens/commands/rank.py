@@ -101,7 +101,7 @@ def rank_command(
         print_failure(outcome.item, outcome)
     analyses = [o.value for o in outcomes if o.ok and o.value is not None]
     ranked = rank(a.score for a in analyses)
-    if ranked:
+    if ranked or fmt != "table":  # JSON and CSV stay parseable when every input failed: [] or a header
         _print_scores(ranked, fmt)
     if report is not None and ranked:
         _write_report(report, ranked, {a.score.doc: a.tagged for a in analyses})
