@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from policylens.errors import (
     EncryptedPDF,
     ExtractionError,
     NoTextLayer,
+    PolicylensError,
     UnsupportedFileType,
     UsageError,
 )
@@ -158,3 +160,85 @@ def test_a_named_pipe_is_refused_instead_of_blocking_the_read(tmp_path: Path) ->
 def test_a_missing_file_is_an_extraction_error_not_an_oserror(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError, match="cannot read the file: No such file"):
         extract(tmp_path / "gone.pdf")
+
+
+def _fpdf2_pdf(path: Path) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title("Sector Rules")
+    pdf.set_font("Helvetica", size=11)
+    for start in (0, 6):
+        pdf.add_page()
+        pdf.multi_cell(0, 6, paragraph(start, 6))
+    pdf.output(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def valid_pdfs(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    from pdf_factory import write_pdf, write_table_pdf
+
+    tmp = tmp_path_factory.mktemp("fuzz")
+    made = [write_pdf(tmp / "rules.pdf", PAGES, header="Draft", title="Rules"),
+            write_table_pdf(tmp / "table.pdf", [paragraph(0, 2)], [["Sector", "Duty"], ["Health", "Audit"],
+                                                                   ["Energy", "Report"]], [paragraph(2, 2)]),
+            _fpdf2_pdf(tmp / "fpdf2.pdf")]
+    return [path.read_bytes() for path in made]
+
+
+def _damaged(data: bytes, rng: random.Random) -> list[tuple[str, bytes]]:
+    """~20 truncations, ~20 overwritten runs and ~20 sets of flipped bytes of one valid PDF."""
+    variants = [(f"cut at {cut}", data[:cut])
+                for cut in sorted({0, 3, 9, len(data) - 1, *rng.sample(range(len(data)), 16)})]
+    for _ in range(20):
+        start = rng.randrange(len(data))
+        junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+        variants.append((f"junk at {start}", data[:start] + junk + data[start + len(junk):]))
+    for _ in range(20):
+        flipped = bytearray(data)
+        for offset in rng.sample(range(len(data)), rng.randrange(1, 12)):
+            flipped[offset] ^= 1 << rng.randrange(8)
+        variants.append((f"flips {rng.random():.6f}", bytes(flipped)))
+    return variants
+
+
+def test_damaged_pdfs_extract_or_raise_a_policylens_error_never_anything_else(
+        valid_pdfs: list[bytes], tmp_path: Path) -> None:
+    # Regression: pdf_errors mapped every ValueError/KeyError to CorruptFile, hiding our own bugs; it
+    # now maps only what the PDF libraries raise. This pins that a damaged file still only ever gives
+    # a Document or a PolicylensError (seeded, so a failure replays).
+    rng = random.Random(20261122)
+    target = tmp_path / "damaged.pdf"
+    outcomes: dict[str, int] = {}
+    for number, data in enumerate(valid_pdfs):
+        for what, damaged in _damaged(data, rng):
+            target.write_bytes(damaged)
+            for engine in ("auto", "plumber"):
+                try:
+                    extract(target, {"pdf_engine": engine})
+                    kind = "ok"
+                except PolicylensError as exc:
+                    kind = type(exc).__name__
+                except Exception as exc:  # the bug this test is for
+                    pytest.fail(f"pdf {number}, {what}, {engine}: {type(exc).__name__}: {exc}")
+                outcomes[kind] = outcomes.get(kind, 0) + 1
+    assert outcomes.get("ok", 0) > 0 and outcomes.get("CorruptFile", 0) > 0, outcomes
+
+
+def test_pdf_errors_maps_what_pdf_libraries_raise_not_our_own_value_errors(tmp_path: Path) -> None:
+    # Regression: any ValueError/KeyError inside pdf_errors became CorruptFile, so a bug of ours
+    # on a good PDF read as "damaged PDF".
+    from pdfminer.ascii85 import ascii85decode
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    from policylens.extract.pdf import pdf_errors
+
+    path = tmp_path / "x.pdf"
+    with pytest.raises(CorruptFile, match=r"damaged PDF \(ValueError: Non-Ascii85"), pdf_errors(path, None):
+        ascii85decode(b"{{{{{")  # pdfminer's plain ValueError on a broken stream
+    with pytest.raises(CorruptFile, match="PDFSyntaxError: No /Root"), pdf_errors(path, None):
+        raise PDFSyntaxError("No /Root object!")
+    for ours in (KeyError("title"), ValueError("bad width"), IndexError("page 9")):
+        with pytest.raises(type(ours)), pdf_errors(path, None):
+            raise ours

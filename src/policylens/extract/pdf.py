@@ -16,8 +16,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
+import struct
 import subprocess
+import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,30 +44,102 @@ _RETRY_GARBLED = 0.02
 _OCR_TIMEOUT = 1800  # seconds; a long scanned report takes minutes, not hours
 
 
+# Plain exceptions that pdfminer and pdfplumber let out on broken bytes (a None mediabox, a
+# keyword where a number belongs, a short xref stream, a bad Flate stream). They mean a bad
+# file only when raised inside those libraries: from policylens code they are bugs.
+_PLAIN_LIBRARY_ERRORS = (ValueError, KeyError, IndexError, TypeError, AttributeError, EOFError,
+                         ArithmeticError, AssertionError, RecursionError, struct.error, zlib.error)
+_PDF_LIBRARIES = frozenset({"pdfminer", "pdfplumber", "pypdfium2", "pypdfium2_raw"})
+
+
 @contextlib.contextmanager
 def pdf_errors(path: Path, password: str | None) -> Iterator[None]:
-    """The one place that maps reader exceptions to policylens errors."""
+    """The one place that maps reader exceptions to policylens errors.
+
+    Mapped: ``pypdfium2.PdfiumError``; pdfminer's ``PSException`` family (``PDFSyntaxError``,
+    ``PSEOF``, ``PDFNoValidXRef``, ``PDFPasswordIncorrect``...); pdfplumber's
+    ``PdfminerException`` (which wraps them) and ``MalformedPDFException``; and the plain
+    errors above when the PDF libraries raised them. Anything else propagates.
+    """
     try:
         yield
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code == raw.FPDF_ERR_PASSWORD:
-            message = "wrong password for encrypted PDF" if password else "encrypted PDF: pass --password"
-            raise EncryptedPDF(message, path=str(path)) from None
+            raise EncryptedPDF(_password_message(password), path=str(path)) from None
         if code == raw.FPDF_ERR_SECURITY:
             raise EncryptedPDF("unsupported PDF encryption", path=str(path)) from None
         raise CorruptFile(f"damaged or truncated PDF ({exc})", path=str(path)) from None
     except ExtractionError:
         raise
     except Exception as exc:
-        # pdfminer raises PSEOF, PDFSyntaxError, struct.error, KeyError... on broken files.
-        module = type(exc).__module__ or ""
-        if module.startswith(("pdfminer", "pdfplumber")) or isinstance(exc, (ValueError, KeyError)):
-            name = type(exc).__name__
-            if "Password" in name or "Encrypt" in name:
-                raise EncryptedPDF("encrypted PDF: pass --password", path=str(path)) from None
-            raise CorruptFile(f"damaged PDF ({name}: {exc})", path=str(path)) from None
-        raise
+        error = _library_error(exc, path, password)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _password_message(password: str | None) -> str:
+    return "wrong password for encrypted PDF" if password else "encrypted PDF: pass --password"
+
+
+def _library_error(exc: Exception, path: Path, password: str | None) -> ExtractionError | None:
+    """The error to report if a PDF library raised ``exc`` over a bad file, else ``None`` (a bug)."""
+    if not isinstance(exc, _named_library_errors()) and not (
+            isinstance(exc, _PLAIN_LIBRARY_ERRORS) and _raised_by_library(exc)):
+        return None
+    cause = _unwrap(exc)
+    if "pdfminer" in sys.modules:
+        from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+        if isinstance(cause, PDFPasswordIncorrect):
+            return EncryptedPDF(_password_message(password), path=str(path))
+        if isinstance(cause, PDFEncryptionError):
+            return EncryptedPDF(f"unsupported PDF encryption ({cause})", path=str(path))
+    return CorruptFile(f"damaged PDF ({type(cause).__name__}: {cause})", path=str(path))
+
+
+def _unwrap(exc: Exception) -> Exception:
+    """pdfminer's exception inside pdfplumber's ``PdfminerException(e)``, else ``exc``."""
+    if "pdfplumber" in sys.modules:
+        from pdfplumber.utils.exceptions import PdfminerException
+
+        if isinstance(exc, PdfminerException) and exc.args and isinstance(exc.args[0], Exception):
+            return exc.args[0]
+    return exc
+
+
+def _named_library_errors() -> tuple[type[Exception], ...]:
+    """pdfminer's and pdfplumber's own exception classes (only if loaded: else they raised nothing)."""
+    named: list[type[Exception]] = []
+    if "pdfminer" in sys.modules:
+        from pdfminer.psexceptions import PSException  # PDFException, PDFSyntaxError, PSEOF...
+
+        named.append(PSException)
+    if "pdfplumber" in sys.modules:
+        from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+
+        named += [MalformedPDFException, PdfminerException]
+    return tuple(named)
+
+
+def _raised_by_library(exc: BaseException) -> bool:
+    """Was ``exc`` raised in PDF library code (rather than in policylens code calling it)?
+
+    The innermost frame of either decides; standard-library frames in between are skipped.
+    """
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        package = str(frame.f_globals.get("__name__", "")).partition(".")[0]
+        if package in _PDF_LIBRARIES:
+            return True
+        if package == "policylens":
+            return False
+    return False
 
 
 def read_pdf(path: Path, sha256: str, settings: ExtractSettings) -> Document:
@@ -131,15 +206,19 @@ def _read_pages(pdf: pdfium.PdfDocument, path: Path, settings: ExtractSettings,
         for index in range(limit):
             if settings.pdf_engine == "plumber":
                 plumber_doc = plumber_doc or _open_plumber(path, settings.password)
-                pages.append(plumber_reader.read_page(plumber_doc, index, tables=settings.tables))
+                plumber_page = _plumber_page(plumber_doc, index, settings.tables)
+                if plumber_page is None:
+                    raise CorruptFile(f"damaged page tree: pdfplumber finds {len(plumber_doc.pages)} "
+                                      f"pages, pdfium {n_pages}; try --pdf-engine pdfium", path=str(path))
+                pages.append(plumber_page)
                 continue
             page = pdfium_reader.read_page(pdf, index, tables=settings.tables)
             if settings.pdf_engine == "auto" and page.lines:
                 bad = garbled_share(" ".join(line.text for line in page.lines))
                 if bad > _RETRY_GARBLED:
                     plumber_doc = plumber_doc or _open_plumber(path, settings.password)
-                    other = plumber_reader.read_page(plumber_doc, index, tables=settings.tables)
-                    if garbled_share(" ".join(line.text for line in other.lines)) < bad:
+                    other = _plumber_page(plumber_doc, index, settings.tables)
+                    if other is not None and garbled_share(" ".join(line.text for line in other.lines)) < bad:
                         page = other
                         retried.append(index + 1)
             pages.append(page)
@@ -151,6 +230,13 @@ def _read_pages(pdf: pdfium.PdfDocument, path: Path, settings: ExtractSettings,
     if retried:
         return pages, f"pdfium, plumber on pages {', '.join(map(str, retried))}"
     return pages, ""
+
+
+def _plumber_page(plumber_doc: Any, index: int, tables: bool) -> PageLines | None:
+    """Page ``index`` read by pdfplumber, or ``None`` if its page tree (damaged) ends before it."""
+    if index >= len(plumber_doc.pages):
+        return None
+    return plumber_reader.read_page(plumber_doc, index, tables=tables)
 
 
 def _open_plumber(path: Path, password: str | None) -> Any:
