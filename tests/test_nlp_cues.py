@@ -139,3 +139,20 @@ def test_all_operator_obligations_and_nothing_negates(nlp: Language) -> None:
         nlp, "Every provider shall label synthetic images, whatever the platform.")
     assert ("preempt", "centralized", True) in cues(
         nlp, "Nothing in this part shall be construed to preempt county rules on AI.")
+
+
+def test_supervisory_constructs_and_reports_to_a_central_office(nlp: Language) -> None:
+    assert ("authority expects insurers", "sector_specific", False) in cues(
+        nlp, "The authority expects insurers to explain automated refusals.")
+    assert ("regulators need more funding", "sector_specific", False) in cues(
+        nlp, "Regulators need more funding to examine AI in their markets.")
+    assert ("banking ombudsman", "sector_specific", False) in cues(
+        nlp, "Customers may take a dispute to the banking ombudsman.")
+    assert ("binding rules too early", "sector_specific", False) in cues(
+        nlp, "Binding rules too early would date quickly.")
+    assert ("report to the ai office", "centralized", False) in cues(
+        nlp, "Providers report to the AI Office within two weeks.")
+    assert ("designated under this act", "centralized", False) in cues(
+        nlp, "The authorities designated under this Act may enter premises.")
+    # expecting a date or a number of replies is not a supervisory expectation
+    assert cues(nlp, "We expect to publish the results in June.") == []
