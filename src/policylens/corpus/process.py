@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from policylens.extract.document import Document
@@ -34,30 +34,19 @@ class WorkItem:
 
 
 def process_file(path: str | Path, *, source: str | None = None, title: str | None = None) -> Processed:
-    """Extract, tag and score one file: the whole pipeline for one document."""
-    from policylens.extract import extract
+    """Extract, tag and score one file: ``policylens.rank.analyze`` under the manifest's name."""
+    from policylens.rank.analyze import analyze
 
-    document = extract(Path(path))
-    changes: dict[str, object] = {}
-    if source is not None:
-        changes["source"] = source
-    if title:
-        if document.title and document.title != title:
-            changes["metadata"] = {**document.metadata, "extracted_title": document.title}
-        changes["title"] = title
-    if changes:
-        document = replace(document, **changes)  # type: ignore[arg-type]
-    tagged, score = process_document(document)
-    return document, tagged, score
+    result = analyze(path, source=source, title=title)
+    return result.document, result.tagged, result.score
 
 
 def process_document(document: Document) -> tuple[TaggedDocument, FrameworkScore]:
     """Tag and score an extracted document (a re-tag after the model changed)."""
-    from policylens.nlp import tag
-    from policylens.rank import score
+    from policylens.rank.analyze import analyze_document
 
-    tagged = tag(document)
-    return tagged, score(tagged)
+    result = analyze_document(document)
+    return result.tagged, result.score
 
 
 def run_item(item: WorkItem) -> Processed:

@@ -1,12 +1,14 @@
 """The per-file work of ``policylens rank``: extract, tag and score one document.
 
 ``analyze`` is a top-level function so that engines can send it to worker
-processes; each worker loads the tagging pipeline once (it is cached).
+processes; each worker loads the tagging pipeline once (it is cached). The
+corpus stage runs the same path for every document of a refresh, naming each
+document by its manifest (``title=``, ``source=``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +31,34 @@ class Analysis:
                 "score": self.score.to_dict()}
 
 
-def analyze(path: str | Path, *, password: str | None = None, method: str | None = None) -> Analysis:
-    """Extract, tag and score the document at ``path``."""
+def analyze(path: str | Path, *, password: str | None = None, method: str | None = None,
+            title: str | None = None, source: str | None = None) -> Analysis:
+    """Extract, tag and score the document at ``path``.
+
+    ``title`` replaces the title extraction guessed (which is kept in the
+    metadata as ``extracted_title``) and ``source`` the path recorded as the
+    document's source: a corpus knows both better than the file does.
+    """
     from policylens.extract import extract
-    from policylens.nlp import tag
 
     document = extract(Path(path), password=password)
+    return analyze_document(_named(document, title=title, source=source), method=method)
+
+
+def analyze_document(document: Document, *, method: str | None = None) -> Analysis:
+    """Tag and score a document that is already extracted (a re-tag after the model changed)."""
+    from policylens.nlp import tag
+
     tagged = tag(document)
     return Analysis(document=document, tagged=tagged, score=score(tagged, method=method))
+
+
+def _named(document: Document, *, title: str | None, source: str | None) -> Document:
+    changes: dict[str, Any] = {}
+    if source is not None:
+        changes["source"] = source
+    if title:
+        if document.title and document.title != title:
+            changes["metadata"] = {**document.metadata, "extracted_title": document.title}
+        changes["title"] = title
+    return replace(document, **changes) if changes else document
