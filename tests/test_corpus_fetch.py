@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from policylens.corpus.fetch import Fetcher, FetchSettings, sniff
+from policylens.corpus.fetch import Fetcher, FetchSettings, content_kind
 from policylens.corpus.manifest import ManifestEntry
 from policylens.corpus.objects import ObjectStore
 from policylens.corpus.store import Version
 from policylens.errors import FetchError
+from policylens.extract import extract
+from policylens.extract.reader import sniff
 from test_corpus_helpers import CENTRAL, PolicyServer, Resource, pdf_bytes
 
 PDF = pdf_bytes(CENTRAL, title="Fetch test")
@@ -141,12 +143,43 @@ def test_fetch_all_is_concurrent_and_complete(server: PolicyServer, fetcher: Fet
     assert all(r.status == "changed" for r in results)
 
 
-def test_sniff_rules() -> None:
-    assert sniff(b"%PDF-1.7", suffix="") == "pdf"
-    assert sniff(b"%PDF-1.7", suffix=".html") == "pdf"  # the bytes win when they are a PDF
-    assert sniff(b"<html><p>x</p></html>", content_type="text/html; charset=utf-8") == "html"
-    assert sniff(b"<p>fragment</p>", suffix=".htm") == "html"
-    assert sniff(b"# Heading\n", suffix=".md") == "md"
-    assert sniff("Plain text with ünïcode".encode(), suffix="") == "txt"
+def test_content_kind_rules() -> None:
+    assert content_kind(b"%PDF-1.7", suffix="") == "pdf"
+    assert content_kind(b"%PDF-1.7", suffix=".html") == "pdf"  # the bytes win when they are a PDF
+    assert content_kind(b"<html><p>x</p></html>", content_type="text/html; charset=utf-8") == "html"
+    assert content_kind(b"<p>fragment</p>", suffix=".htm") == "html"
+    assert content_kind(b"<body><p>no html tag</p></body>", suffix="") == "html"
+    assert content_kind(b"# Heading\n", suffix=".md") == "md"
+    assert content_kind("Plain text with ünïcode".encode(), suffix="") == "txt"
     with pytest.raises(FetchError, match="HTML page"):
-        sniff(b"\n  <!doctype html>", content_type="application/pdf")
+        content_kind(b"\n  <!doctype html>", content_type="application/pdf")
+    with pytest.raises(FetchError, match="not a PDF, HTML or text"):
+        content_kind(b"PK\x03\x04word-document", suffix=".txt")
+
+
+@pytest.mark.parametrize("head", [
+    b"%PDF-1.4\n", b"<!doctype html><p>x", b"<body>x</body>", b"<?xml version='1.0'?><html/>",
+    b"\x89PNG\r\n\x1a\n", b"PK\x03\x04zip", b"text\x00with a NUL", "caf\xe9 au lait".encode("cp1252"),
+    "Plain text with ünïcode".encode(),
+])
+def test_fetch_and_extract_agree_on_what_bytes_are(head: bytes) -> None:
+    # one sniffer: whatever extraction calls binary the fetcher refuses, and the rest it names the same
+    found = sniff(head)
+    if found == "binary":
+        with pytest.raises(FetchError):
+            content_kind(head)
+    else:
+        assert content_kind(head) == (found or "txt")
+
+
+def test_windows_1252_text_is_fetched_because_extraction_reads_it(server: PolicyServer, fetcher: Fetcher,
+                                                                    tmp_path: Path) -> None:
+    # regression: the fetcher had its own sniffer that refused any text that was not UTF-8,
+    # so a refresh failed documents that `policylens extract` reads (it falls back to cp1252)
+    data = "Die Aufsichtsbehörde prüft jedes System – zentral.\n".encode("cp1252")
+    server.resources["/note.txt"] = Resource(data, content_type="text/plain")
+    result = fetcher.fetch(_entry(server.url("/note.txt")))
+    assert result.status == "changed" and result.fetched is not None and result.fetched.kind == "txt"
+    stored = tmp_path / "note.txt"
+    stored.write_bytes(fetcher.objects.read(result.fetched.sha256))
+    assert "Aufsichtsbehörde prüft" in extract(stored).text

@@ -15,7 +15,6 @@ holds a whole document in memory. Local ``path`` entries are hashed and copied.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -31,9 +30,9 @@ from policylens.corpus.manifest import ManifestEntry
 from policylens.corpus.objects import CHUNK, ObjectStore
 from policylens.corpus.store import Fetched, Version
 from policylens.errors import FetchError
+from policylens.extract.reader import SNIFF_BYTES, sniff
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-SNIFF_BYTES = 1024
 SUFFIX_KINDS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".xhtml": "html",
                 ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
 TYPE_KINDS = {"application/pdf": "pdf", "application/x-pdf": "pdf", "text/html": "html",
@@ -73,15 +72,18 @@ class FetchResult:
     error: str | None = None
 
 
-def sniff(head: bytes, *, suffix: str = "", content_type: str | None = None) -> str:
+def content_kind(head: bytes, *, suffix: str = "", content_type: str | None = None) -> str:
     """The kind of document ``head`` (its first bytes) starts: ``pdf``, ``html``, ``txt`` or ``md``.
 
-    Raises ``FetchError`` when the bytes contradict what was promised (an HTML
-    page for a PDF) or are not a document at all.
+    The bytes are read by the extractor's own ``sniff``, so a refresh accepts exactly
+    what extraction reads; this adds what a download needs on top: the bytes must
+    agree with what the URL suffix or the ``Content-Type`` promised. Raises
+    ``FetchError`` when they contradict it (an HTML page for a PDF) or are not a
+    document at all.
 
-    >>> sniff(b"%PDF-1.7 ...", suffix=".pdf")
+    >>> content_kind(b"%PDF-1.7 ...", suffix=".pdf")
     'pdf'
-    >>> sniff(b"<!DOCTYPE html><html>Not found</html>", suffix=".pdf")
+    >>> content_kind(b"<!DOCTYPE html><html>Not found</html>", suffix=".pdf")
     Traceback (most recent call last):
     ...
     policylens.errors.FetchError: expected a PDF but the server sent an HTML page (an error or login page?)
@@ -92,31 +94,20 @@ def sniff(head: bytes, *, suffix: str = "", content_type: str | None = None) -> 
         expected = "pdf"
     if not head:
         raise FetchError("the server sent an empty body")
-    if b"%PDF-" in head[:SNIFF_BYTES]:
+    found = sniff(head)
+    if found == "pdf":
         return "pdf"
-    text = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    is_html = text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in text
     if expected == "pdf":
-        if is_html:
+        if found == "html":
             raise FetchError("expected a PDF but the server sent an HTML page (an error or login page?)")
         raise FetchError("expected a PDF but the content does not start like one (no %PDF- header)")
-    if is_html:
+    if found == "html":
         return "html"
-    if not _looks_like_text(head[:SNIFF_BYTES]):
+    if found == "binary":
         raise FetchError("the content is not a PDF, HTML or text document")
-    if expected == "html" and text.startswith(b"<"):
+    if expected == "html" and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return "html"  # an HTML fragment without <html>
     return "md" if expected == "md" else "txt"
-
-
-def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head:
-        return False
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 class Fetcher:
@@ -183,7 +174,7 @@ class Fetcher:
             while chunk := handle.read(CHUNK):
                 digest.update(chunk)
         sha = digest.hexdigest()
-        kind = sniff(head, suffix=entry.suffix)
+        kind = content_kind(head, suffix=entry.suffix)
         if previous is None or previous.sha256 != sha or not self.objects.has(sha):
             sha = self.objects.put_file(entry.path)  # the file may have changed since: trust the copy
         return Fetched(sha256=sha, size=size, source=str(entry.path), kind=kind)
@@ -237,7 +228,7 @@ class Fetcher:
                         if sink.size > limit:
                             raise FetchError(f"the download passed the {limit}-byte limit "
                                              "(raise --max-bytes to allow it)")
-                    kind = sniff(head, suffix=entry.suffix, content_type=content_type)
+                    kind = content_kind(head, suffix=entry.suffix, content_type=content_type)
                     sha = sink.commit()
                     return Fetched(sha256=sha, size=sink.size, source=entry.url, kind=kind,
                                    etag=response.headers.get("ETag"),

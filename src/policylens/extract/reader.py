@@ -17,18 +17,22 @@ TEXT_SUFFIXES = (".txt", ".text")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 SUFFIXES: tuple[str, ...] = PDF_SUFFIXES + TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES
-_SNIFF = 1024
+SNIFF_BYTES = 1024  # how much of the head ``sniff`` looks at
 
 
 def sniff(head: bytes) -> str | None:
-    """What the first bytes say the file is: ``pdf``, ``html``, ``binary`` or ``None`` (text)."""
-    if b"%PDF-" in head[:_SNIFF]:
+    """What the first bytes say the file is: ``pdf``, ``html``, ``binary`` or ``None`` (text).
+
+    The one content sniffer: extraction and the corpus fetcher both use it.
+    """
+    if b"%PDF-" in head[:SNIFF_BYTES]:
         return "pdf"
-    lowered = head[:_SNIFF].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in lowered[:300]:
+    lowered = head[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")) \
+            or b"<html" in lowered[:300]:
         return "html"
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")) \
-            or b"\x00" in head[:_SNIFF]:
+            or b"\x00" in head[:SNIFF_BYTES]:
         return "binary"
     return None
 
@@ -58,7 +62,7 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
         raise ExtractionError(f"cannot read the file: {exc.strerror or exc}", path=str(path)) from None
     if not data.strip():
         raise EmptyFile("the file is empty", path=str(path))
-    kind = sniff(data[:_SNIFF])
+    kind = sniff(data[:SNIFF_BYTES])
     sha256 = hashlib.sha256(data).hexdigest()
     if suffix in PDF_SUFFIXES or kind == "pdf":
         if kind != "pdf":
