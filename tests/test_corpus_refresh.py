@@ -297,3 +297,44 @@ def test_refresh_settings_accept_a_fetch_settings_object_not_a_type_error() -> N
                          ({"fetch": {"colour": 1}}, "unknown fetch setting")):
         with pytest.raises(UsageError, match=message):
             RefreshSettings.resolve(bad)
+
+
+_OPENS: dict[str, int] = {}  # path -> times opened, for the paths a test watches
+
+
+def _count_opens(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _OPENS and isinstance(args[0], str | os.PathLike):
+        name = os.fsdecode(args[0])
+        if name in _OPENS:
+            _OPENS[name] += 1
+
+
+@pytest.fixture()
+def opens() -> Iterator[dict[str, int]]:
+    """Counts how often this process opens the paths put in it (a real audit hook, not a mock)."""
+    if not getattr(sys, "_policylens_open_counter", False):
+        sys.addaudithook(_count_opens)  # audit hooks cannot be removed; idle while _OPENS is empty
+        sys._policylens_open_counter = True  # type: ignore[attr-defined]
+    try:
+        yield _OPENS
+    finally:
+        _OPENS.clear()
+
+
+def test_local_manifest_document_is_read_once_and_its_hash_is_of_the_bytes_processed(
+        tmp_path: Path, opens: dict[str, int]) -> None:
+    # regression: a local `path` document was read once to hash it and again to copy it for processing
+    local = tmp_path / "note.md"
+    local.write_text("# Local note\n\n" + "\n\n".join(CENTRAL + NEUTRAL) + "\n", encoding="utf-8")
+    manifest = write_manifest(tmp_path / "corpus.toml", [entry("note", path="note.md")])
+    opens[str(local.resolve())] = 0
+    report = refresh(manifest, tmp_path / "s.db", _settings())
+    assert report.new == ("note",) and opens[str(local.resolve())] == 1
+    with Store(tmp_path / "s.db") as store:
+        sha = store.current_versions()["note"].sha256
+        assert store.objects.read(sha) == local.read_bytes()
+        assert sha == store.tagged("note").sha256  # the version's hash is the processed document's
+    opens[str(local.resolve())] = 0
+    again = refresh(manifest, tmp_path / "s.db", _settings())
+    assert again.unchanged == ("note",) and opens[str(local.resolve())] == 1
+    assert not list((tmp_path / "s.db.objects").rglob(".incoming-*"))  # the unchanged copy was dropped

@@ -10,12 +10,12 @@
   failure, never a new version.
 
 Bytes go straight into the object store (temp file + rename), so a fetch never
-holds a whole document in memory. Local ``path`` entries are hashed and copied.
+holds a whole document in memory. Local ``path`` entries are read once: the same
+pass hashes them and copies them into the object store.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -161,23 +161,32 @@ class Fetcher:
     # --- local files ----------------------------------------------------------
 
     def _read_path(self, entry: ManifestEntry, previous: Version | None) -> Fetched:
+        """Read a local file once: the same pass sniffs, hashes and copies it into the object store.
+
+        The version's sha256 is the hash of the very bytes the engine will process
+        (the stored copy), even if the file changes while it is read.
+        """
         assert entry.path is not None
         if not entry.path.is_file():
             raise FetchError(f"no such file: {entry.path}")
+        limit = self.settings.max_bytes
         size = entry.path.stat().st_size
-        if size > self.settings.max_bytes:
-            raise FetchError(f"file is {size} bytes, over the {self.settings.max_bytes}-byte limit")
-        digest = hashlib.sha256()
-        with open(entry.path, "rb") as handle:
+        if size > limit:
+            raise FetchError(f"file is {size} bytes, over the {limit}-byte limit")
+        with open(entry.path, "rb") as handle, self.objects.writer() as sink:
             head = handle.read(SNIFF_BYTES)
-            digest.update(head)
+            if not head:
+                raise FetchError("the file is empty")
+            kind = content_kind(head, suffix=entry.suffix)
+            sink.write(head)
             while chunk := handle.read(CHUNK):
-                digest.update(chunk)
-        sha = digest.hexdigest()
-        kind = content_kind(head, suffix=entry.suffix)
-        if previous is None or previous.sha256 != sha or not self.objects.has(sha):
-            sha = self.objects.put_file(entry.path)  # the file may have changed since: trust the copy
-        return Fetched(sha256=sha, size=size, source=str(entry.path), kind=kind)
+                sink.write(chunk)
+                if sink.size > limit:
+                    raise FetchError(f"the file grew past the {limit}-byte limit while it was read")
+            sha = sink.hexdigest()
+            if previous is None or previous.sha256 != sha or not self.objects.has(sha):
+                sink.commit()  # unchanged content is already stored: the copy is dropped unwritten
+            return Fetched(sha256=sha, size=sink.size, source=str(entry.path), kind=kind)
 
     # --- URLs -------------------------------------------------------------------
 

@@ -40,13 +40,6 @@ class ObjectStore:
                 sink.commit()
         return sha
 
-    def put_file(self, path: str | Path) -> str:
-        """Copy the file at ``path`` into the store; return its sha256."""
-        with open(path, "rb") as source, self.writer() as sink:
-            while chunk := source.read(CHUNK):
-                sink.write(chunk)
-            return sink.commit()
-
     def writer(self) -> ObjectWriter:
         """A sink to stream bytes into; ``commit()`` names it by its hash."""
         return ObjectWriter(self)
@@ -69,6 +62,10 @@ class ObjectWriter:
         self._file.write(chunk)
         self._hash.update(chunk)
         self.size += len(chunk)
+
+    def hexdigest(self) -> str:
+        """The sha256 of the bytes written so far (the name ``commit`` would give them)."""
+        return self._hash.hexdigest()
 
     def commit(self) -> str:
         """Finish the object and move it to its content address; return the sha256."""
