@@ -30,3 +30,17 @@ def test_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> N
         raise RuntimeError("disk full")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_errors_name_the_target_not_the_hidden_temporary(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "out.txt"
+    with pytest.raises(FileNotFoundError) as caught, atomic_path(missing):
+        pass
+    assert caught.value.filename == str(missing)
+
+    folder_in_the_way = tmp_path / "out.txt"
+    folder_in_the_way.mkdir()
+    with pytest.raises(OSError) as caught, atomic_path(folder_in_the_way) as tmp:
+        tmp.write_text("new", encoding="utf-8")
+    assert caught.value.filename == str(folder_in_the_way)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]

@@ -43,15 +43,27 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     ['out.txt']
     """
     target = Path(target)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise _about(error, target) from None
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
         os.chmod(tmp, _default_mode())
         os.replace(tmp, target)
+    except OSError as error:
+        if error.filename in (name, str(tmp)):
+            raise _about(error, target) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _about(error: OSError, target: Path) -> OSError:
+    """The same error, naming the file the user asked for instead of our hidden temp file."""
+    return type(error)(error.errno, error.strerror, str(target))
 
 
 def write_text_atomic(target: str | Path, text: str) -> None:
