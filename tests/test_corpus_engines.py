@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
 from collections.abc import Iterator
 
 import cloudpickle
@@ -24,6 +26,55 @@ def _die_on_two(n: int) -> int:
     if n == 2:
         os._exit(1)  # a worker killed mid-task (out of memory, a crash in a C library)
     return n * 10
+
+
+def _killed_on_three(n: int) -> int:
+    if n == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer does to a worker
+    time.sleep(0.2)  # keep the other workers busy when it happens
+    return n * 10
+
+
+def _crash_on_odd_tens(n: int) -> int:
+    if n in (10, 30):
+        os._exit(139)  # as a segfault in a C library would end the worker
+    time.sleep(0.05)
+    return n
+
+
+def _always_crash(n: int) -> int:
+    os._exit(1)
+
+
+def _by_item(outcomes: Iterator) -> dict:
+    found: dict = {}
+    for outcome in outcomes:
+        assert outcome.item not in found, f"{outcome.item} reported twice"
+        found[outcome.item] = outcome
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_local_worker_death_fails_only_its_document_and_reruns_the_rest() -> None:
+    # regression: a dead worker broke the pool and every pending document was marked failed
+    outcomes = _by_item(LocalEngine(3).map(_killed_on_three, list(range(8))))
+    assert sorted(outcomes) == list(range(8))
+    assert {n: o.value for n, o in outcomes.items() if n != 3} == {n: n * 10 for n in range(8) if n != 3}
+    assert not outcomes[3].ok and outcomes[3].error_code == "worker"
+    assert "died while processing this document" in (outcomes[3].error or "")
+
+
+@pytest.mark.timeout(120)
+def test_local_documents_that_crash_every_time_fail_without_looping() -> None:
+    items = [0, 10, 20, 30, 40, 50, 60, 70, 80]
+    outcomes = _by_item(LocalEngine(4).map(_crash_on_odd_tens, items))
+    assert sorted(outcomes) == items
+    assert {n for n, o in outcomes.items() if not o.ok} == {10, 30}
+    assert all(o.error_code == "worker" for o in outcomes.values() if not o.ok)
+    assert all(o.value == n for n, o in outcomes.items() if o.ok)
+
+    every = _by_item(LocalEngine(2).map(_always_crash, [1, 2, 3]))
+    assert sorted(every) == [1, 2, 3] and all(o.error_code == "worker" for o in every.values())
 
 
 def test_local_engine_keeps_order_free_outcomes_and_error_codes() -> None:

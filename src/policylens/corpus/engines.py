@@ -3,16 +3,20 @@
 ``LocalEngine`` uses worker processes on this machine; ``DaskEngine`` sends the
 work to a Dask distributed cluster. Both yield one ``Outcome`` per input as it
 completes, so callers can show progress and one bad document never stops the
-rest: its error is recorded in its ``Outcome``.
+rest: its error is recorded in its ``Outcome``. That holds even when a document
+kills the process working on it (a segfault in a C library, the OOM killer):
+only that document fails, the others run again.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -77,13 +81,46 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class LocalEngine:
-    """Worker processes on this machine; ``workers=1`` runs in this process."""
+_STARTED, _FINISHED = 1, 2
+_started: Any = None  # in a worker process: the shared progress of its pool's batch
 
-    def __init__(self, workers: int | None = None) -> None:
+
+def _remember(progress: Any) -> None:
+    """Pool initializer: where this worker notes which items it starts and finishes."""
+    global _started
+    _started = progress
+
+
+def _run_tracked(fn: Callable[[T], R], index: int, item: T) -> Outcome[R]:
+    """``run_isolated`` in a pool worker, noting in shared memory that item ``index`` is under way.
+
+    An item still marked started when the pool breaks was running when a worker
+    died: it is a suspect. Everything else in the batch is innocent.
+    """
+    _started[index] = _STARTED
+    try:
+        return run_isolated(fn, item)
+    finally:
+        _started[index] = _FINISHED
+
+
+class LocalEngine:
+    """Worker processes on this machine; ``workers=1`` runs in this process.
+
+    When a worker process dies, the pool breaks and every unfinished item with
+    it. The items that were running then are the suspects: one suspect is the
+    document that killed its worker and fails with error code ``worker``; several
+    (one per busy worker) are run again one at a time, which names the culprit.
+    Every other item is re-run in a fresh pool. A pool that breaks with no item
+    running (a worker that dies on start) is restarted at most ``max_restarts``
+    times before the remaining items fail.
+    """
+
+    def __init__(self, workers: int | None = None, *, max_restarts: int = 3) -> None:
         self.workers = workers if workers is not None else default_workers()
         if self.workers < 1:
             raise UsageError(f"--workers must be at least 1, not {self.workers}")
+        self.max_restarts = max_restarts
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]:
         items = list(items)
@@ -91,17 +128,64 @@ class LocalEngine:
             for item in items:
                 yield run_isolated(fn, item)
             return
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
-            futures = {pool.submit(run_isolated, fn, item): item for item in items}
+        pending, alone, restarts = items, [], 0  # alone: suspects, run one at a time
+        while pending or alone:
+            width = min(self.workers, len(pending)) if pending else 1
+            batch = pending or alone
+            if pending:
+                pending = []
+            else:
+                alone = []
+            broken = yield from self._pool_round(fn, batch, width)
+            if broken is None:
+                continue
+            suspects, innocent = broken
+            if len(suspects) == 1:
+                yield Outcome(suspects[0], error="the worker process died while processing this document "
+                              "(a crash in a C library, or killed, e.g. out of memory)", error_code="worker")
+            alone.extend(suspects if len(suspects) > 1 else ())
+            (pending if width > 1 else alone).extend(innocent)
+            if not suspects:
+                restarts += 1
+                if restarts > self.max_restarts:
+                    for item in [*pending, *alone]:
+                        yield Outcome(item, error=f"the worker pool died {restarts} times outside any "
+                                      "document; giving up", error_code="worker")
+                    return
+
+    def _pool_round(self, fn: Callable[[T], R], batch: list[T],
+                    width: int) -> Generator[Outcome[R], None, tuple[list[T], list[T]] | None]:
+        """Run ``batch`` in a fresh pool of ``width`` processes, yielding outcomes as they complete.
+
+        Returns ``None`` when the pool survived, else the unfinished items split
+        into suspects (running when it broke) and innocents.
+        """
+        progress = multiprocessing.RawArray("b", len(batch))
+        unfinished: list[int] = []
+        with ProcessPoolExecutor(max_workers=width, initializer=_remember, initargs=(progress,)) as pool:
+            futures = {}
+            for index, item in enumerate(batch):
+                try:
+                    futures[pool.submit(_run_tracked, fn, index, item)] = index
+                except BrokenProcessPool:  # a worker died before everything was submitted
+                    unfinished.extend(range(index, len(batch)))
+                    break
             for future in as_completed(futures):
+                index = futures[future]
                 try:
                     yield future.result()
-                except Exception as exc:  # the worker process itself died (e.g. OOM kill)
-                    yield Outcome(futures[future], error=f"worker process failed: {exc}",
-                                  error_code="worker")
+                except BrokenProcessPool:
+                    unfinished.append(index)
+                except Exception as exc:  # this item alone could not be sent or returned (pickling)
+                    yield Outcome(batch[index], error=f"worker process failed: {exc}", error_code="worker")
+        if not unfinished:
+            return None
+        suspects = [batch[i] for i in sorted(unfinished) if progress[i] == _STARTED]
+        innocent = [batch[i] for i in sorted(unfinished) if progress[i] != _STARTED]
+        return suspects, innocent
 
     def close(self) -> None:
-        """Nothing to release: each ``map`` call owns its pool."""
+        """Nothing to release: each ``map`` call owns its pools."""
 
 
 class DaskEngine:
