@@ -260,6 +260,29 @@ def test_lock_is_exclusive_and_names_the_holder(tmp_path: Path) -> None:
         pass
 
 
+def test_lock_that_cannot_be_created_is_a_usage_error_not_a_bare_oserror(tmp_path: Path) -> None:
+    # regression: a missing or unwritable folder raised OSError (a traceback, or exit 1 from the CLI)
+    with pytest.raises(UsageError, match="cannot create the refresh lock") as missing:
+        RefreshLock(tmp_path / "no-such-folder" / "s.db").acquire()
+    assert missing.value.exit_code == 2 and not isinstance(missing.value, LockHeld)
+    (tmp_path / "s.db.lock").mkdir()  # the lock path is taken by a folder
+    with pytest.raises(UsageError, match=r"s\.db\.lock"):
+        RefreshLock(tmp_path / "s.db").acquire()
+
+
+def test_refresh_cli_exits_2_when_the_lock_cannot_be_created(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from policylens.cli import app
+
+    (tmp_path / "note.md").write_text("# Note\n\nOne authority licenses every system.\n", encoding="utf-8")
+    manifest = write_manifest(tmp_path / "corpus.toml", [entry("note", path="note.md")])
+    (tmp_path / "s.db.lock").mkdir()
+    result = CliRunner().invoke(app, ["corpus", "refresh", str(manifest), "--store", str(tmp_path / "s.db")])
+    assert result.exit_code == 2, result.output
+    assert "cannot create the refresh lock" in result.output and "Traceback" not in result.output
+
+
 def test_rank_store_ranks_and_reports_from_stored_sentences(filled_store: Store, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from policylens.errors import LockHeld
+from policylens.errors import LockHeld, UsageError
 
 
 class RefreshLock:
@@ -25,8 +25,18 @@ class RefreshLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        # 'a+' so that a failed attempt does not truncate the holder's pid
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        """Take the lock, or raise ``LockHeld`` (exit code 3) when another refresh has it.
+
+        Any other failure (the store's folder is missing or read-only, the lock
+        path is a folder, a file system without ``flock``) is a ``UsageError``
+        (exit code 2) that names the lock file: it is never "another refresh".
+        """
+        try:
+            # 'a+' so that a failed attempt does not truncate the holder's pid
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        except OSError as exc:
+            raise UsageError(f"cannot create the refresh lock {self.path}: {exc.strerror or exc}; "
+                             "the store's folder must exist and be writable") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -35,10 +45,19 @@ class RefreshLock:
             handle.close()
             raise LockHeld(f"another refresh (pid {holder}) is running on this store; "
                            f"try again when it has finished (lock: {self.path})") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        except OSError as exc:  # e.g. ENOLCK: some network file systems cannot lock
+            handle.close()
+            raise UsageError(f"cannot lock {self.path}: {exc.strerror or exc}; "
+                             "put the store on a file system that supports flock") from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+        except OSError as exc:  # a full disk: the lock is ours, but say so cleanly and let go
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+            raise UsageError(f"cannot write the refresh lock {self.path}: {exc.strerror or exc}") from None
         self._file = handle
 
     def release(self) -> None:
