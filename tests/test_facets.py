@@ -224,12 +224,16 @@ def test_entry_point_lets_any_blank_pipeline_add_the_component() -> None:
         "nlp.add_pipe('policylens_facets')\n"
         "doc = nlp('Insurers use credit scoring.')\n"
         "print(sorted({s.label_ for s in doc.spans['facets']}))\n"
+        "seg = spacy.blank('en')\n"
+        "seg.add_pipe('policylens_sentences')\n"
+        "print('sentences:', [s.text for s in seg('The Office shall act. Each agency shall report.').sents])\n"
     )
-    # A fresh interpreter that never imports policylens itself: spaCy must find the factory
-    # through the spacy_factories entry point.
+    # A fresh interpreter that never imports policylens itself: spaCy must find the factories
+    # through the spacy_factories entry points.
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "sector:finance" in result.stdout
+    assert "sentences: ['The Office shall act.', 'Each agency shall report.']" in result.stdout
 
 
 # --- roles: a sector named only as a regulator or office is an actor, not a mention --------------
