@@ -226,7 +226,8 @@ def test_entry_point_lets_any_blank_pipeline_add_the_component() -> None:
         "print(sorted({s.label_ for s in doc.spans['facets']}))\n"
         "seg = spacy.blank('en')\n"
         "seg.add_pipe('policylens_sentences')\n"
-        "print('sentences:', [s.text for s in seg('The Office shall act. Each agency shall report.').sents])\n"
+        "doc = seg('The Office shall act. Each agency shall report.')\n"
+        "print('sentences:', [s.text for s in doc.sents])\n"
     )
     # A fresh interpreter that never imports policylens itself: spaCy must find the factories
     # through the spacy_factories entry points.
