@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -146,6 +147,26 @@ def test_record_version_then_read_back(tmp_path: Path) -> None:
             store.tagged("b")
         with pytest.raises(StoreError, match="no document 'zzz'"):
             store.tagged("zzz")
+
+
+def test_block_kinds_are_checked_against_block_kinds_when_written_and_read(tmp_path: Path) -> None:
+    # regression: BLOCK_KINDS was defined but nothing checked it, so any string came back as a Block kind
+    with Store(tmp_path / "s.db") as store:
+        store.sync_documents(_manifest(tmp_path, ["a", "b"]))
+        document, tagged, score = contract_objects("https://x.org/a.txt")
+        odd = replace(document, blocks=(*document.blocks, replace(document.blocks[0], kind="sidebar")))
+        fetched = _fetched(store, b"content a", "https://x.org/a.txt")
+        with pytest.raises(StoreError, match="unknown block kind 'sidebar'"):
+            store.record_version("a", fetched, odd, tagged, score)
+        assert store.db.execute("SELECT count(*) FROM versions").fetchone()[0] == 0
+        store.record_version("b", _fetched(store, b"b", "https://x.org/b.txt"), document, tagged, score)
+    raw = sqlite3.connect(tmp_path / "s.db")  # another tool, or a damaged file, wrote a bad kind
+    with raw:
+        raw.execute("UPDATE blocks SET kind = 'marginalia' WHERE position = 1")
+    raw.close()
+    with Store(tmp_path / "s.db") as store, \
+            pytest.raises(StoreError, match=r"stored block 1 of 'b' .* unknown block kind 'marginalia'"):
+        store.document("b")
 
 
 def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from policylens.corpus.lock import RefreshLock
 from policylens.corpus.manifest import Manifest, ManifestEntry, load_manifest
 from policylens.corpus.process import WorkItem, model_version, run_item
 from policylens.corpus.store import Fetched, Store
-from policylens.errors import UsageError
+from policylens.errors import StoreError, UsageError
 from policylens.settings import resolve_settings
 
 PAUSE_ENV = "POLICYLENS_TEST_PAUSE_AFTER"
@@ -228,8 +228,12 @@ class _Refresh:
             self.unchanged.append(entry.id)
             return None
         # unchanged content, but never scored by this model: re-tag the stored blocks
-        return WorkItem(doc_id=entry.id, source=entry.source, title=entry.title,
-                        document=self.store.document(entry.id))
+        try:
+            document = self.store.document(entry.id)
+        except StoreError as exc:  # e.g. a stored block of an unknown kind: this document only
+            self.failed[entry.id] = exc.message
+            return None
+        return WorkItem(doc_id=entry.id, source=entry.source, title=entry.title, document=document)
 
     def _raw_item(self, entry: ManifestEntry, fetched: Fetched) -> WorkItem:
         item = WorkItem(doc_id=entry.id, source=entry.source, title=entry.title, kind=fetched.kind)

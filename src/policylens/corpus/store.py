@@ -26,7 +26,7 @@ from policylens.corpus.manifest import Manifest, ManifestEntry
 from policylens.corpus.migrations import migrate
 from policylens.corpus.objects import ObjectStore
 from policylens.errors import StoreError, UsageError
-from policylens.extract.document import Block, Document, Quality
+from policylens.extract.document import BLOCK_KINDS, Block, Document, Quality
 from policylens.labels import LABELS
 from policylens.nlp.types import Cue, Facets, TaggedDocument, TaggedSentence
 from policylens.rank.types import FrameworkScore
@@ -262,8 +262,11 @@ class Store:
         """Store a new (or re-seen) content of ``doc_id`` with its blocks, sentences and score.
 
         One transaction: afterwards the document's current version is this one,
-        fully tagged and scored, or (if anything failed) nothing changed.
+        fully tagged and scored, or (if anything failed) nothing changed. A block
+        of a kind outside ``BLOCK_KINDS`` is refused before anything is written.
         """
+        for position, block in enumerate(document.blocks):
+            _check_block_kind(block.kind, f"block {position} of {doc_id!r}")
         with self.transaction() as db:
             row = db.execute("SELECT id FROM versions WHERE document_id = ? AND sha256 = ?",
                              (doc_id, fetched.sha256)).fetchone()
@@ -356,9 +359,12 @@ class Store:
         version = self._require_version(doc_id)
         row = self.db.execute("SELECT title, n_pages, quality, metadata FROM versions WHERE id = ?",
                               (version.id,)).fetchone()
-        blocks = tuple(Block(page=b["page"], kind=b["kind"], text=b["text"], section=b["section"])
-                       for b in self.db.execute("SELECT * FROM blocks WHERE version_id = ? ORDER BY position",
-                                                (version.id,)))
+        rows = self.db.execute("SELECT * FROM blocks WHERE version_id = ? ORDER BY position", (version.id,))
+        blocks = tuple(
+            Block(page=b["page"], text=b["text"], section=b["section"],
+                  kind=_check_block_kind(b["kind"], f"stored block {b['position']} of {doc_id!r} "
+                                                    f"(version {version.id})"))
+            for b in rows)
         title = self.db.execute("SELECT title FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
         return Document(source=version.source, sha256=version.sha256, title=title or row["title"] or "",
                         n_pages=row["n_pages"] or 0, blocks=blocks,
@@ -477,3 +483,9 @@ def _version(row: sqlite3.Row) -> Version:
 def _cue_dict(cue: Cue) -> dict[str, Any]:
     return {**cue.to_dict(), "start": cue.start, "end": cue.end}
 
+
+def _check_block_kind(kind: Any, where: str) -> Any:
+    """``kind`` if it is one of ``BLOCK_KINDS``, else a ``StoreError`` naming ``where``."""
+    if kind not in BLOCK_KINDS:
+        raise StoreError(f"{where} has an unknown block kind {kind!r} (known: {', '.join(BLOCK_KINDS)})")
+    return kind
