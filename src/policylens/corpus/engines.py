@@ -221,12 +221,24 @@ class DaskEngine:
             return
         futures = self.client.map(run_isolated, [fn] * len(items), items, pure=False)
         item_of = {future.key: item for future, item in zip(futures, items, strict=True)}
+        suspects: list[tuple[Any, str]] = []
         for future in dask_as_completed(futures):
             try:
                 yield future.result()
-            except Exception as exc:  # the worker died (KilledWorker) or the task never ran: only this item
-                yield Outcome(item_of[future.key], error=f"dask worker failed: {type(exc).__name__}: {exc}",
-                              error_code="worker")
+            except Exception as exc:  # the worker died (KilledWorker) or the task never ran
+                suspects.append((item_of[future.key], f"{type(exc).__name__}: {exc}"))
+        if len(suspects) == 1:
+            item, error = suspects[0]
+            yield _worker_failure(item, error)
+            return
+        # A dying worker takes every task queued on it down too, and the scheduler
+        # cannot tell which one killed it: run each suspect alone, so only the
+        # document that kills a worker by itself fails.
+        for item, _ in suspects:
+            try:
+                yield self.client.submit(run_isolated, fn, item, pure=False).result()
+            except Exception as exc:
+                yield _worker_failure(item, f"{type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         self.client.close()
@@ -238,6 +250,10 @@ class DaskEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _worker_failure(item: Any, error: str) -> Outcome[Any]:
+    return Outcome(item, error=f"dask worker failed: {error}", error_code="worker")
 
 
 def get_engine(name: str = "local", *, workers: int | None = None,
