@@ -84,14 +84,30 @@ def train_command(
     self_train: Path | None = typer.Option(
         None, "--self-train", help="Folder of unlabelled .txt/.md/.pdf files: add their confidently "
         "tagged sentences as down-weighted training examples (self-training)."),
+    standoff: Path | None = typer.Option(
+        None, "--standoff", help="Stand-off labels (.jsonl: id, source, sha256, label) for sentences of "
+        "documents in --documents; their train split joins the written sentences."),
+    documents: Path | None = typer.Option(
+        None, "--documents", help="Folder the --standoff sources are relative to (read in place)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (cross-validation folds)."),
 ) -> None:
     """Train the sentence classifier on the train split (the held-out split is never used)."""
     from policylens.nlp.train import train
 
-    result = train(data, out_dir, seed=seed, unlabeled=unlabeled, self_train=self_train)
+    if (standoff is None) != (documents is None):
+        raise typer.BadParameter("--standoff and --documents go together")
+    result = train(data, out_dir, seed=seed, unlabeled=unlabeled, self_train=self_train,
+                   standoff=standoff, documents=documents)
     card = result.card
     err.print(f"model {card['version']} written to {result.out}")
+    if so := card["training_data"].get("standoff"):
+        err.print(f"stand-off labels: {so['resolved']} of {so['labels']} sentences found in "
+                  f"{so['documents']} documents")
+        for source, reason in so["missing_documents"].items():
+            err.print(f"[yellow]warning[/]: {source}: {reason}")
+        if so["unmatched"]:
+            err.print(f"[yellow]warning[/]: {len(so['unmatched'])} labelled sentences not found "
+                      "(document or segmentation changed)")
     if st := card["model"].get("self_training"):
         err.print(f"self-training: share {st['share']:g}, weight {st['weight']:g} "
                   f"(CV macro-F1 by share/weight: {st['cv_grid']})")
@@ -121,18 +137,28 @@ def _confusion_table(confusion: dict[str, dict[str, int]]) -> Table:
 
 @handle_errors
 def evaluate_command(
-    data: Path = typer.Argument(..., help="JSONL with 'text' and 'label' per line."),
+    data: Path = typer.Argument(..., help="JSONL with 'text' and 'label' per line (or stand-off labels, "
+                                "with --documents)."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     predictions: Path | None = typer.Option(None, "--predictions",
                                             help="Write the input lines with 'pred' and 'probs' added."),
     by: str | None = typer.Option(None, "--by", help="Also break the metrics down by this input field."),
     model: Path | None = typer.Option(None, "--model", help="A model folder (default: the bundled model)."),
+    documents: Path | None = typer.Option(
+        None, "--documents", help="DATA holds stand-off labels (id, source, sha256, label) for sentences "
+        "of the documents in this folder, read in place."),
 ) -> None:
     """Score the tagger on labelled sentences: per-class P/R/F1, macro-F1, confusion."""
     from policylens.nlp import load_pipeline
     from policylens.nlp.evaluate import evaluate
 
-    result = evaluate(data, nlp=load_pipeline(model), by=by)
+    result = evaluate(data, nlp=load_pipeline(model), by=by, documents=documents)
+    if result.not_found and (result.not_found["documents"] or result.not_found["sentences"]):
+        for source, reason in result.not_found["documents"].items():
+            err.print(f"[yellow]warning[/]: {escape(source)}: {escape(reason)}")
+        if result.not_found["sentences"]:
+            err.print(f"[yellow]warning[/]: {len(result.not_found['sentences'])} labelled sentences not "
+                      "found in their documents (not scored)")
     if predictions is not None:
         write_text_atomic(predictions,
                           "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in result.rows))
@@ -168,10 +194,13 @@ def agree_command(
     out.print(table)
     if result["disagreements"]:
         dis = Table(title=f"{len(result['disagreements'])} disagreements")
-        for column in ("id", escape(a.name), escape(b.name), "text"):
+        # stand-off label files carry no text: leave the column out rather than print it empty
+        with_text = any(row["text"] for row in result["disagreements"])
+        for column in ("id", escape(a.name), escape(b.name), *(["text"] if with_text else [])):
             dis.add_column(column, overflow="fold")
         for row in result["disagreements"]:
-            dis.add_row(escape(str(row["id"] or "")), row["a"], row["b"], escape(row["text"]))
+            cells = [escape(str(row["id"] or "")), row["a"], row["b"]]
+            dis.add_row(*cells, *([escape(row["text"])] if with_text else []))
         out.print(dis)
 
 

@@ -3,7 +3,9 @@ two annotators (``policylens agree``).
 
 Input files are JSONL with at least ``text`` and ``label`` per line; other
 fields are kept and can be used to break the metrics down (``by="genre"``).
-Each line is classified as one sentence.
+Each line is classified as one sentence. With ``documents=DIR`` the file holds
+stand-off labels instead (``id``, ``source``, ``sha256``, ``label``; see
+``policylens.nlp.standoff``): the sentences are read from the documents in place.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ class Evaluation:
     report: dict[str, Any]
     rows: list[dict[str, Any]]  # input rows plus "pred" and "probs"
     by: dict[str, dict[str, Any]] | None = None
+    not_found: dict[str, Any] | None = None  # stand-off labels whose sentence was not found
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: self.report[k] for k in ("macro_f1", "accuracy", "n", "per_class", "confusion")}
         if self.by is not None:
             out["by"] = self.by
+        if self.not_found is not None:
+            out["not_found"] = self.not_found
         return out
 
 
@@ -55,11 +60,32 @@ def classify_texts(texts: Sequence[str], *, nlp: Language | None = None) -> list
     return out
 
 
-def evaluate(path: Path, *, nlp: Language | None = None, by: str | None = None) -> Evaluation:
-    """Classify every line of ``path`` and compare with its ``label``."""
-    rows = read_jsonl(path)
+def _standoff_rows(path: Path, documents: Path, nlp: Language) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Stand-off labels resolved against ``documents``: rows with ``text``, and what was not found."""
+    from policylens.nlp.standoff import load_standoff, resolve
+
+    found = resolve(load_standoff(path), documents, nlp)
+    rows = [{"id": a.id, "text": a.text, "label": a.label, **a.extra} for a in found.annotations]
+    return rows, {"documents": found.missing_documents, "sentences": found.unmatched}
+
+
+def evaluate(path: Path, *, nlp: Language | None = None, by: str | None = None,
+             documents: Path | None = None) -> Evaluation:
+    """Classify every line of ``path`` and compare with its ``label``.
+
+    ``documents``: ``path`` holds stand-off labels for sentences of the documents in this folder.
+    """
+    from policylens.nlp.pipeline import load_pipeline
+
+    nlp = nlp or load_pipeline()
+    not_found = None
+    if documents is not None:
+        rows, not_found = _standoff_rows(path, documents, nlp)
+    else:
+        rows = read_jsonl(path)
     if not rows:
-        raise DataError("no labelled lines", path=str(path))
+        where = " found in the documents" if documents else ""
+        raise DataError(f"no labelled lines{where}", path=str(path))
     if by is not None and not any(by in row for row in rows):
         raise DataError(f"no line has a field {by!r}", path=str(path))
     probs = classify_texts([row["text"] for row in rows], nlp=nlp)
@@ -79,13 +105,19 @@ def evaluate(path: Path, *, nlp: Language | None = None, by: str | None = None) 
             groups.setdefault(key, []).append(row)
         breakdown = {key: classification_report([r["label"] for r in group], [r["pred"] for r in group])
                      for key, group in sorted(groups.items())}
-    return Evaluation(report=report, rows=scored, by=breakdown)
+    return Evaluation(report=report, rows=scored, by=breakdown, not_found=not_found)
 
 
 def agree(path_a: Path, path_b: Path) -> dict[str, Any]:
     """Agreement of two label files on the same sentences (matched by ``id``, else by text)."""
-    rows_a, rows_b = read_jsonl(path_a), read_jsonl(path_b)
+    rows_a, rows_b = read_jsonl(path_a, required=("label",)), read_jsonl(path_b, required=("label",))
     use_id = all("id" in r for r in rows_a) and all("id" in r for r in rows_b)
+    if not use_id:
+        for path, rows in ((path_a, rows_a), (path_b, rows_b)):
+            for row in rows:
+                if not isinstance(row.get("text"), str):
+                    raise DataError(f"line {row['_line']}: without ids on every line, each line needs "
+                                    "a 'text'", path=str(path))
 
     def key(row: dict[str, Any]) -> str:
         return str(row["id"]) if use_id else " ".join(row["text"].split())
@@ -99,7 +131,7 @@ def agree(path_a: Path, path_b: Path) -> dict[str, Any]:
     result["matched_by"] = "id" if use_id else "text"
     result["unmatched"] = {"a": len(rows_a) - len(pairs), "b": len(rows_b) - len(pairs)}
     result["disagreements"] = [
-        {"id": a.get("id"), "text": a["text"], "a": a["label"], "b": b["label"]}
+        {"id": a.get("id"), "text": a.get("text", ""), "a": a["label"], "b": b["label"]}
         for a, b in pairs if a["label"] != b["label"]
     ]
     return result

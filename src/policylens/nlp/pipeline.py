@@ -134,6 +134,18 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language) -> list[T
     return out
 
 
+def iter_sentence_texts(blocks: Iterable[Block], *, nlp: Language) -> Iterator[str]:
+    """The sentence texts ``tag_blocks`` would tag, without classifying them (any pipeline that
+    sets sentence boundaries the same way, such as ``build_pipeline(classifier=False)``)."""
+    pairs = list(_docs(nlp, blocks))
+    for doc in nlp.pipe((doc for _, doc in pairs), batch_size=BATCH_SIZE):
+        sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+        for sent in sents:
+            text = sent.text.strip()
+            if text:
+                yield text
+
+
 def taggable_blocks(document: Document) -> Iterator[Block]:
     """The blocks whose sentences are tagged: body text, and each table row on its own.
 

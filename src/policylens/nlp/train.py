@@ -50,6 +50,7 @@ from policylens.nlp.annotations import Annotation, data_sha256, load_annotations
 from policylens.nlp.features import build_vocabulary, sentence_features, to_matrix
 from policylens.nlp.metrics import classification_report
 from policylens.nlp.model import CARD_FILE, CUES_DIR, GovernanceModel, default_model_dir
+from policylens.nlp.standoff import load_standoff, resolve
 
 #: Class priors of real policy documents (centralized, sector_specific, neutral): the EM estimate
 #: (Saerens et al.) of the shipped model on up to 300 sentences from each of the 49 framework
@@ -319,22 +320,44 @@ def _check_not_evaluation_data(path: Path | None) -> None:
 
 def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
           unlabeled: Path | None = None, target_prior: Sequence[float] | None = None,
-          self_train: Path | None = None) -> TrainResult:
+          self_train: Path | None = None, standoff: Path | None = None,
+          documents: Path | None = None) -> TrainResult:
     """Train the governance model on the ``train`` split of ``data`` and write it to ``out``.
 
     ``self_train``: a folder of unlabelled real documents for self-training (module docstring, 5);
     unless ``unlabeled`` or ``target_prior`` is given, it also gives the EM target priors.
+    ``standoff`` + ``documents``: stand-off labels for sentences of real documents (module
+    docstring, 2); their train split is added, their held-out split scored on its own.
     """
     from policylens.nlp.cues import read_pattern_files
     from policylens.nlp.pipeline import build_pipeline
 
     _check_not_evaluation_data(data)
+    _check_not_evaluation_data(standoff)
+    if (standoff is None) != (documents is None):
+        raise DataError("stand-off labels need the documents folder they refer to, and vice versa")
     annotations = load_annotations(data)
-    train_set, heldout = split(annotations)
-    if len({a.label for a in train_set}) < len(LABELS):
-        raise DataError("the training split needs sentences of all three labels")
+    written_train, heldout = split(annotations)
+    train_set = written_train
     out = out or default_model_dir()
     nlp = build_pipeline(classifier=False)
+    standoff_info: dict[str, Any] | None = None
+    real_heldout: list[Annotation] = []
+    if standoff is not None and documents is not None:
+        labels = load_standoff(standoff)
+        found = resolve(labels, documents, nlp)
+        real_train, real_heldout = split(found.annotations)
+        train_set = train_set + real_train
+        standoff_info = {
+            "file": standoff.name, "sha256": data_sha256(found.annotations), "labels": len(labels),
+            "resolved": len(found.annotations),
+            "documents": len({label.source for label in labels} - set(found.missing_documents)),
+            "train": dict(Counter(a.label for a in real_train)),
+            "heldout": dict(Counter(a.label for a in real_heldout)),
+            "missing_documents": found.missing_documents, "unmatched": found.unmatched,
+        }
+    if len({a.label for a in train_set}) < len(LABELS):
+        raise DataError("the training split needs sentences of all three labels")
     rows = featurize([a.text for a in train_set], nlp)
     vocabulary = build_vocabulary(rows)
     x = to_matrix(rows, vocabulary)
@@ -383,6 +406,9 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
                             temperature=temperature, train_prior=model.train_prior,
                             target_prior=tuple(prior.tolist()), version=version, meta=meta)
     heldout_metrics = _heldout_metrics(model, heldout, nlp)
+    if real_heldout:
+        real = _heldout_metrics(model, real_heldout, nlp)
+        heldout_metrics.update({f"real_{name}": report for name, report in real.items()})
     out.mkdir(parents=True, exist_ok=True)
     model.save(out)
     # The cue patterns the features were computed with travel with the model.
@@ -392,7 +418,9 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
         old.unlink()
     nlp.get_pipe("policylens_cues").to_disk(cue_dir)
     read_pattern_files(cue_dir)  # fail now, not at load time, if the copy is unreadable
-    card = _model_card(model, annotations, train_set, heldout, heldout_metrics, prior_source)
+    card = _model_card(model, annotations, written_train, heldout, heldout_metrics, prior_source)
+    if standoff_info is not None:
+        card["training_data"]["standoff"] = standoff_info
     write_text_atomic(out / CARD_FILE, json.dumps(card, indent=2) + "\n")
     write_text_atomic(out / "MODEL_CARD.md", model_card_markdown(card))
     return TrainResult(out=out, card=card)
@@ -470,6 +498,11 @@ def model_card_markdown(card: dict[str, Any]) -> str:
              f"{card['model'].get('cv_macro_f1')}.", "",
              f"Target priors {card['model']['target_prior']} ({card['model']['target_prior_source']}); "
              f"training priors {card['model']['train_prior']}.", ""]
+    so = card["training_data"].get("standoff")
+    if so:
+        lines += [f"Also trained on stand-off labels of real sentences ({so['file']}): {so['resolved']} of "
+                  f"{so['labels']} found in {so['documents']} documents; train split {so['train']}, "
+                  f"held-out split {so['heldout']} (same rule; metrics marked 'real' below).", ""]
     st = card["model"].get("self_training")
     if st:
         lines += [f"Self-training on {st['unlabeled_sentences']} unlabelled sentences from {st['source']}: "
