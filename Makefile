@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint pytest bench clean
+.PHONY: install demo test lint pytest bench eval clean
 
 install: $(STAMP)
 
@@ -35,6 +35,15 @@ bench: install
 	$(BIN)/python bench/tag.py
 	$(BIN)/python bench/rank.py
 	$(BIN)/python bench/refresh.py
+
+## Accuracy on real text (needs ../shared/corpus): the development set, the second real
+## set (stand-off labels), and the sector facets against AGORA's tags.
+SHARED ?= ../shared/corpus
+eval: install
+	$(BIN)/policylens evaluate $(SHARED)/labeled/dev_sentences.jsonl --by confidence
+	$(BIN)/policylens evaluate corpora/annotations/real/labels.jsonl --documents $(SHARED) --by confidence
+	$(BIN)/policylens agree corpora/annotations/real/labels.jsonl corpora/annotations/real/second_annotator.jsonl
+	$(BIN)/python bench/agora_sectors.py --agora $(SHARED)/agora
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
