@@ -94,8 +94,6 @@ def train_command(
     """Train the sentence classifier on the train split (the held-out split is never used)."""
     from policylens.nlp.train import train
 
-    if (standoff is None) != (documents is None):
-        raise typer.BadParameter("--standoff and --documents go together")
     result = train(data, out_dir, seed=seed, unlabeled=unlabeled, self_train=self_train,
                    standoff=standoff, documents=documents)
     card = result.card

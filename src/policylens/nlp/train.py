@@ -1,7 +1,10 @@
 """Training the governance model (``policylens train``).
 
 1. Load the annotations and keep only the ``train`` split (the held-out split
-   is chosen by id hash in ``annotations.py``; nothing here can reach it).
+   is chosen by id hash in ``annotations.py``; nothing here can reach it). With
+   ``standoff`` + ``documents``, add the ``train`` split of stand-off labels for
+   real sentences, read from the documents in place (``standoff.py``); their
+   held-out split is scored on its own in step 6.
 2. Compute named features with the same pipeline that tags documents.
 3. Fit two linear models on the same features, a multinomial logistic
    regression and a complement naive Bayes, and average their class scores:
@@ -327,7 +330,7 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
     ``self_train``: a folder of unlabelled real documents for self-training (module docstring, 5);
     unless ``unlabeled`` or ``target_prior`` is given, it also gives the EM target priors.
     ``standoff`` + ``documents``: stand-off labels for sentences of real documents (module
-    docstring, 2); their train split is added, their held-out split scored on its own.
+    docstring, 1); their train split is added, their held-out split scored on its own.
     """
     from policylens.nlp.cues import read_pattern_files
     from policylens.nlp.pipeline import build_pipeline
@@ -335,7 +338,8 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
     _check_not_evaluation_data(data)
     _check_not_evaluation_data(standoff)
     if (standoff is None) != (documents is None):
-        raise DataError("stand-off labels need the documents folder they refer to, and vice versa")
+        raise DataError("--standoff and --documents go together: stand-off labels need the folder "
+                        "of the documents they refer to")
     annotations = load_annotations(data)
     written_train, heldout = split(annotations)
     train_set = written_train
