@@ -4,6 +4,7 @@
     .venv/bin/python bench/agora_sectors.py --json         # the same as JSON
     .venv/bin/python bench/agora_sectors.py --errors dev   # list dev-half misses for error analysis
     .venv/bin/python bench/agora_sectors.py --speed        # words/s of the facets component alone
+    .venv/bin/python bench/agora_sectors.py --unvalidated  # AGORA's annotated, unvalidated documents
 
 The AGORA files are read in place; nothing is copied.
 """
@@ -24,6 +25,7 @@ from policylens.nlp.agora import (
     DEFAULT_MIN_SHARE_OF_TOP,
     BenchmarkResult,
     run_benchmark,
+    score,
 )
 
 AGORA_DIR = CORPUS / "agora"
@@ -102,7 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--errors", choices=["dev", "test", "all"], help="also list the misses of one split")
     parser.add_argument("--speed", action="store_true", help="only measure the component's words/s")
+    parser.add_argument(
+        "--unvalidated",
+        action="store_true",
+        help="score the documents AGORA annotated but did not validate (all of them, and those "
+        "with at least one scored tag): how far its unreviewed tags agree with the same rule",
+    )
     args = parser.parse_args(argv)
+    if args.unvalidated and args.errors in ("dev", "test"):
+        parser.error("--unvalidated documents are not split into dev and test halves; use --errors all")
     if args.speed:
         print(_speed(CORPUS_DIR))
         return 0
@@ -113,7 +123,17 @@ def main(argv: list[str] | None = None) -> int:
             args.agora / "fulltext",
             min_sentences=args.min_sentences,
             min_share_of_top=args.min_share_of_top,
+            splits=("all",) if args.unvalidated else ("dev", "test", "all"),
+            which="unvalidated" if args.unvalidated else "validated",
         )
+        if args.unvalidated:
+            tagged = [d for d in results["all"].documents if d.gold]
+            results["tagged"] = score(
+                tagged,
+                split="tagged",
+                min_sentences=args.min_sentences,
+                min_share_of_top=args.min_share_of_top,
+            )
     except PolicylensError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -110,6 +110,41 @@ def test_load_agora_keeps_validated_with_text_and_lists_missing(agora_files: tup
     assert docs[2].sectors == frozenset({"finance"})
 
 
+def test_load_agora_can_select_the_unvalidated_documents(
+    agora_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    docs, missing = load_agora(*agora_files, which="unvalidated")
+    assert [d.agora_id for d in docs] == ["104"] and missing == []
+    assert docs[0].sectors == frozenset({"education"})
+    # with an "Annotated?" column, documents never annotated are left out of either selection
+    columns = ["AGORA ID", "Validated?", "Annotated?"] + [APPLICATION_PREFIX + a for a in AGORA_TO_SECTOR]
+    path = tmp_path / "documents.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="False")
+        writer.writeheader()
+        writer.writerow({"AGORA ID": "1", "Validated?": "False", "Annotated?": "True"})
+        writer.writerow({"AGORA ID": "2", "Validated?": "False", "Annotated?": "False"})
+        writer.writerow({"AGORA ID": "3", "Validated?": "True", "Annotated?": "True"})
+    for agora_id in "123":
+        (tmp_path / f"{agora_id}.txt").write_text("Schools use tutoring tools.", encoding="utf-8")
+    assert [d.agora_id for d in load_agora(path, tmp_path, which="unvalidated")[0]] == ["1"]
+    assert [d.agora_id for d in load_agora(path, tmp_path)[0]] == ["3"]
+
+
+def test_bench_unvalidated_scores_all_and_tagged_documents(agora_files: tuple[Path, Path]) -> None:
+    root = agora_files[0].parent
+    command = [sys.executable, str(BENCH_SCRIPT), "--agora", str(root), "--unvalidated"]
+    done = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)["results"]
+    assert set(results) == {"all", "tagged"}
+    assert results["all"]["n_docs"] == 1 and results["tagged"]["n_docs"] == 1
+    assert results["all"]["per_sector"]["education"]["tp"] == 1
+    refused = subprocess.run([*command, "--errors", "dev"], capture_output=True, text=True, timeout=300,
+                             check=False)
+    assert refused.returncode == 2 and "use --errors all" in refused.stderr
+
+
 def test_load_agora_rejects_a_csv_without_application_columns(tmp_path: Path) -> None:
     path = tmp_path / "documents.csv"
     path.write_text("AGORA ID,Validated?\n1,True\n", encoding="utf-8-sig")

@@ -17,7 +17,8 @@ one sector only, it changes nothing.
 Scores are document-level micro precision/recall/F1 over (document, sector)
 pairs, on AGORA's validated documents. ``split_of`` halves them by a hash of
 the AGORA ID: the ``dev`` half is for error analysis, ``test`` is the held-out
-figure.
+figure. ``which="unvalidated"`` scores the documents AGORA annotated but did not
+validate instead, to see how far its unreviewed tags agree with the same rule.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from policylens.labels import SECTORS
 from policylens.nlp.facets import FACTORY_NAME, sentence_facets
 
 Split = Literal["all", "dev", "test"]
+Selection = Literal["validated", "unvalidated"]
 
 APPLICATION_PREFIX: Final = "Applications: "
 
@@ -186,9 +188,13 @@ def gold_sectors(row: Mapping[str, str]) -> frozenset[str]:
 
 
 def load_agora(
-    csv_path: str | Path, fulltext_dir: str | Path, *, validated_only: bool = True
+    csv_path: str | Path, fulltext_dir: str | Path, *, which: Selection = "validated"
 ) -> tuple[list[AgoraDoc], list[str]]:
-    """Read AGORA's documents.csv: (documents with a full text, IDs whose text is missing)."""
+    """Read AGORA's documents.csv: (documents with a full text, IDs whose text is missing).
+
+    ``which``: the validated documents, or those annotated (``Annotated?``, when the
+    column exists) but not validated.
+    """
     csv_path, fulltext_dir = Path(csv_path), Path(fulltext_dir)
     try:
         with csv_path.open(encoding="utf-8-sig", newline="") as handle:
@@ -203,7 +209,9 @@ def load_agora(
     docs: list[AgoraDoc] = []
     missing: list[str] = []
     for row in rows:
-        if validated_only and row["Validated?"].strip().lower() not in _TRUE:
+        validated = row["Validated?"].strip().lower() in _TRUE
+        annotated = row.get("Annotated?", "true").strip().lower() in _TRUE
+        if validated != (which == "validated") or not annotated:
             continue
         agora_id = row["AGORA ID"].strip()
         path = fulltext_dir / f"{agora_id}.txt"
@@ -321,9 +329,10 @@ def run_benchmark(
     min_sentences: int = DEFAULT_MIN_SENTENCES,
     min_share_of_top: float = DEFAULT_MIN_SHARE_OF_TOP,
     splits: Sequence[Split] = ("dev", "test", "all"),
+    which: Selection = "validated",
 ) -> dict[str, BenchmarkResult]:
-    """Load AGORA's validated documents, predict once, and score each requested split."""
-    docs, missing = load_agora(csv_path, fulltext_dir)
+    """Load AGORA's validated (or unvalidated) documents, predict once, and score each split."""
+    docs, missing = load_agora(csv_path, fulltext_dir, which=which)
     preds = predict(docs, nlp=nlp, min_sentences=min_sentences, min_share_of_top=min_share_of_top)
     results = {}
     for split in splits:
