@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from spacy.language import Language
 
 from pdf_factory import write_pdf
 from policylens.errors import DataError
@@ -30,7 +31,7 @@ LAW = [
 
 
 @pytest.fixture(scope="module")
-def nlp():  # type: ignore[no-untyped-def]
+def nlp() -> Language:
     return build_pipeline(classifier=False)
 
 
@@ -47,7 +48,7 @@ def _write(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def test_sentences_match_what_tag_produces(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_sentences_match_what_tag_produces(tmp_path: Path, nlp: Language) -> None:
     from policylens.extract import extract
 
     docs = _documents(tmp_path)
@@ -57,7 +58,7 @@ def test_sentences_match_what_tag_produces(tmp_path: Path, nlp) -> None:  # type
         assert len(tagged) == 4  # "e.g." does not end a sentence, the header is gone
 
 
-def test_labels_resolve_from_text_and_pdf_without_storing_text(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_labels_resolve_from_text_and_pdf_without_storing_text(tmp_path: Path, nlp: Language) -> None:
     docs = _documents(tmp_path)
     labels = ["centralized", "centralized", "sector_specific", "neutral"]
     rows = to_standoff([(f"t-{i}", "laws/act.txt", text, label, "high")
@@ -74,7 +75,7 @@ def test_labels_resolve_from_text_and_pdf_without_storing_text(tmp_path: Path, n
     assert by_id["t-0"].extra == {"source": "laws/act.txt", "confidence": "high"}
 
 
-def test_missing_documents_and_changed_sentences_are_reported(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_missing_documents_and_changed_sentences_are_reported(tmp_path: Path, nlp: Language) -> None:
     docs = _documents(tmp_path)
     (docs / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not a PDF body")
     rows = [
@@ -91,7 +92,7 @@ def test_missing_documents_and_changed_sentences_are_reported(tmp_path: Path, nl
     assert "broken.pdf" in found.missing_documents
 
 
-def test_symlink_out_of_the_documents_folder_is_not_followed(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_symlink_out_of_the_documents_folder_is_not_followed(tmp_path: Path, nlp: Language) -> None:
     docs = _documents(tmp_path)
     outside = tmp_path / "secret.txt"
     outside.write_text(LAW[0], encoding="utf-8")
@@ -127,7 +128,7 @@ def test_duplicate_ids_and_dev_file_names_are_refused(tmp_path: Path) -> None:
         train(write_annotations(tmp_path / "data"), tmp_path / "m", standoff=dev, documents=tmp_path)
 
 
-def test_training_adds_the_train_split_of_standoff_labels(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_training_adds_the_train_split_of_standoff_labels(tmp_path: Path, nlp: Language) -> None:
     data = write_annotations(tmp_path / "data")
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -156,7 +157,7 @@ def test_training_adds_the_train_split_of_standoff_labels(tmp_path: Path, nlp) -
         tmp_path / "with" / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
-def test_cli_trains_with_standoff_labels_and_needs_both_options(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_cli_trains_with_standoff_labels_and_needs_both_options(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from policylens.cli import app
@@ -179,7 +180,7 @@ def test_cli_trains_with_standoff_labels_and_needs_both_options(tmp_path: Path, 
     assert "1 labelled sentences not found" in result.output
 
 
-def test_evaluate_reads_standoff_labels_from_the_documents(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_evaluate_reads_standoff_labels_from_the_documents(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from policylens.cli import app

@@ -25,10 +25,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policylens.errors import DataError, PolicylensError
 from policylens.nlp.annotations import Annotation, read_jsonl
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 CONFIDENCES = ("high", "low")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -94,7 +97,7 @@ def load_standoff(path: Path) -> list[StandoffLabel]:
     return labels
 
 
-def document_sentences(path: Path, nlp: Any) -> list[str]:
+def document_sentences(path: Path, nlp: Language) -> list[str]:
     """The sentence texts of a document, segmented as ``policylens tag`` segments it."""
     from policylens.extract import extract
     from policylens.nlp.pipeline import iter_sentence_texts, taggable_blocks
@@ -102,7 +105,7 @@ def document_sentences(path: Path, nlp: Any) -> list[str]:
     return list(iter_sentence_texts(taggable_blocks(extract(path)), nlp=nlp))
 
 
-def resolve(labels: Sequence[StandoffLabel], documents: Path, nlp: Any) -> Resolved:
+def resolve(labels: Sequence[StandoffLabel], documents: Path, nlp: Language) -> Resolved:
     """Find the text of each label's sentence in ``documents`` (read in place, nothing copied)."""
     root = documents.resolve()
     if not root.is_dir():
