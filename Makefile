@@ -41,8 +41,8 @@ bench: install
 SHARED ?= ../shared/corpus
 eval: install
 	$(BIN)/policylens evaluate $(SHARED)/labeled/dev_sentences.jsonl --by confidence
-	$(BIN)/policylens evaluate corpora/annotations/real/labels.jsonl --documents $(SHARED) --by confidence
-	$(BIN)/policylens agree corpora/annotations/real/labels.jsonl corpora/annotations/real/second_annotator.jsonl
+	$(BIN)/policylens evaluate corpora/annotations/eval/real/labels.jsonl --documents $(SHARED) --by confidence
+	$(BIN)/policylens agree corpora/annotations/eval/real/labels.jsonl corpora/annotations/eval/real/second_annotator_v1.jsonl
 	$(BIN)/python bench/agora_sectors.py --agora $(SHARED)/agora
 
 clean:

@@ -33,14 +33,21 @@ GOVERNANCE_HINT = re.compile(
     r"commission|office|board|council|establish\w*|designat\w+|coordinat\w+|preempt\w*|pre-empt\w*|"
     r"appl(y|ies) to|jurisdiction|oversight|enforc\w+|penalt\w+|fine[sd]?|license\w*|licen[cs]\w*|"
     r"register\w*|registration|certif\w+|supervis\w+|sandbox\w*|notify|disclos\w+|assessment)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def free_agora(shared: Path) -> list[str]:
-    evals = {line.strip() for line in (shared / "eval_documents.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")}
-    return sorted(f"agora/fulltext/{p.name}" for p in (shared / "agora" / "fulltext").glob("*.txt")
-                  if f"agora/fulltext/{p.name}" not in evals)
+    evals = {
+        line.strip()
+        for line in (shared / "eval_documents.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    return sorted(
+        f"agora/fulltext/{p.name}"
+        for p in (shared / "agora" / "fulltext").glob("*.txt")
+        if f"agora/fulltext/{p.name}" not in evals
+    )
 
 
 def agora_meta(shared: Path) -> dict[str, dict[str, str]]:
@@ -53,6 +60,7 @@ def sentences(path: Path, nlp) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = []
     blocks = list(taggable_blocks(extract(path)))
     from policylens.nlp.pipeline import _docs  # the same chunking as tagging
+
     pairs = list(_docs(nlp, blocks))
     for (block, _), doc in zip(pairs, nlp.pipe(d for _, d in pairs), strict=True):
         for sent in doc.sents:
@@ -70,9 +78,13 @@ def _short(text: str, n: int = 220) -> str:
 def doc_header(source: str, meta: dict[str, str] | None, sents: list[tuple[str, str | None]]) -> list[str]:
     lines = [f"## DOCUMENT {source}"]
     if meta:
-        lines.append(f"AGORA name: {meta['Official name']} | authority: {meta['Authority']} | "
-                     f"status: {meta['Most recent activity']}")
-        lines.append(f"AGORA summary (metadata, may be machine-written): {_short(meta['Short summary'], 500)}")
+        lines.append(
+            f"AGORA name: {meta['Official name']} | authority: {meta['Authority']} | "
+            f"status: {meta['Most recent activity']}"
+        )
+        lines.append(
+            f"AGORA summary (metadata, may be machine-written): {_short(meta['Short summary'], 500)}"
+        )
     opening = " ".join(t for t, _ in sents[:6])
     lines.append(f"Opening: {_short(opening, 700)}")
     return lines
@@ -94,12 +106,14 @@ def write_agora(args: argparse.Namespace) -> None:
             continue
         hinted = [i for i in usable if GOVERNANCE_HINT.search(sents[i][0])]
         rest = [i for i in usable if i not in set(hinted)]
-        pick = rng.sample(hinted, min(len(hinted), args.hinted)) + rng.sample(rest, min(len(rest), args.plain))
+        pick = rng.sample(hinted, min(len(hinted), args.hinted)) + rng.sample(
+            rest, min(len(rest), args.plain)
+        )
         chosen.append((source, sents, sorted(pick)))
     per_chunk = -(-len(chosen) // args.chunks)
     index = []
     for c in range(args.chunks):
-        part = chosen[c * per_chunk:(c + 1) * per_chunk]
+        part = chosen[c * per_chunk : (c + 1) * per_chunk]
         lines: list[str] = []
         for source, sents, pick in part:
             agora_id = Path(source).stem
@@ -108,7 +122,9 @@ def write_agora(args: argparse.Namespace) -> None:
                 text, section = sents[i]
                 sid = "ag-" + hashlib.sha256(f"{source}:{sentence_sha256(text)}".encode()).hexdigest()[:10]
                 prev = sents[i - 1][0] if i > 0 else ""
-                lines.append(f"[{sid}] (sentence {i + 1} of {len(sents)}; section: {_short(section or '-', 80)})")
+                lines.append(
+                    f"[{sid}] (sentence {i + 1} of {len(sents)}; section: {_short(section or '-', 80)})"
+                )
                 if prev:
                     lines.append(f"   previous: {_short(prev, 240)}")
                 lines.append(f"   >>> {text}")
@@ -129,7 +145,7 @@ def write_scopes(args: argparse.Namespace) -> None:
     docs = [d for d in free_agora(args.shared) if d not in taken]
     rng.shuffle(docs)
     lines: list[str] = []
-    for source in docs[:args.docs]:
+    for source in docs[: args.docs]:
         sents = sentences(args.shared / source, nlp)
         lines += doc_header(source, meta.get(Path(source).stem), sents)
         lines.append("")
@@ -189,10 +205,12 @@ def main() -> None:
     parser.add_argument("--hinted", type=int, default=11)
     parser.add_argument("--plain", type=int, default=4)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--labels", type=Path, default=Path("corpora/annotations/real/labels.jsonl"))
+    parser.add_argument("--labels", type=Path, default=Path("corpora/annotations/eval/real/labels.jsonl"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    {"agora": write_agora, "scopes": write_scopes, "real": write_real, "second": write_second}[args.what](args)
+    {"agora": write_agora, "scopes": write_scopes, "real": write_real, "second": write_second}[args.what](
+        args
+    )
 
 
 if __name__ == "__main__":

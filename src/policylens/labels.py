@@ -1,4 +1,4 @@
-"""The codebook's vocabulary (../shared/CODEBOOK.md v1.1, restated in docs/codebook.md).
+"""The codebook's vocabulary (../shared/CODEBOOK.md v2.0, restated in docs/codebook.md).
 
 Kept in one place so that every stage, data file and test agrees on spelling.
 """
@@ -10,8 +10,15 @@ from typing import Final, Literal
 Label = Literal["centralized", "sector_specific", "neutral"]
 Approach = Literal["centralized", "sector_specific"]
 
+Scope = Literal["horizontal", "targeted", "none"]
+Role = Literal["architecture", "provision", "other"]
+
 LABELS: Final[tuple[Label, ...]] = ("centralized", "sector_specific", "neutral")
 APPROACHES: Final[tuple[Approach, ...]] = ("centralized", "sector_specific")
+#: A document's instrument scope (codebook section 1).
+SCOPES: Final[tuple[Scope, ...]] = ("horizontal", "targeted", "none")
+#: A sentence's role (codebook section 2).
+ROLES: Final[tuple[Role, ...]] = ("architecture", "provision", "other")
 
 SECTORS: Final[tuple[str, ...]] = (
     "healthcare",

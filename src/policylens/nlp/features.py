@@ -21,6 +21,9 @@ from spacy.tokens import Doc, Span
 from policylens.nlp.cues import CUE_SPANS, MARKER_SPANS
 
 FACET_SPANS = "facets"
+#: ``doc.user_data`` key where the content model leaves each sentence's features, so that the
+#: role model, which runs after it on the same sentences, does not compute them again.
+FEATURE_CACHE = "policylens_features"
 _NUM = "<num>"
 
 

@@ -1,4 +1,9 @@
-"""``policylens_governance``: per-sentence approach probabilities.
+"""``policylens_governance``: the content component, per-sentence approach probabilities.
+
+In codebook v2.0 terms this is the *content* part: the approach a sentence's own
+words favour, by rules A1-A7 (contrast, negation, coordination, reported speech,
+level, treaties, sandboxes). ``procedure.py`` uses it for architecture sentences
+and for provisions of documents whose scope is ``none``.
 
 The component computes named features for each sentence (``features.py``: lemma
 n-grams, cue and negation counts, contrast markers, facet presence) and applies
@@ -20,7 +25,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from policylens.nlp.features import doc_features, to_matrix
+from policylens.nlp.features import FEATURE_CACHE, doc_features, to_matrix
 from policylens.nlp.model import GovernanceModel, resolve_model_dir
 
 EXTENSION = "governance"
@@ -62,7 +67,9 @@ class GovernanceClassifier:
         for i, doc in enumerate(docs):
             sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
             doc_bounds = [(sent.start, sent.end) for sent in sents]
-            rows.extend(doc_features(doc, doc_bounds))
+            doc_rows = doc_features(doc, doc_bounds)
+            doc.user_data[FEATURE_CACHE] = doc_rows
+            rows.extend(doc_rows)
             bounds.extend(doc_bounds)
             owners.extend([i] * len(doc_bounds))
         for doc in docs:

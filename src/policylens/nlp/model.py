@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import spacy
@@ -42,8 +42,18 @@ def _spacy_major() -> int:
 
 
 @dataclass(frozen=True)
-class GovernanceModel:
-    """A multinomial linear classifier over named sentence features."""
+class LinearModel:
+    """A multinomial linear classifier over named features, stored as readable JSON.
+
+    Subclasses name their file, format and labels: ``GovernanceModel`` (the approach of a
+    sentence's content), ``RoleModel`` (a sentence's role), ``ScopeModel`` (a document's scope).
+    """
+
+    FORMAT: ClassVar[str] = FORMAT
+    FORMAT_VERSION: ClassVar[int] = FORMAT_VERSION
+    FILE: ClassVar[str] = MODEL_FILE
+    LABELS: ClassVar[tuple[str, ...]] = LABELS
+    KIND: ClassVar[str] = "governance"
 
     vocabulary: dict[str, int]
     coef: np.ndarray  # (n_labels, n_features)
@@ -58,7 +68,7 @@ class GovernanceModel:
     def __post_init__(self) -> None:
         n_labels, n_features = self.coef.shape
         if n_labels != len(self.labels) or n_features != len(self.vocabulary):
-            raise ModelError("model weights do not match its labels and vocabulary")
+            raise ModelError(f"{self.KIND} model weights do not match its labels and vocabulary")
 
     @property
     def prior_shift(self) -> np.ndarray:
@@ -80,8 +90,8 @@ class GovernanceModel:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format": self.FORMAT,
+            "format_version": self.FORMAT_VERSION,
             "spacy_major": _spacy_major(),
             "version": self.version,
             "labels": list(self.labels),
@@ -98,21 +108,21 @@ class GovernanceModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, where: str = MODEL_FILE) -> GovernanceModel:
-        if data.get("format") != FORMAT:
-            raise ModelError(f"{where}: not a policylens governance model (format {data.get('format')!r})")
-        if data.get("format_version") != FORMAT_VERSION:
+    def from_dict(cls, data: dict[str, Any], *, where: str = MODEL_FILE) -> Self:
+        if data.get("format") != cls.FORMAT:
+            raise ModelError(f"{where}: not a policylens {cls.KIND} model (format {data.get('format')!r})")
+        if data.get("format_version") != cls.FORMAT_VERSION:
             raise ModelError(
                 f"{where}: model format version {data.get('format_version')} does not match this "
-                f"policylens ({FORMAT_VERSION}); retrain it with `policylens train`")
+                f"policylens ({cls.FORMAT_VERSION}); retrain it with `policylens train`")
         if data.get("spacy_major") != _spacy_major():
             raise ModelError(
                 f"{where}: model was built with spaCy {data.get('spacy_major')}.x, this is spaCy "
                 f"{spacy.__version__}; retrain it with `policylens train`")
         try:
             labels = tuple(data["labels"])
-            if labels != LABELS:
-                raise ModelError(f"{where}: model labels {labels} differ from {LABELS}")
+            if labels != cls.LABELS:
+                raise ModelError(f"{where}: model labels {labels} differ from {cls.LABELS}")
             features = data["features"]
             vocabulary = {name: i for i, (name, _) in enumerate(features)}
             coef = np.asarray([weights for _, weights in features], dtype=np.float64).T.reshape(
@@ -132,17 +142,17 @@ class GovernanceModel:
             raise ModelError(f"{where}: malformed model ({exc})") from None
 
     def save(self, directory: Path) -> Path:
-        """Write ``model.json`` into ``directory`` atomically (a crash leaves the old model whole)."""
-        path = directory / MODEL_FILE
+        """Write the model file into ``directory`` atomically (a crash leaves the old model whole)."""
+        path = directory / self.FILE
         write_text_atomic(path, json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
         return path
 
     @classmethod
-    def load(cls, directory: str | Path) -> GovernanceModel:
+    def load(cls, directory: str | Path) -> Self:
         directory = Path(directory)
-        path = directory / MODEL_FILE
+        path = directory / cls.FILE
         if not path.is_file():
-            raise ModelError(f"no governance model in {directory} (expected {MODEL_FILE}); "
+            raise ModelError(f"no {cls.KIND} model in {directory} (expected {cls.FILE}); "
                              "run `policylens train` or pass --model DIR")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -151,6 +161,11 @@ class GovernanceModel:
         if not isinstance(data, dict):
             raise ModelError(f"{path}: malformed model (not a JSON object)")
         return cls.from_dict(data, where=str(path))
+
+
+@dataclass(frozen=True)
+class GovernanceModel(LinearModel):
+    """The content model: the approach a sentence's own words favour (codebook rules A1-A7)."""
 
 
 @cache

@@ -3,10 +3,15 @@
 ``load_pipeline`` assembles (and caches, per process) a spaCy pipeline::
 
     policylens_sentences -> lemmatizer (lookup) -> policylens_facets
-        -> policylens_cues -> policylens_governance
+        -> policylens_cues -> policylens_governance (content) -> policylens_role
+        -> policylens_scope
 
 ``tag`` runs it over a ``Document``'s body blocks (each block segmented on its
-own, a heading block is one sentence) and returns a ``TaggedDocument``.
+own, a heading block is one sentence, each block told the text before it and
+its section heading), decides the document's scope once from all its sentences
+(or takes the caller's ``scope``), and composes each sentence's label from
+scope, role and content by the codebook's procedure (``procedure.py``).
+A model folder without ``role.json``/``scope.json`` (a v1 model) tags by content alone.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,12 +31,15 @@ from policylens.errors import ModelError
 from policylens.extract.document import Block, Document
 from policylens.nlp import cues as _cues  # noqa: F401  (registers the factory)
 from policylens.nlp import governance as _governance
+from policylens.nlp import role as _role
+from policylens.nlp import scope as _scope
 from policylens.nlp import segment as _segment
 from policylens.nlp.cues import cues_by_sentence
 from policylens.nlp.facets import FACTORY_NAME as _FACETS
 from policylens.nlp.facets import sentence_facets
 from policylens.nlp.model import CUES_DIR, resolve_model_dir
-from policylens.nlp.types import Facets, TaggedDocument, TaggedSentence
+from policylens.nlp.procedure import compose
+from policylens.nlp.types import UNKNOWN_SCOPE, Facets, ScopeDecision, TaggedDocument, TaggedSentence
 
 #: Blocks longer than this many characters are cut (at whitespace) before spaCy sees them:
 #: spaCy refuses texts over ``nlp.max_length`` and long texts cost memory, not accuracy.
@@ -60,7 +69,12 @@ def build_pipeline(model: str | Path | None = None, *, spacy_model: str | None =
     cue_dir = model_dir / CUES_DIR if model_dir is not None and (model_dir / CUES_DIR).is_dir() else None
     nlp.add_pipe("policylens_cues", config={"patterns_dir": str(cue_dir) if cue_dir else None})
     if classifier:
+        assert model_dir is not None
         nlp.add_pipe("policylens_governance", config={"model": str(model_dir)})
+        if (model_dir / _role.ROLE_FILE).is_file():
+            nlp.add_pipe("policylens_role", config={"model": str(model_dir)})
+        if (model_dir / _scope.SCOPE_FILE).is_file():
+            nlp.add_pipe("policylens_scope", config={"model": str(model_dir)})
     return nlp
 
 
@@ -76,8 +90,12 @@ def load_pipeline(model: str | Path | None = None, *, spacy_model: str | None = 
 
 
 def model_version(nlp: Language) -> str:
-    """The version string of the pipeline's governance model."""
-    return nlp.get_pipe("policylens_governance").model.version
+    """The version of the pipeline's models: the content model's, or one hash of all three."""
+    versions = [nlp.get_pipe(name).model.version for name in
+                ("policylens_governance", "policylens_role", "policylens_scope") if name in nlp.pipe_names]
+    if len(versions) == 1:
+        return versions[0]
+    return hashlib.sha256("/".join(versions).encode()).hexdigest()[:12]
 
 
 # --- tagging ------------------------------------------------------------------------
@@ -100,38 +118,82 @@ def _clean(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
 
 
+#: Characters of the previous block that the role model sees as a block's "previous sentence".
+CONTEXT_CHARS = 300
+
+
 def _docs(nlp: Language, blocks: Iterable[Block]) -> Iterator[tuple[Block, Doc]]:
-    """``(block, doc)`` for each chunk of each block, headings flagged as one sentence."""
+    """``(block, doc)`` for each chunk of each block, headings flagged as one sentence, each doc
+    told the text just before it and its section heading (``role.CONTEXT``)."""
+    prev = ""
     for block in blocks:
         for chunk in _chunks(_clean(block.text)):
             doc = nlp.make_doc(chunk)
             if block.kind == "heading":
                 doc.user_data[_segment.HEADING_FLAG] = True
+            doc.user_data[_role.CONTEXT] = {"prev": prev, "section": block.section or ""}
+            prev = chunk[-CONTEXT_CHARS:]
             yield block, doc
 
 
-def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language) -> list[TaggedSentence]:
-    """Tag blocks in reading order: one ``TaggedSentence`` per sentence."""
+def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: str = "",
+               scope: str | ScopeDecision | None = None) -> tuple[list[TaggedSentence], ScopeDecision]:
+    """Tag blocks in reading order: one ``TaggedSentence`` per sentence, and the document's scope.
+
+    ``scope`` overrides the scope model (a scope name, recorded as overridden); without a
+    scope model and without an override, provisions are labelled by their content.
+    """
     pairs = list(_docs(nlp, blocks))
     has_facets = _FACETS in nlp.pipe_names  # a caller's own pipeline may leave facets out
+    has_roles = "policylens_role" in nlp.pipe_names
     out: list[TaggedSentence] = []
     docs = nlp.pipe((doc for _, doc in pairs), batch_size=BATCH_SIZE)
     for (block, _), doc in zip(pairs, docs, strict=True):
         triples = _governance.sentence_probs(doc)
+        roles = _role.sentence_roles(doc) if has_roles else []
         sents = [doc[start:end] for start, end, _ in triples]
         cues = cues_by_sentence(doc, sents)
         for k, (sent, (_, _, probs)) in enumerate(zip(sents, triples, strict=True)):
             text = sent.text.strip()
             if not text:
                 continue
-            label = max(probs, key=probs.__getitem__)
+            role_probs = roles[k][2] if roles else {"architecture": 0.0, "provision": 0.0, "other": 1.0}
             out.append(TaggedSentence(
-                doc=source, sentence_id=len(out), text=text, label=label,  # type: ignore[arg-type]
+                doc=source, sentence_id=len(out), text=text, label=_argmax(probs),
                 probs=probs, cues=cues[k],
                 facets=sentence_facets(sent) if has_facets else Facets(),
                 page=block.page, section=block.section,
+                role=_argmax(role_probs) if roles else "other",  # type: ignore[arg-type]
+                role_probs=role_probs, content=probs,
             ))
-    return out
+    decision = _decide_scope(nlp, title, out, scope)
+    if decision is None or not has_roles:  # a v1 model: content alone, nothing to compose
+        return out, decision or UNKNOWN_SCOPE
+    return [relabel(s, decision) for s in out], decision
+
+
+def _argmax(probs: dict[str, float]) -> str:
+    return max(probs, key=probs.__getitem__)
+
+
+def _decide_scope(nlp: Language, title: str, sentences: list[TaggedSentence],
+                  scope: str | ScopeDecision | None) -> ScopeDecision | None:
+    if isinstance(scope, ScopeDecision):
+        return scope
+    if scope is not None:
+        return _scope.override(scope)
+    if "policylens_scope" not in nlp.pipe_names:
+        return None
+    component: _scope.ScopeClassifier = nlp.get_pipe("policylens_scope")
+    return component.decide(_scope.ScopeInput(title=title, texts=[s.text for s in sentences],
+                                              roles=[s.role_probs for s in sentences]))
+
+
+def relabel(sentence: TaggedSentence, scope: ScopeDecision) -> TaggedSentence:
+    """The sentence's label and probabilities under ``scope`` (the procedure, ``procedure.py``)."""
+    content = sentence.content if sentence.content is not None else sentence.probs
+    probs = compose(sentence.role_probs, scope.probs, content)
+    return replace(sentence, probs=probs, label=_argmax(probs))
 
 
 def iter_sentence_texts(blocks: Iterable[Block], *, nlp: Language) -> Iterator[str]:
@@ -165,13 +227,17 @@ def taggable_blocks(document: Document) -> Iterator[Block]:
             yield block
 
 
-def tag(document: Document, *, nlp: Language | None = None) -> TaggedDocument:
-    """Tag every sentence of a document (body text and table rows; footnotes are skipped)."""
+def tag(document: Document, *, nlp: Language | None = None, scope: str | None = None) -> TaggedDocument:
+    """Tag every sentence of a document (body text and table rows; footnotes are skipped).
+
+    ``scope`` (``horizontal``/``targeted``/``none``) overrides the scope model.
+    """
     nlp = nlp or load_pipeline()
-    sentences = tag_blocks(taggable_blocks(document), source=document.source, nlp=nlp)
+    sentences, decision = tag_blocks(taggable_blocks(document), source=document.source, nlp=nlp,
+                                     title=document.title, scope=scope)
     return TaggedDocument(source=document.source, title=document.title, sha256=document.sha256,
                           n_pages=document.n_pages, sentences=tuple(sentences),
-                          model_version=model_version(nlp))
+                          model_version=model_version(nlp), scope=decision)
 
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
@@ -215,10 +281,11 @@ def _looks_like_heading(line: str) -> bool:
             and words[-1].lower() not in _FUNCTION_WORDS)
 
 
-def tag_text(text: str, *, source: str = "<text>", nlp: Language | None = None) -> TaggedDocument:
+def tag_text(text: str, *, source: str = "<text>", nlp: Language | None = None,
+             scope: str | None = None) -> TaggedDocument:
     """Tag a literal text (paragraphs at blank lines, short unpunctuated lines as headings)."""
     nlp = nlp or load_pipeline()
-    sentences = tag_blocks(text_blocks(_clean(text)), source=source, nlp=nlp)
+    sentences, decision = tag_blocks(text_blocks(_clean(text)), source=source, nlp=nlp, scope=scope)
     sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return TaggedDocument(source=source, title="", sha256=sha, n_pages=0, sentences=tuple(sentences),
-                          model_version=model_version(nlp))
+                          model_version=model_version(nlp), scope=decision)

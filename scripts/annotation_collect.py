@@ -1,0 +1,183 @@
+"""Turn annotators' answers (ids and labels, no text) into the repository's stand-off files.
+
+Reads the task index written by ``annotation_tasks.py`` and the answer files in
+``/tmp/annot/out`` and writes:
+
+* ``corpora/annotations/agora/sentences.jsonl`` and ``scopes.jsonl`` (training data);
+* ``corpora/annotations/agora/second_pass/`` (the independent second pass);
+* ``corpora/annotations/eval/real/labels.jsonl`` and ``scopes.jsonl`` (the real set, v2.0);
+* the ``role``, ``scope``, ``label`` (v2.0) and ``label_v1`` fields of the written sentences.
+
+Usage: ``python scripts/annotation_collect.py [--answers /tmp/annot/out]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ANNOTATIONS = ROOT / "corpora" / "annotations"
+ROLES = ("architecture", "provision", "other")
+LABELS = ("centralized", "sector_specific", "neutral")
+SCOPES = ("horizontal", "targeted", "none")
+
+
+def answers(paths: list[Path]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """``({sentence id: answer}, {document: answer})`` from answer files; first answer wins."""
+    sentences: dict[str, dict] = {}
+    documents: dict[str, dict] = {}
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                print(f"{path.name}:{number}: not JSON, skipped")
+                continue
+            if "doc" in row and row.get("scope") in SCOPES:
+                documents.setdefault(row["doc"], row)
+            elif "id" in row and row.get("role") in ROLES and row.get("label") in LABELS:
+                sentences.setdefault(row["id"], row)
+            else:
+                print(f"{path.name}:{number}: unusable answer skipped: {line[:120]}")
+    return sentences, documents
+
+
+def _confidence(row: dict) -> str:
+    return row.get("confidence") if row.get("confidence") in ("high", "low") else "low"
+
+
+def write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    print(f"{path.relative_to(ROOT)}: {len(rows)} lines")
+
+
+def collect_agora(out: Path, tasks: Path) -> None:
+    index = [json.loads(line) for line in (tasks / "agora_index.jsonl").read_text().splitlines()]
+    first, docs = answers(
+        sorted(out.glob("agora_[0-9]*.jsonl")) + [out / "scopes.jsonl"] * (out / "scopes.jsonl").exists()
+    )
+    rows, seen = [], set()
+    for item in index:
+        ans = first.get(item["id"])
+        if ans is None or item["id"] in seen:
+            continue
+        seen.add(item["id"])
+        rows.append(
+            {
+                "id": item["id"],
+                "source": item["source"],
+                "sha256": item["sha256"],
+                "role": ans["role"],
+                "label": ans["label"],
+                "confidence": _confidence(ans),
+            }
+        )
+    write(ANNOTATIONS / "agora" / "sentences.jsonl", rows)
+    write(
+        ANNOTATIONS / "agora" / "scopes.jsonl",
+        [{"source": d, "scope": a["scope"], "confidence": _confidence(a)} for d, a in sorted(docs.items())],
+    )
+    print("  missing sentence answers:", len({i["id"] for i in index} - seen))
+    if (out / "second.jsonl").exists():
+        by_id = {i["id"]: i for i in index}
+        second, second_docs = answers([out / "second.jsonl"])
+        write(
+            ANNOTATIONS / "agora" / "second_pass" / "sentences.jsonl",
+            [
+                {
+                    "id": sid,
+                    "source": by_id[sid]["source"],
+                    "sha256": by_id[sid]["sha256"],
+                    "role": a["role"],
+                    "label": a["label"],
+                    "confidence": _confidence(a),
+                }
+                for sid, a in sorted(second.items())
+                if sid in by_id
+            ],
+        )
+        write(
+            ANNOTATIONS / "agora" / "second_pass" / "scopes.jsonl",
+            [
+                {"source": d, "scope": a["scope"], "confidence": _confidence(a)}
+                for d, a in sorted(second_docs.items())
+            ],
+        )
+
+
+def collect_real(out: Path) -> None:
+    old = ANNOTATIONS / "eval" / "real" / "labels.jsonl"
+    if not old.exists():
+        old = ANNOTATIONS / "real" / "labels.jsonl"
+    previous = [json.loads(line) for line in old.read_text().splitlines() if line.strip()]
+    first, docs = answers(sorted(out.glob("real_[0-9]*.jsonl")))
+    if not first:
+        return
+    rows = []
+    for row in previous:
+        ans = first.get(row["id"])
+        if ans is None:
+            continue
+        rows.append(
+            {
+                "id": row["id"],
+                "source": row["source"],
+                "sha256": row["sha256"],
+                "role": ans["role"],
+                "label": ans["label"],
+                "confidence": _confidence(ans),
+                "label_v1": row.get("label_v1", row["label"]),
+            }
+        )
+    print("  real sentences without a v2 answer:", len(previous) - len(rows))
+    write(ANNOTATIONS / "eval" / "real" / "labels.jsonl", rows)
+    write(
+        ANNOTATIONS / "eval" / "real" / "scopes.jsonl",
+        [{"source": d, "scope": a["scope"], "confidence": _confidence(a)} for d, a in sorted(docs.items())],
+    )
+
+
+def collect_written(out: Path) -> None:
+    first, _ = answers(sorted(out.glob("written_[0-9]*.jsonl")))
+    if not first:
+        return
+    changed = Counter()
+    for path in sorted((ANNOTATIONS / "sentences").glob("batch_*.jsonl")):
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            ans = first.get(row["id"])
+            if ans is not None and ans.get("scope") in SCOPES:
+                row.setdefault("label_v1", row["label"])
+                row["label"] = ans["label"]
+                row["role"] = ans["role"]
+                row["scope"] = ans["scope"]
+                row["confidence"] = _confidence(ans)
+                changed[row["label"] != row["label_v1"]] += 1
+            lines.append(json.dumps(row, ensure_ascii=False))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(
+        f"written sentences relabelled: {sum(changed.values())}, v2 label differs from v1.1: {changed[True]}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=Path, default=Path("/tmp/annot/out"))
+    parser.add_argument("--tasks", type=Path, default=Path("/tmp/annot/tasks"))
+    args = parser.parse_args()
+    collect_agora(args.answers, args.tasks)
+    collect_real(args.answers)
+    collect_written(args.answers)
+
+
+if __name__ == "__main__":
+    main()

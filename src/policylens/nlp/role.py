@@ -1,0 +1,209 @@
+"""``policylens_role``: the role of each sentence (codebook v2.0, section 2).
+
+A sentence is ``architecture`` (who governs AI, how rule-making is organised),
+``provision`` (a substantive rule: a duty, prohibition, right, penalty) or
+``other``. The role hangs on the modal and on who bears the duty, and often on
+context: a list item inherits its lead-in, a heading is ``other``, the clauses
+under "Definitions" or "Authorization of appropriations" are ``other`` whatever
+their modal. So besides the sentence's own features (the n-grams and cues that
+``features.py`` computes for the content model) the role model sees:
+
+* ``r:`` the sentence's shape: modals ("shall", "must", "may not", "should"),
+  an enumerator at its start, a closing colon, upper case, a heading;
+* ``fw:`` its first words after any enumerator (the duty bearer: "providers
+  shall", "the Secretary shall", "nothing in this");
+* ``pw:`` the words of the previous sentence and ``ctx:`` its shape (a lead-in
+  ending in ":" passes its sense on to the list that follows);
+* ``sw:`` the words of the section heading the sentence sits under.
+
+The previous sentence of a block's first sentence and the section heading come
+from ``doc.user_data`` (``CONTEXT``), which ``pipeline.tag_blocks`` fills from
+the blocks around it. Results go to ``doc._.roles``: ``(start, end, probs)`` per
+sentence, like ``doc._.governance``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from policylens.labels import ROLES
+from policylens.nlp.features import FEATURE_CACHE, doc_features, to_matrix
+from policylens.nlp.model import LinearModel, resolve_model_dir
+from policylens.nlp.segment import HEADING_FLAG
+
+EXTENSION = "roles"
+#: ``doc.user_data`` key of a block's context: ``{"prev": text before the block, "section": heading}``.
+CONTEXT = "policylens_context"
+ROLE_FILE = "role.json"
+
+_WORD = re.compile(r"[a-z][a-z\-']+")
+_ENUMERATOR = re.compile(
+    r"^\s*(?:\(?[0-9ivxlcA-Za-z]{1,5}[.)]|\([0-9ivxlcA-Za-z]{1,5}\)|§+\s*[\d.]+|"
+    r"(?:section|sec\.|article|art\.)\s+[\w.\-]+[.:]?)\s*",
+    re.IGNORECASE,
+)
+_MODALS = (
+    ("shall not", "shall_not"),
+    ("must not", "must_not"),
+    ("may not", "may_not"),
+    ("shall", "shall"),
+    ("must", "must"),
+    ("should", "should"),
+    ("may", "may"),
+    ("will", "will"),
+    ("is prohibited", "prohibited"),
+    ("are prohibited", "prohibited"),
+    ("is required to", "required"),
+    ("are required to", "required"),
+)
+_MODAL_RES = tuple((re.compile(r"\b" + phrase + r"\b"), name) for phrase, name in _MODALS)
+#: Words kept from the previous sentence and the heading; the rest of their vocabulary is noise.
+_CONTEXT_WORDS = 12
+
+
+@dataclass(frozen=True)
+class RoleModel(LinearModel):
+    """A sentence's role: ``architecture`` / ``provision`` / ``other``."""
+
+    FORMAT: ClassVar[str] = "policylens-role"
+    FORMAT_VERSION: ClassVar[int] = 1
+    FILE: ClassVar[str] = ROLE_FILE
+    LABELS: ClassVar[tuple[str, ...]] = ROLES
+    KIND: ClassVar[str] = "role"
+
+
+def _words(text: str, limit: int | None = None) -> list[str]:
+    words = _WORD.findall(text.lower())
+    return words if limit is None else words[:limit]
+
+
+def shape_features(text: str, prefix: str, feats: dict[str, float]) -> None:
+    """Modals, enumerator, colon, case: what makes a sentence read as a rule or a lead-in."""
+    lower = text.lower()
+    for pattern, name in _MODAL_RES:
+        if pattern.search(lower):
+            feats[prefix + "modal:" + name] = 1.0
+    stripped = text.strip()
+    if _ENUMERATOR.match(stripped):
+        feats[prefix + "enum"] = 1.0
+    if stripped.endswith(":"):
+        feats[prefix + "colon"] = 1.0
+    elif stripped.endswith((";", "; and", "; or", ", and", ", or")):
+        feats[prefix + "semicolon"] = 1.0
+    letters = [c for c in stripped if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters):
+        feats[prefix + "upper"] = 1.0
+    if stripped and stripped[-1] not in ".;:!?)\"'" and len(stripped.split()) <= 12:
+        feats[prefix + "unfinished"] = 1.0
+
+
+def context_features(text: str, prev: str, section: str, *, heading: bool) -> dict[str, float]:
+    """The role-specific features of one sentence given its previous sentence and heading."""
+    feats: dict[str, float] = {}
+    shape_features(text, "r:", feats)
+    if heading:
+        feats["r:heading"] = 1.0
+    body = _ENUMERATOR.sub("", text.strip(), count=1)
+    first = _words(body, 3)
+    for i, word in enumerate(first):
+        feats[f"fw{i}:{word}"] = 1.0
+    if len(first) >= 2:
+        feats["fw:" + " ".join(first[:2])] = 1.0
+    if prev:
+        shape_features(prev, "ctx:", feats)
+        for word in _words(prev[-300:])[-_CONTEXT_WORDS:]:
+            feats["pw:" + word] = 1.0
+    else:
+        feats["ctx:none"] = 1.0
+    for word in _words(section, _CONTEXT_WORDS):
+        feats["sw:" + word] = 1.0
+    return feats
+
+
+def role_rows(
+    doc: Doc, sents: list[Span], base: list[dict[str, float]] | None = None
+) -> list[dict[str, float]]:
+    """The role model's features of each sentence of ``doc`` (``base``: its content features)."""
+    base = base if base is not None else doc_features(doc, [(s.start, s.end) for s in sents])
+    context: Mapping[str, Any] = doc.user_data.get(CONTEXT) or {}
+    section = str(context.get("section") or "")
+    prev = str(context.get("prev") or "")
+    heading = bool(doc.user_data.get(HEADING_FLAG))
+    rows: list[dict[str, float]] = []
+    for sent, feats in zip(sents, base, strict=True):
+        text = sent.text
+        row = dict(feats)
+        row.update(context_features(text, prev, section, heading=heading))
+        rows.append(row)
+        prev = text
+    return rows
+
+
+def register_extensions() -> None:
+    """The ``Doc._.roles`` slot."""
+    if not Doc.has_extension(EXTENSION):
+        Doc.set_extension(EXTENSION, default=None)
+
+
+class RoleClassifier:
+    """Applies a ``RoleModel`` to every sentence of a doc."""
+
+    def __init__(self, model: RoleModel) -> None:
+        self.model = model
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._predict([doc])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                self._predict(batch)
+                yield from batch
+                batch = []
+        if batch:
+            self._predict(batch)
+            yield from batch
+
+    def _predict(self, docs: list[Doc]) -> None:
+        rows: list[dict[str, float]] = []
+        owners: list[tuple[int, int, int]] = []
+        for i, doc in enumerate(docs):
+            sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+            rows.extend(role_rows(doc, sents, doc.user_data.get(FEATURE_CACHE)))
+            owners.extend((i, s.start, s.end) for s in sents)
+            doc._.roles = []
+        if not rows:
+            return
+        probs = self.model.predict_proba(to_matrix(rows, self.model.vocabulary))
+        for (owner, start, end), row in zip(owners, probs.tolist(), strict=True):
+            docs[owner]._.roles.append((start, end, dict(zip(ROLES, row, strict=True))))
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        self.model.save(Path(path))
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> RoleClassifier:
+        self.model = RoleModel.load(path)
+        return self
+
+
+@Language.factory("policylens_role", default_config={"model": None})
+def make_role(nlp: Language, name: str, *, model: str | None) -> RoleClassifier:
+    """Factory of the role classifier; ``model`` is a model folder (default: the bundled one)."""
+    register_extensions()
+    return RoleClassifier(RoleModel.load(resolve_model_dir(model)))
+
+
+def sentence_roles(doc: Doc) -> list[tuple[int, int, dict[str, float]]]:
+    """The ``(start, end, probs)`` triples the component stored on ``doc``."""
+    return list(doc._.roles or [])

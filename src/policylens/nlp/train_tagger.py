@@ -1,0 +1,258 @@
+"""Training the role and scope models (``policylens train --part role,scope``).
+
+1. Load the training data (``labelled.py``): the written sentences' ``train``
+   split (by id hash) and stand-off labels of free real documents, read in
+   place. A record whose document is evaluation-only is refused. Documents are
+   split by the hash of their path: about 20% of them are held out and scored
+   once for the model card, the rest train.
+2. **Role**: a linear model over the sentence's features and its context
+   (``role.py``), ``C`` chosen by cross-validation (``fit.py``). The annotated
+   sample over-represents operative clauses, so the target priors are
+   re-estimated by EM on every sentence of the training documents (Saerens et
+   al., 2002): no label is fitted to those extra sentences.
+3. **Scope**: a linear model over each training document's title, opening and
+   role-weighted words (``scope.py``), the role probabilities coming from step
+   2's model. Pseudo-documents assembled from written sentences of one scope add
+   examples of each scope in equal numbers.
+4. Write ``role.json`` and ``scope.json`` beside the content model, and the
+   figures into the model card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from policylens.labels import LABELS, ROLES, SCOPES
+from policylens.nlp.annotations import load_annotations, split_of
+from policylens.nlp.features import to_matrix
+from policylens.nlp.fit import fit_linear
+from policylens.nlp.labelled import (
+    Example,
+    evaluation_sources,
+    load_scopes,
+    load_sentence_labels,
+    refuse_evaluation,
+    resolve_real,
+    written_examples,
+)
+from policylens.nlp.model import GovernanceModel
+from policylens.nlp.procedure import compose, label_given
+from policylens.nlp.role import RoleModel
+from policylens.nlp.scope import ScopeInput, ScopeModel, predict_scope, scope_features
+from policylens.nlp.train import em_priors
+
+#: Weight of a real sentence against a written one in the role model's loss.
+REAL_WEIGHT = 1.0
+#: Whether the role model's loss weighs each role equally.
+BALANCED = True
+#: Written sentences per pseudo-document, and pseudo-documents per scope.
+PSEUDO_SIZE = 30
+PSEUDO_PER_SCOPE = 40
+
+
+@dataclass(frozen=True)
+class StructureResult:
+    role: RoleModel
+    scope: ScopeModel
+    card: dict[str, Any]
+
+
+def heldout_document(source: str) -> bool:
+    """About 20% of real documents, chosen by the hash of their path, are held out."""
+    return split_of("doc:" + source) == "heldout"
+
+
+def _macro_f1(gold: Sequence[str], pred: Sequence[str], names: Sequence[str]) -> dict[str, Any]:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {
+        "n": len(gold),
+        "macro_f1": round(
+            float(f1_score(gold, pred, labels=list(names), average="macro", zero_division=0)), 4
+        ),
+        "accuracy": round(float(accuracy_score(gold, pred)), 4) if gold else 0.0,
+    }
+
+
+def pseudo_documents(
+    examples: Sequence[Example], seed: int
+) -> list[tuple[ScopeInput, str, list[dict[str, float]]]]:
+    """Documents assembled from written sentences of one scope: ``(input, scope, role rows)``."""
+    rng = random.Random(seed)
+    by_scope: dict[str, list[Example]] = defaultdict(list)
+    for ex in examples:
+        if ex.scope in SCOPES:
+            by_scope[ex.scope].append(ex)
+    out = []
+    for scope in SCOPES:
+        pool = by_scope.get(scope, [])
+        if len(pool) < PSEUDO_SIZE:
+            continue
+        for _ in range(PSEUDO_PER_SCOPE):
+            part = rng.sample(pool, PSEUDO_SIZE)
+            out.append(
+                (ScopeInput(title="", texts=[""] * len(part), roles=[]), scope, [e.role_row for e in part])
+            )
+    return out
+
+
+def train_structure(
+    *,
+    documents: Path,
+    standoff_dir: Path,
+    written: Path | None = None,
+    content_model: GovernanceModel | None = None,
+    evaluation_list: Path | None = None,
+    seed: int = 0,
+    use_written: bool = True,
+    role_prior: str = "train",
+    real_weight: float = REAL_WEIGHT,
+    balanced: bool = BALANCED,
+) -> StructureResult:
+    """Fit the role and scope models (module docstring); nothing is written here."""
+    from policylens.nlp.pipeline import build_pipeline
+
+    nlp = build_pipeline(classifier=False)
+    written_all = written_examples(load_annotations(written), nlp)
+    written_train = [e for e in written_all if split_of(e.id) == "train"]
+    labels_path = standoff_dir / "sentences.jsonl"
+    scopes_path = standoff_dir / "scopes.jsonl"
+    labels = load_sentence_labels(labels_path)
+    scopes = load_scopes(scopes_path)
+    evaluation = evaluation_sources(documents, evaluation_list)
+    refuse_evaluation((row["source"] for row in labels), evaluation, labels_path)
+    refuse_evaluation(scopes, evaluation, scopes_path)
+    real = resolve_real(labels, scopes, documents, nlp)
+    train_real = [e for e in real.examples if not heldout_document(e.source)]
+    held_real = [e for e in real.examples if heldout_document(e.source)]
+
+    # --- role ---------------------------------------------------------------------------
+    role_train = (written_train if use_written else []) + train_real
+    y_role = [ROLES.index(e.role) for e in role_train]
+    weights = np.asarray([real_weight if e.source else 1.0 for e in role_train])
+    if balanced:  # each role weighs the same in the loss: macro-F1 rewards the rare roles' recall
+        counts = Counter(y_role)
+        weights = weights * np.asarray([len(y_role) / (len(ROLES) * counts[k]) for k in y_role])
+    fitted = fit_linear(
+        [e.role_row for e in role_train], y_role, len(ROLES), seed=seed, sample_weight=weights
+    )
+    role = RoleModel(**fitted.model_kwargs(), labels=ROLES)
+    unlabeled = [
+        row for src, doc in real.documents.items() if not heldout_document(src) for row in doc.role_rows
+    ]
+    raw = role.predict_proba(to_matrix(unlabeled, role.vocabulary), adjust_priors=False)
+    prior = (
+        em_priors(raw, np.asarray(role.train_prior)) if role_prior == "em" else np.asarray(role.train_prior)
+    )
+    version = hashlib.sha256(
+        repr((sorted(e.id for e in role_train), fitted.c, prior.round(6).tolist())).encode()
+    ).hexdigest()[:12]
+    role = RoleModel(
+        **fitted.model_kwargs(),
+        labels=ROLES,
+        target_prior=tuple(prior.tolist()),
+        version=version,
+        meta={
+            "C": fitted.c,
+            "cv_macro_f1": round(fitted.cv_macro_f1, 4),
+            "seed": seed,
+            "em_sentences": len(unlabeled),
+        },
+    )
+
+    # --- scope --------------------------------------------------------------------------
+    def role_probs(rows: list[dict[str, float]]) -> list[dict[str, float]]:
+        if not rows:
+            return []
+        probs = role.predict_proba(to_matrix(rows, role.vocabulary))
+        return [dict(zip(ROLES, p, strict=True)) for p in probs.tolist()]
+
+    scope_rows: list[dict[str, float]] = []
+    scope_y: list[int] = []
+    held_docs = []
+    for source, doc in sorted(real.documents.items()):
+        if doc.scope is None:
+            continue
+        inp = ScopeInput(title=doc.title, texts=doc.texts, roles=role_probs(doc.role_rows))
+        if heldout_document(source):
+            held_docs.append((source, inp, doc.scope))
+            continue
+        scope_rows.append(scope_features(inp)[0])
+        scope_y.append(SCOPES.index(doc.scope))
+    n_real_docs = len(scope_rows)
+    for inp, scope, rows in pseudo_documents(written_train, seed):
+        texts = [" ".join(k[2:] for k in row if k.startswith("w:")) for row in rows]
+        inp = ScopeInput(title="", texts=texts, roles=role_probs(rows))
+        scope_rows.append(scope_features(inp)[0])
+        scope_y.append(SCOPES.index(scope))
+    sfit = fit_linear(scope_rows, scope_y, len(SCOPES), seed=seed, min_df=3, c_grid=(0.3, 1.0, 3.0, 10.0))
+    sversion = hashlib.sha256(repr((sorted(scopes.items()), sfit.c)).encode()).hexdigest()[:12]
+    scope_model = ScopeModel(
+        **sfit.model_kwargs(),
+        labels=SCOPES,
+        target_prior=sfit.train_prior,
+        version=sversion,
+        meta={
+            "C": sfit.c,
+            "cv_accuracy_macro_f1": round(sfit.cv_macro_f1, 4),
+            "real_documents": n_real_docs,
+            "pseudo_documents": len(scope_rows) - n_real_docs,
+        },
+    )
+
+    # --- held-out figures ---------------------------------------------------------------
+    card: dict[str, Any] = {
+        "training_data": {
+            "written_sentences": len(written_train),
+            "real_sentences": len(train_real),
+            "real_documents_with_sentences": len({e.source for e in train_real}),
+            "real_documents_with_scope": n_real_docs,
+            "missing_documents": real.missing,
+            "unmatched_labels": len(real.unmatched),
+            "role_counts": dict(Counter(e.role for e in role_train)),
+        },
+        "role": {
+            "C": fitted.c,
+            "cv_macro_f1": round(fitted.cv_macro_f1, 4),
+            "target_prior": dict(zip(ROLES, [round(p, 4) for p in prior.tolist()], strict=True)),
+        },
+        "scope": {"C": sfit.c, "cv_macro_f1": round(sfit.cv_macro_f1, 4)},
+    }
+    if held_real:
+        pred_roles = role_probs([e.role_row for e in held_real])
+        gold = [e.role for e in held_real]
+        card["heldout_role"] = _macro_f1(gold, [max(p, key=p.__getitem__) for p in pred_roles], ROLES)
+    if held_docs:
+        gold_s = [s for _, _, s in held_docs]
+        pred_s = [predict_scope(scope_model, inp).label for _, inp, _ in held_docs]
+        card["heldout_scope"] = _macro_f1(gold_s, pred_s, SCOPES)
+    if content_model is not None and held_real:
+        content = content_model.predict_proba(
+            to_matrix([e.content_row for e in held_real], content_model.vocabulary)
+        )
+        gold_l = [e.label for e in held_real if e.scope]
+        pred_l = [
+            max(d := label_given(e.role, e.scope, dict(zip(LABELS, c, strict=True))), key=d.__getitem__)
+            for e, c in zip(held_real, content.tolist(), strict=True)
+            if e.scope
+        ]
+        card["heldout_label_true_role_scope"] = _macro_f1(gold_l, pred_l, LABELS)
+        roles_p = role_probs([e.role_row for e in held_real])
+        pred_c = [
+            max(
+                d := compose(rp, {s: float(s == e.scope) for s in SCOPES}, dict(zip(LABELS, c, strict=True))),
+                key=d.__getitem__,
+            )
+            for e, c, rp in zip(held_real, content.tolist(), roles_p, strict=True)
+            if e.scope
+        ]
+        card["heldout_label_predicted_role"] = _macro_f1(gold_l, pred_c, LABELS)
+    return StructureResult(role=role, scope=scope_model, card=card)
