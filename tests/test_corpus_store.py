@@ -29,11 +29,12 @@ EXPECTED_SCHEMA = {
                  "content_type", "kind", "title", "n_pages", "quality", "metadata", "run_id"],
     "blocks": ["version_id", "position", "page", "kind", "section", "text"],
     "sentences": ["version_id", "model_version", "sentence_id", "text", "label", "p_centralized",
-                  "p_sector_specific", "p_neutral", "cues", "facets", "page", "section"],
+                  "p_sector_specific", "p_neutral", "cues", "facets", "page", "section", "role", "role_probs",
+                  "content"],
     "scores": ["id", "version_id", "document_id", "model_version", "method", "index", "ci_low", "ci_high",
-               "n_sentences", "score", "created_at", "run_id"],
+               "n_sentences", "score", "created_at", "run_id", "scope", "scope_overridden"],
 }
-EXPECTED_INDEXES = {"versions_document", "scores_document", "sentences_label", "runs_status"}
+EXPECTED_INDEXES = {"versions_document", "scores_document", "sentences_label", "runs_status", "sentences_role"}
 
 
 def _schema(db: sqlite3.Connection) -> dict[str, list[str]]:
@@ -55,6 +56,35 @@ def test_fresh_store_has_the_expected_schema_and_pragmas(tmp_path: Path) -> None
         assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
         names = [r[0] for r in store.db.execute("SELECT name FROM migrations ORDER BY rowid")]
         assert names == [name for name, _ in MIGRATIONS]
+
+
+def test_scope_role_migration_keeps_tagged_results_of_a_v1_store(tmp_path: Path) -> None:
+    old = tmp_path / "v1.db"
+    db = sqlite3.connect(old, isolation_level=None)
+    assert migrate(db, upto=2) == ["m001_initial", "m002_indexes"]
+    db.execute("INSERT INTO documents (id, title, added_at, status) VALUES ('act', 'An Act', '2024-01-01', 'active')")
+    db.execute("INSERT INTO versions (id, document_id, sha256, fetched_at, size, source, kind) "
+               "VALUES (1, 'act', 'ab', '2024-01-01', 3, 'act.txt', 'txt')")
+    db.execute("UPDATE documents SET current_version = 1 WHERE id = 'act'")
+    db.execute("INSERT INTO sentences (version_id, model_version, sentence_id, text, label, p_centralized, "
+               "p_sector_specific, p_neutral) VALUES (1, 'v1model', 0, 'A board is set up.', 'centralized', "
+               "0.7, 0.1, 0.2)")
+    score = {"doc": "act.txt", "title": "An Act", "index": 0.5, "ci_low": 0.1, "ci_high": 0.9,
+             "n_sentences": 1, "counts": {"centralized": 1}, "facets": {}, "model_version": "v1model"}
+    db.execute("INSERT INTO scores (version_id, document_id, model_version, method, \"index\", ci_low, ci_high, "
+               "n_sentences, score, created_at) VALUES (1, 'act', 'v1model', 'aggregate', 0.5, 0.1, 0.9, 1, ?, "
+               "'2024-01-01')", (json.dumps(score),))
+    db.close()
+    with Store(old) as migrated:
+        names = [r[0] for r in migrated.db.execute("SELECT name FROM migrations ORDER BY rowid")]
+        assert names[-1] == "m003_scope_role"
+        tagged = migrated.tagged("act")
+        assert [(s.text, s.label, s.role) for s in tagged.sentences] == [("A board is set up.", "centralized",
+                                                                          "other")]
+        assert tagged.sentences[0].probs["centralized"] == 0.7
+        assert tagged.scope.label == "none" and not tagged.scope.overridden
+        [kept] = migrated.latest_scores()
+        assert kept.index == 0.5 and kept.model_version == "v1model"
 
 
 def test_old_store_is_migrated_to_the_same_schema_keeping_its_data(tmp_path: Path) -> None:

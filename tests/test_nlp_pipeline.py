@@ -41,7 +41,9 @@ def test_tag_text_output_matches_the_contract(nlp: Language) -> None:
     assert tagged.model_version
     assert [s.sentence_id for s in tagged.sentences] == [0, 1]
     first = tagged.sentences[0].to_dict()
-    assert set(first) == {"doc", "sentence_id", "text", "label", "probs", "cues", "facets", "page", "section"}
+    assert set(first) == {"doc", "sentence_id", "text", "label", "probs", "cues", "facets", "page", "section",
+                          "role", "role_probs", "content"}
+    assert set(first["role_probs"]) == {"architecture", "provision", "other"}
     assert first["doc"] == "<text>"
     assert set(first["probs"]) == set(LABELS)
     assert abs(sum(first["probs"].values()) - 1) < 1e-3

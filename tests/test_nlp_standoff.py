@@ -231,4 +231,5 @@ def test_committed_real_labels_are_safe_and_hold_no_text() -> None:
     assert len({s.source for s in labels}) == 25
     for path in (folder / "labels.jsonl", folder / "second_annotator_v1.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
-            assert set(json.loads(line)) <= {"id", "source", "sha256", "label", "confidence", "role", "label_v1"}
+            fields = {"id", "source", "sha256", "label", "confidence", "role", "label_v1"}
+            assert set(json.loads(line)) <= fields

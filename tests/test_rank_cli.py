@@ -253,7 +253,7 @@ def test_every_input_failing_still_prints_empty_json_and_a_csv_header(tmp_path: 
     assert "empty.pdf" in as_json.stderr and "login.pdf" in as_json.stderr
     as_csv = runner.invoke(app, [*args, "--format", "csv"])
     assert as_csv.exit_code == 1
-    assert as_csv.stdout.splitlines()[0].startswith("rank,doc,title,index,")
+    assert as_csv.stdout.splitlines()[0].startswith("rank,doc,title,scope,scope_p,scope_overridden,index,")
     assert list(csv.DictReader(io.StringIO(as_csv.stdout))) == []
     assert "2 of 2 documents failed" in as_csv.stderr
     as_table = runner.invoke(app, [*args])

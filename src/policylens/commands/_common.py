@@ -11,6 +11,7 @@ import errno
 import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -29,6 +30,15 @@ from rich.progress import (
 
 from policylens.corpus.engines import Engine, Outcome
 from policylens.errors import PolicylensError, UsageError
+
+
+class Scope(StrEnum):
+    """``--scope``: a document's instrument scope, as a choice ``--help`` lists."""
+
+    horizontal = "horizontal"
+    targeted = "targeted"
+    none = "none"
+
 
 EXIT_OK = 0
 EXIT_FAILED = 1

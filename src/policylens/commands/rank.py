@@ -17,6 +17,7 @@ from policylens.commands._common import (
     LABEL_STYLE,
     SCHEDULER_HELP,
     WORKERS_HELP,
+    Scope,
     err,
     exit_code_for,
     expand_inputs,
@@ -51,6 +52,8 @@ def rank_command(
     store: Path | None = typer.Option(None, "--store", help="Rank what this corpus store holds, "
                                       "without re-processing documents."),
     password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
+    scope: Scope | None = typer.Option(None, "--scope", help="Instrument scope of a single document, "
+                                       "overriding the scope model (recorded as overridden)."),
 ) -> None:
     """Rank frameworks from most centralized (+1) to most sector-specific (-1).
 
@@ -90,7 +93,11 @@ def rank_command(
     from policylens.rank.analyze import analyze
 
     files = expand_inputs(paths, SUFFIXES)
-    work = functools.partial(analyze, password=password, method=method)
+    if scope is not None and len(files) != 1:
+        raise UsageError("--scope is for a single document; in a corpus manifest give each document "
+                         "its own scope = \"...\"")
+    work = functools.partial(analyze, password=password, method=method,
+                             scope=scope.value if scope is not None else None)
     runner = get_engine(engine, workers=workers, scheduler=scheduler)
     try:
         outcomes = progress_map(runner, work, files, description="ranking", label=lambda p: p.name)
@@ -135,13 +142,17 @@ def _print_scores(ranked: Sequence[Any], fmt: str) -> None:
         out.print(score_table(ranked))
 
 
+SCOPE_SHORT = {"horizontal": "horiz", "targeted": "targ", "none": "none"}
+
+
 def score_table(ranked: Sequence[Any]) -> Table:
     """The ranking as a rich table, most centralized first."""
     from policylens.report.charts import lean_of  # the HTML report's lean, so colours agree
 
     method = ranked[0].method if ranked else "aggregate"
     table = Table(title=f"Centralization ranking ({method}; +1 centralized, -1 sector-specific)",
-                  title_justify="left")
+                  title_justify="left", caption="Scope: horiz(ontal), targ(eted) or none; * set by the user",
+                  caption_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Document", overflow="fold")
     table.add_column("Index", justify="right")
@@ -152,7 +163,10 @@ def score_table(ranked: Sequence[Any]) -> Table:
     table.add_column("Neutral", justify="right")
     for s in ranked:
         index = Text(f"{s.index:+.3f}", style=LABEL_STYLE[lean_of(s.index)])
-        table.add_row(str(s.rank), Text(Path(s.doc).name), index,
+        scope = SCOPE_SHORT[s.scope.label] + ("*" if s.scope.overridden else "")
+        document = Text(Path(s.doc).name)
+        document.append(f"\nscope: {scope}", style="dim")
+        table.add_row(str(s.rank), document, index,
                       f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
                       str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),
                       str(s.counts.get("neutral", 0)))

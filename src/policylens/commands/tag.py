@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from policylens.atomic import write_text_atomic
-from policylens.commands._common import EXIT_USAGE, LABEL_STYLE, err, fail, handle_errors, out
+from policylens.commands._common import EXIT_USAGE, LABEL_STYLE, Scope, err, fail, handle_errors, out
 from policylens.nlp.types import Cue  # plain dataclasses; spaCy is imported only when a command runs
 
 LABEL_SHORT = {"centralized": "central", "sector_specific": "sector", "neutral": "neutral"}
@@ -36,8 +36,15 @@ def tag_command(
     spacy_model: str | None = typer.Option(None, "--spacy-model",
                                            help="Start from an installed spaCy model, e.g. en_core_web_sm."),
     password: str | None = typer.Option(None, "--password", help="Password of an encrypted PDF."),
+    scope: Scope | None = typer.Option(None, "--scope", help="The document's instrument scope, overriding "
+                                       "the scope model (recorded as overridden)."),
 ) -> None:
-    """Tag each sentence of a document as centralized, sector_specific or neutral."""
+    """Tag each sentence of a document as centralized, sector_specific or neutral.
+
+    Each sentence also gets its role (architecture, provision, other); the document its
+    scope (horizontal, targeted, none), printed first. The label follows from both by
+    the codebook's procedure (docs/codebook.md).
+    """
     from policylens.nlp import load_pipeline, tag, tag_text
 
     if fmt not in ("table", "jsonl"):
@@ -45,28 +52,33 @@ def tag_command(
     if (path is None) == (text is None):
         raise fail("give a file, - for stdin, or --text \"...\" (exactly one)", EXIT_USAGE)
     nlp = load_pipeline(model, spacy_model=spacy_model)
+    scope_name = scope.value if scope is not None else None
     if text is not None:
-        tagged = tag_text(text, nlp=nlp)
+        tagged = tag_text(text, nlp=nlp, scope=scope_name)
     elif str(path) == "-":
-        tagged = tag_text(sys.stdin.read(), source="<stdin>", nlp=nlp)
+        tagged = tag_text(sys.stdin.read(), source="<stdin>", nlp=nlp, scope=scope_name)
     else:
         assert path is not None
         if not path.exists():
             raise fail(f"no such file: {path}", EXIT_USAGE)
         from policylens.extract import extract
 
-        tagged = tag(extract(path, password=password), nlp=nlp)
+        tagged = tag(extract(path, password=password), nlp=nlp, scope=scope_name)
+    decision = tagged.scope
+    how = ("set by --scope" if decision.overridden
+           else ", ".join(f"{k} {v:.2f}" for k, v in decision.probs.items()))
+    err.print(f"scope: [bold]{decision.label}[/] ({how})")
     if fmt == "jsonl":
         for sentence in tagged.sentences:
             out.print(json.dumps(sentence.to_dict(), ensure_ascii=False), markup=False, highlight=False)
         return
     # File names and sentences are data, never markup ("a[/]b.txt" must not crash the table).
     table = Table(title=escape(f"{tagged.source} — {len(tagged.sentences)} sentences"), show_lines=False)
-    for column in ("#", "label", "p", "sentence", "cues"):
+    for column in ("#", "label", "p", "role", "sentence", "cues"):
         table.add_column(column, overflow="fold")
     for s in tagged.sentences:
         table.add_row(str(s.sentence_id), f"[{LABEL_STYLE[s.label]}]{LABEL_SHORT[s.label]}[/]",
-                      f"{s.probs[s.label]:.2f}", escape(s.text),
+                      f"{s.probs[s.label]:.2f}", s.role[:4], escape(s.text),
                       ", ".join(_cue_text(c) for c in s.cues))
     out.print(table)
     if not tagged.sentences:

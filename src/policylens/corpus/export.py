@@ -38,12 +38,14 @@ _COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("sentence_id", "int32"), ("text", "string"), ("label", "string"),
         ("p_centralized", "float64"), ("p_sector_specific", "float64"), ("p_neutral", "float64"),
         ("cues", "string"), ("facets", "string"), ("page", "int32"), ("section", "string"),
+        ("role", "string"), ("role_probs", "string"), ("scope", "string"), ("scope_overridden", "int32"),
     ],
     "scores": [
         ("document_id", "string"), ("title", "string"), ("jurisdiction", "string"), ("year", "int32"),
         ("doc_type", "string"), ("sha256", "string"), ("fetched_at", "string"),
         ("model_version", "string"), ("method", "string"), ("index", "float64"), ("ci_low", "float64"),
         ("ci_high", "float64"), ("n_sentences", "int32"), ("counts", "string"), ("facets", "string"),
+        ("scope", "string"), ("scope_overridden", "int32"), ("scope_probs", "string"),
     ],
 }
 

@@ -31,11 +31,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from policylens.errors import ManifestError
+from policylens.labels import SCOPES
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,126}[a-z0-9])?$")
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 REQUIRED_FIELDS = ("id", "title", "jurisdiction", "year", "doc_type")
-OPTIONAL_FIELDS = ("url", "path", "sha256")
+OPTIONAL_FIELDS = ("url", "path", "sha256", "scope")
 CORPUS_FIELDS = ("name", "description")
 TOP_LEVEL = ("corpus", "document")
 _HEADER = re.compile(r"^\s*\[\[\s*document\s*\]\]\s*(?:#.*)?$")
@@ -54,6 +55,7 @@ class ManifestEntry:
     path: Path | None = None  # resolved, inside the manifest's folder
     sha256: str | None = None
     line: int = 0  # of its ``[[document]]`` header in the manifest
+    scope: str | None = None  # instrument scope set by the manifest (overrides the scope model)
 
     @property
     def source(self) -> str:
@@ -71,6 +73,7 @@ class ManifestEntry:
             "id": self.id, "title": self.title, "jurisdiction": self.jurisdiction,
             "year": self.year, "doc_type": self.doc_type, "url": self.url,
             "path": str(self.path) if self.path is not None else None, "sha256": self.sha256,
+            "scope": self.scope,
         }
 
 
@@ -154,7 +157,7 @@ def _entry(raw: Any, *, line: int, folder: Path, where: str) -> ManifestEntry:
     for key in REQUIRED_FIELDS:
         if key not in raw:
             raise ManifestError(f"field {key!r}: missing", path=where)
-    for key in ("id", "title", "jurisdiction", "doc_type", "url", "path", "sha256"):
+    for key in ("id", "title", "jurisdiction", "doc_type", "url", "path", "sha256", "scope"):
         if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
             raise ManifestError(f"field {key!r}: must be a non-empty string", path=where)
     doc_id = raw["id"]
@@ -171,12 +174,15 @@ def _entry(raw: Any, *, line: int, folder: Path, where: str) -> ManifestEntry:
     sha = raw.get("sha256")
     if sha is not None and not SHA256_PATTERN.match(sha.lower()):
         raise ManifestError("field 'sha256': must be 64 hexadecimal digits", path=where)
+    scope = raw.get("scope")
+    if scope is not None and scope not in SCOPES:
+        raise ManifestError(f"field 'scope': {scope!r} is not one of {', '.join(SCOPES)}", path=where)
     return ManifestEntry(
         id=doc_id, title=raw["title"].strip(), jurisdiction=raw["jurisdiction"].strip(), year=year,
         doc_type=raw["doc_type"].strip(),
         url=_check_url(raw["url"], where) if has_url else None,
         path=_check_path(raw["path"], folder, where) if has_path else None,
-        sha256=sha.lower() if sha else None, line=line,
+        sha256=sha.lower() if sha else None, line=line, scope=scope,
     )
 
 

@@ -117,10 +117,23 @@ M002_INDEXES = [
     "CREATE INDEX runs_status ON runs (status)",
 ]
 
+# Codebook v2.0: each sentence's role (and the role and content probabilities the label was
+# composed from), each score's document scope. Rows written before keep their results: a
+# sentence tagged by a v1 model reads as role 'other' with no composition to redo.
+M003_SCOPE_ROLE = [
+    "ALTER TABLE sentences ADD COLUMN role TEXT NOT NULL DEFAULT 'other'",
+    "ALTER TABLE sentences ADD COLUMN role_probs TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE sentences ADD COLUMN content TEXT",
+    "ALTER TABLE scores ADD COLUMN scope TEXT",
+    "ALTER TABLE scores ADD COLUMN scope_overridden INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX sentences_role ON sentences (role)",
+]
+
 # (name, statements), applied in this order; the name is what the store records.
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_indexes", M002_INDEXES),
+    ("m003_scope_role", M003_SCOPE_ROLE),
 ]
 
 

@@ -31,28 +31,32 @@ class WorkItem:
     path: str | None = None  # a raw file the worker can read
     data: bytes | None = None  # the raw bytes, for workers that cannot see our files
     document: Document | None = None  # already extracted: only tag and score
+    scope: str | None = None  # the manifest's instrument scope, overriding the scope model
 
 
-def process_file(path: str | Path, *, source: str | None = None, title: str | None = None) -> Processed:
-    """Extract, tag and score one file: ``policylens.rank.analyze`` under the manifest's name."""
+def process_file(path: str | Path, *, source: str | None = None, title: str | None = None,
+                 scope: str | None = None) -> Processed:
+    """Extract, tag and score one file: ``policylens.rank.analyze`` under the manifest's name
+    (and with the manifest's ``scope``, when it sets one)."""
     from policylens.rank.analyze import analyze
 
-    result = analyze(path, source=source, title=title)
+    result = analyze(path, source=source, title=title, scope=scope)
     return result.document, result.tagged, result.score
 
 
-def process_document(document: Document) -> tuple[TaggedDocument, FrameworkScore]:
+def process_document(document: Document, *,
+                     scope: str | None = None) -> tuple[TaggedDocument, FrameworkScore]:
     """Tag and score an extracted document (a re-tag after the model changed)."""
     from policylens.rank.analyze import analyze_document
 
-    result = analyze_document(document)
+    result = analyze_document(document, scope=scope)
     return result.tagged, result.score
 
 
 def run_item(item: WorkItem) -> Processed:
     """Process one ``WorkItem`` (the function engines map over)."""
     if item.document is not None:
-        tagged, score = process_document(item.document)
+        tagged, score = process_document(item.document, scope=item.scope)
         return item.document, tagged, score
     with tempfile.TemporaryDirectory(prefix="policylens-") as folder:
         # the extractor chooses its reader by suffix, and objects have none
@@ -66,7 +70,7 @@ def run_item(item: WorkItem) -> Processed:
                 named.write_bytes(Path(item.path).read_bytes())
         else:
             raise ValueError(f"work item {item.doc_id!r} has neither a path, bytes nor a document")
-        return process_file(named, source=item.source, title=item.title)
+        return process_file(named, source=item.source, title=item.title, scope=item.scope)
 
 
 def model_version() -> str:

@@ -233,10 +233,12 @@ class _Refresh:
         except StoreError as exc:  # e.g. a stored block of an unknown kind: this document only
             self.failed[entry.id] = exc.message
             return None
-        return WorkItem(doc_id=entry.id, source=entry.source, title=entry.title, document=document)
+        return WorkItem(doc_id=entry.id, source=entry.source, title=entry.title, document=document,
+                        scope=entry.scope)
 
     def _raw_item(self, entry: ManifestEntry, fetched: Fetched) -> WorkItem:
-        item = WorkItem(doc_id=entry.id, source=entry.source, title=entry.title, kind=fetched.kind)
+        item = WorkItem(doc_id=entry.id, source=entry.source, title=entry.title, kind=fetched.kind,
+                        scope=entry.scope)
         if self.settings.engine == "dask":  # a remote worker cannot read our object store
             return replace(item, data=self.store.objects.read(fetched.sha256))
         return replace(item, path=str(self.store.objects.path(fetched.sha256)))

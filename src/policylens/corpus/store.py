@@ -28,7 +28,7 @@ from policylens.corpus.objects import ObjectStore
 from policylens.errors import StoreError, UsageError
 from policylens.extract.document import BLOCK_KINDS, Block, Document, Quality
 from policylens.labels import LABELS
-from policylens.nlp.types import Cue, Facets, TaggedDocument, TaggedSentence
+from policylens.nlp.types import UNKNOWN_SCOPE, Cue, Facets, TaggedDocument, TaggedSentence
 from policylens.rank.types import FrameworkScore
 
 DEFAULT_STORE = "policylens.db"
@@ -309,22 +309,26 @@ class Store:
         db.execute("DELETE FROM sentences WHERE version_id = ? AND model_version = ?", (version_id, model))
         db.executemany(
             """INSERT INTO sentences (version_id, model_version, sentence_id, text, label, p_centralized,
-                   p_sector_specific, p_neutral, cues, facets, page, section)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   p_sector_specific, p_neutral, cues, facets, page, section, role, role_probs, content)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(version_id, model, s.sentence_id, s.text, s.label, float(s.probs["centralized"]),
               float(s.probs["sector_specific"]), float(s.probs["neutral"]),
-              json.dumps([_cue_dict(c) for c in s.cues]), json.dumps(s.facets.to_dict()), s.page, s.section)
+              json.dumps([_cue_dict(c) for c in s.cues]), json.dumps(s.facets.to_dict()), s.page, s.section,
+              s.role, json.dumps(dict(s.role_probs)),
+              json.dumps(dict(s.content)) if s.content is not None else None)
              for s in tagged.sentences])
         db.execute(
             """INSERT INTO scores (version_id, document_id, model_version, method, "index", ci_low, ci_high,
-                   n_sentences, score, created_at, run_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   n_sentences, score, created_at, run_id, scope, scope_overridden)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (version_id, model_version, method) DO UPDATE SET "index" = excluded."index",
                    ci_low = excluded.ci_low, ci_high = excluded.ci_high,
                    n_sentences = excluded.n_sentences, score = excluded.score,
-                   created_at = excluded.created_at, run_id = excluded.run_id""",
+                   created_at = excluded.created_at, run_id = excluded.run_id, scope = excluded.scope,
+                   scope_overridden = excluded.scope_overridden""",
             (version_id, doc_id, model, score.method, float(score.index), float(score.ci_low),
-             float(score.ci_high), score.n_sentences, json.dumps(score.to_dict()), now(), run_id))
+             float(score.ci_high), score.n_sentences, json.dumps(score.to_dict()), now(), run_id,
+             tagged.scope.label, int(tagged.scope.overridden)))
 
     # --- reading results ------------------------------------------------------
 
@@ -390,10 +394,17 @@ class Store:
                            probs={label: float(r[f"p_{label}"]) for label in LABELS},
                            cues=tuple(Cue.from_dict(c) for c in json.loads(r["cues"])),
                            facets=Facets.from_dict(json.loads(r["facets"])), page=r["page"],
-                           section=r["section"])
+                           section=r["section"], role=r["role"],
+                           role_probs=json.loads(r["role_probs"]) or {"architecture": 0.0, "provision": 0.0,
+                                                                       "other": 1.0},
+                           content=json.loads(r["content"]) if r["content"] else None)
             for r in rows)
+        score_row = self.db.execute("SELECT score FROM scores WHERE version_id = ? AND model_version = ? "
+                                    "ORDER BY id DESC LIMIT 1", (version.id, model_version)).fetchone()
+        scope = FrameworkScore.from_dict(json.loads(score_row["score"])).scope if score_row else UNKNOWN_SCOPE
         return TaggedDocument(source=version.source, title=doc["title"], sha256=version.sha256,
-                              n_pages=doc["n_pages"] or 0, sentences=sentences, model_version=model_version)
+                              n_pages=doc["n_pages"] or 0, sentences=sentences, model_version=model_version,
+                              scope=scope)
 
     def _require_version(self, doc_id: str) -> Version:
         version = self.current_version(doc_id)
@@ -427,7 +438,8 @@ class Store:
         query = """
             SELECT d.id AS document_id, d.title, d.jurisdiction, d.year, d.doc_type, v.sha256,
                    t.model_version, t.sentence_id, t.text, t.label, t.p_centralized, t.p_sector_specific,
-                   t.p_neutral, t.cues, t.facets, t.page, t.section
+                   t.p_neutral, t.cues, t.facets, t.page, t.section, t.role, t.role_probs,
+                   s.scope, s.scope_overridden
             FROM documents d JOIN versions v ON v.id = d.current_version
             JOIN scores s ON s.id = (SELECT max(id) FROM scores WHERE version_id = d.current_version)
             JOIN sentences t ON t.version_id = v.id AND t.model_version = s.model_version
@@ -439,7 +451,7 @@ class Store:
         query = """
             SELECT d.id AS document_id, d.title, d.jurisdiction, d.year, d.doc_type, v.sha256,
                    v.fetched_at, s.model_version, s.method, s."index" AS "index", s.ci_low, s.ci_high,
-                   s.n_sentences, s.score
+                   s.n_sentences, s.score, s.scope, s.scope_overridden
             FROM documents d JOIN versions v ON v.id = d.current_version
             JOIN scores s ON s.id = (SELECT max(id) FROM scores WHERE version_id = d.current_version)
             WHERE d.status = 'active' ORDER BY d.id"""
@@ -448,6 +460,7 @@ class Store:
                 score = json.loads(row.pop("score"))
                 row["counts"] = json.dumps(score.get("counts", {}))
                 row["facets"] = json.dumps(score.get("facets", {}))
+                row["scope_probs"] = json.dumps(score.get("scope", {}).get("probs", {}))
             yield rows
 
 

@@ -222,7 +222,7 @@ def bootstrap_interval(
 def report(
     gold: Sequence[str], pred: Sequence[str], sources: Sequence[str], names: Sequence[str]
 ) -> dict[str, Any]:
-    """Macro-F1 with its interval, per-class P/R/F1 and the confusion matrix (rows gold, columns predicted)."""
+    """Macro-F1 with its 95% interval, per-class P/R/F1, confusion matrix (rows gold, columns predicted)."""
     p, r, f, n = precision_recall_fscore_support(gold, pred, labels=list(names), zero_division=0)
     low, high = bootstrap_interval(sources, gold, pred, names)
     matrix = confusion_matrix(gold, pred, labels=list(names))

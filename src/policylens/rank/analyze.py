@@ -32,24 +32,25 @@ class Analysis:
 
 
 def analyze(path: str | Path, *, password: str | None = None, method: str | None = None,
-            title: str | None = None, source: str | None = None) -> Analysis:
+            title: str | None = None, source: str | None = None, scope: str | None = None) -> Analysis:
     """Extract, tag and score the document at ``path``.
 
     ``title`` replaces the title extraction guessed (which is kept in the
     metadata as ``extracted_title``) and ``source`` the path recorded as the
-    document's source: a corpus knows both better than the file does.
+    document's source: a corpus knows both better than the file does. ``scope``
+    overrides the scope model (``horizontal``/``targeted``/``none``).
     """
     from policylens.extract import extract
 
     document = extract(Path(path), password=password)
-    return analyze_document(_named(document, title=title, source=source), method=method)
+    return analyze_document(_named(document, title=title, source=source), method=method, scope=scope)
 
 
-def analyze_document(document: Document, *, method: str | None = None) -> Analysis:
+def analyze_document(document: Document, *, method: str | None = None, scope: str | None = None) -> Analysis:
     """Tag and score a document that is already extracted (a re-tag after the model changed)."""
     from policylens.nlp import tag
 
-    tagged = tag(document)
+    tagged = tag(document, scope=scope)
     return Analysis(document=document, tagged=tagged, score=score(tagged, method=method))
 
 

@@ -12,7 +12,8 @@ from policylens.labels import FACET_KINDS, LABELS
 from policylens.rank.types import FrameworkScore
 
 CSV_FIELDS: tuple[str, ...] = (
-    "rank", "doc", "title", "index", "ci_low", "ci_high", "n_sentences",
+    "rank", "doc", "title", "scope", "scope_p", "scope_overridden",
+    "index", "ci_low", "ci_high", "n_sentences",
     *(f"n_{label}" for label in LABELS),
     *(f"{kind}_top" for kind in FACET_KINDS),
     "top_centralized", "top_sector_specific", "method",
@@ -30,6 +31,8 @@ def csv_row(score: FrameworkScore) -> dict[str, Any]:
         "rank": score.rank, "doc": score.doc, "title": score.title, "index": round(score.index, 4),
         "ci_low": round(score.ci_low, 4), "ci_high": round(score.ci_high, 4),
         "n_sentences": score.n_sentences, "method": score.method,
+        "scope": score.scope.label, "scope_p": round(float(score.scope.probs[score.scope.label]), 4),
+        "scope_overridden": score.scope.overridden,
     }
     for label in LABELS:
         row[f"n_{label}"] = int(score.counts.get(label, 0))

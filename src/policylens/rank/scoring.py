@@ -124,6 +124,7 @@ def score(tagged: TaggedDocument, *, method: str | None = None,
         model_version=model_version,
         extra={"aggregate_index": round(aggregate, 4), "silent": silent, "n_pages": tagged.n_pages,
                "sha256": tagged.sha256},
+        scope=tagged.scope,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from policylens.labels import Label
+from policylens.nlp.types import UNKNOWN_SCOPE, ScopeDecision
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class FrameworkScore:
     model_version: str = ""
     rank: int | None = None  # set when ranked among others (1 = most centralized)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    scope: ScopeDecision = UNKNOWN_SCOPE  # the document's instrument scope (codebook section 1)
 
     def with_rank(self, rank: int) -> FrameworkScore:
         return replace(self, rank=rank)
@@ -63,6 +65,7 @@ class FrameworkScore:
             "evidence": [e.to_dict() for e in self.evidence],
             "method": self.method,
             "model_version": self.model_version,
+            "scope": self.scope.to_dict(),
         }
 
     @classmethod
@@ -80,4 +83,5 @@ class FrameworkScore:
             method=data.get("method", "aggregate"),
             model_version=data.get("model_version", ""),
             rank=data.get("rank"),
+            scope=ScopeDecision.from_dict(data["scope"]) if "scope" in data else UNKNOWN_SCOPE,
         )
