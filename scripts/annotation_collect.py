@@ -78,6 +78,12 @@ def collect_agora(out: Path, tasks: Path) -> None:
                 "confidence": _confidence(ans),
             }
         )
+    adjudicated, adjudicated_docs = answers([out / "adjudicated.jsonl"]) if (out / "adjudicated.jsonl").exists() \
+        else ({}, {})
+    for row in rows:  # the adjudicator's decision replaces the first pass where the two passes disagreed
+        if (ans := adjudicated.get(row["id"])) is not None:
+            row.update(role=ans["role"], label=ans["label"], confidence=_confidence(ans), adjudicated=True)
+    docs.update(adjudicated_docs)
     write(ANNOTATIONS / "agora" / "sentences.jsonl", rows)
     write(
         ANNOTATIONS / "agora" / "scopes.jsonl",

@@ -85,6 +85,31 @@ def tag_command(
         err.print("no sentences found")
 
 
+def _train_structure(data: Path | None, out_dir: Path | None, documents: Path | None, seed: int) -> None:
+    from policylens.nlp.annotations import default_annotations_dir
+    from policylens.nlp.model import GovernanceModel, default_model_dir
+    from policylens.nlp.train_tagger import train_structure
+
+    if documents is None:
+        raise fail("--part structure needs --documents DIR: the folder the stand-off labels point into",
+                   EXIT_USAGE)
+    out = out_dir or default_model_dir()
+    standoff_dir = default_annotations_dir().parent / "agora"
+    result = train_structure(documents=documents, standoff_dir=standoff_dir, written=data, seed=seed,
+                             content_model=GovernanceModel.load(out if (out / "model.json").is_file()
+                                                                else default_model_dir()))
+    out.mkdir(parents=True, exist_ok=True)
+    result.role.save(out)
+    result.scope.save(out)
+    write_text_atomic(out / "structure_card.json", json.dumps(result.card, indent=2) + "\n")
+    card = result.card
+    err.print(f"role model {result.role.version} and scope model {result.scope.version} written to {out}")
+    for name in ("heldout_role", "heldout_scope", "heldout_label_predicted_role"):
+        if name in card:
+            err.print(f"{name.replace('_', ' ')}: macro-F1 {card[name]['macro_f1']:.3f} "
+                      f"(n = {card[name]['n']})")
+
+
 @handle_errors
 def train_command(
     data: Path | None = typer.Option(None, "--data", help="Annotations folder or .jsonl file "
@@ -102,9 +127,21 @@ def train_command(
     documents: Path | None = typer.Option(
         None, "--documents", help="Folder the --standoff sources are relative to (read in place)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (cross-validation folds)."),
+    part: str = typer.Option("content", "--part", help="content (the approach of a sentence's words) or "
+                             "structure (the role and scope models, from the stand-off labels in "
+                             "corpora/annotations/agora of the documents in --documents)."),
 ) -> None:
-    """Train the sentence classifier on the train split (the held-out split is never used)."""
+    """Train the tagger's models on their training data (held-out splits are never used).
+
+    Example: policylens train --part structure --documents ../shared/corpus
+    """
     from policylens.nlp.train import train
+
+    if part == "structure":
+        _train_structure(data, out_dir, documents, seed)
+        return
+    if part != "content":
+        raise fail(f"unknown --part {part!r} (use content or structure)", EXIT_USAGE)
 
     result = train(data, out_dir, seed=seed, unlabeled=unlabeled, self_train=self_train,
                    standoff=standoff, documents=documents)
