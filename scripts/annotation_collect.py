@@ -58,9 +58,13 @@ def write(path: Path, rows: list[dict]) -> None:
 
 
 def collect_agora(out: Path, tasks: Path) -> None:
-    index = [json.loads(line) for line in (tasks / "agora_index.jsonl").read_text().splitlines()]
+    index = [
+        json.loads(line) for path in sorted(tasks.glob("agora*_index.jsonl")) for line in path.read_text().splitlines()
+    ]
     first, docs = answers(
-        sorted(out.glob("agora_[0-9]*.jsonl")) + [out / "scopes.jsonl"] * (out / "scopes.jsonl").exists()
+        sorted(out.glob("agora_[0-9]*.jsonl"))
+        + sorted(out.glob("agora[0-9]_[0-9]*.jsonl"))
+        + sorted(out.glob("scopes*.jsonl"))
     )
     rows, seen = [], set()
     for item in index:
@@ -78,8 +82,9 @@ def collect_agora(out: Path, tasks: Path) -> None:
                 "confidence": _confidence(ans),
             }
         )
-    adjudicated, adjudicated_docs = answers([out / "adjudicated.jsonl"]) if (out / "adjudicated.jsonl").exists() \
-        else ({}, {})
+    adjudicated, adjudicated_docs = (
+        answers([out / "adjudicated.jsonl"]) if (out / "adjudicated.jsonl").exists() else ({}, {})
+    )
     for row in rows:  # the adjudicator's decision replaces the first pass where the two passes disagreed
         if (ans := adjudicated.get(row["id"])) is not None:
             row.update(role=ans["role"], label=ans["label"], confidence=_confidence(ans), adjudicated=True)

@@ -90,12 +90,24 @@ def doc_header(source: str, meta: dict[str, str] | None, sents: list[tuple[str, 
     return lines
 
 
+def _taken(out: Path) -> set[str]:
+    """Documents already on an earlier round's sentence sheets."""
+    taken: set[str] = set()
+    for index in out.glob("agora*_index.jsonl"):
+        with open(index, encoding="utf-8") as fh:
+            taken |= {json.loads(line)["source"] for line in fh}
+    return taken
+
+
 def write_agora(args: argparse.Namespace) -> None:
     nlp = build_pipeline(classifier=False)
     meta = agora_meta(args.shared)
-    rng = random.Random(args.seed)
-    docs = free_agora(args.shared)
+    rng = random.Random(args.seed + 10 * (args.round - 1))
+    taken = _taken(args.out) if args.round > 1 else set()
+    docs = [d for d in free_agora(args.shared) if d not in taken]
     rng.shuffle(docs)
+    if args.round > 1:  # later rounds widen the registers: other authorities than Congress first
+        docs.sort(key=lambda d: meta.get(Path(d).stem, {}).get("Authority") == "United States Congress")
     chosen: list[tuple[str, list[tuple[str, str | None]], list[int]]] = []
     for source in docs:
         if len(chosen) >= args.docs:
@@ -111,6 +123,7 @@ def write_agora(args: argparse.Namespace) -> None:
         )
         chosen.append((source, sents, sorted(pick)))
     per_chunk = -(-len(chosen) // args.chunks)
+    stem = "agora" if args.round == 1 else f"agora{args.round}"
     index = []
     for c in range(args.chunks):
         part = chosen[c * per_chunk : (c + 1) * per_chunk]
@@ -120,7 +133,9 @@ def write_agora(args: argparse.Namespace) -> None:
             lines += doc_header(source, meta.get(agora_id), sents)
             for i in pick:
                 text, section = sents[i]
-                sid = "ag-" + hashlib.sha256(f"{source}:{sentence_sha256(text)}".encode()).hexdigest()[:10]
+                sid = ("ag-" if args.round == 1 else f"ag{args.round}-") + hashlib.sha256(
+                    f"{source}:{sentence_sha256(text)}".encode()
+                ).hexdigest()[:10]
                 prev = sents[i - 1][0] if i > 0 else ""
                 lines.append(
                     f"[{sid}] (sentence {i + 1} of {len(sents)}; section: {_short(section or '-', 80)})"
@@ -128,10 +143,18 @@ def write_agora(args: argparse.Namespace) -> None:
                 if prev:
                     lines.append(f"   previous: {_short(prev, 240)}")
                 lines.append(f"   >>> {text}")
-                index.append({"id": sid, "source": source, "sha256": sentence_sha256(text), "chunk": c})
+                index.append(
+                    {
+                        "id": sid,
+                        "source": source,
+                        "sha256": sentence_sha256(text),
+                        "chunk": c,
+                        "round": args.round,
+                    }
+                )
             lines.append("")
-        (args.out / f"agora_{c}.txt").write_text("\n".join(lines), encoding="utf-8")
-    with open(args.out / "agora_index.jsonl", "w", encoding="utf-8") as fh:
+        (args.out / f"{stem}_{c}.txt").write_text("\n".join(lines), encoding="utf-8")
+    with open(args.out / f"{stem}_index.jsonl", "w", encoding="utf-8") as fh:
         for row in index:
             fh.write(json.dumps(row) + "\n")
     print(f"{len(chosen)} documents, {len(index)} sentences, {args.chunks} chunks")
@@ -140,7 +163,11 @@ def write_agora(args: argparse.Namespace) -> None:
 def write_scopes(args: argparse.Namespace) -> None:
     nlp = build_pipeline(classifier=False)
     meta = agora_meta(args.shared)
-    taken = {json.loads(line)["source"] for line in open(args.out / "agora_index.jsonl")}
+    taken = _taken(args.out)
+    for sheet in args.out.glob("scopes*.txt"):  # documents an earlier scope sheet already holds
+        taken |= {
+            b.split("\n", 1)[0].strip() for b in sheet.read_text(encoding="utf-8").split("## DOCUMENT ")[1:]
+        }
     rng = random.Random(args.seed + 1)
     docs = [d for d in free_agora(args.shared) if d not in taken]
     rng.shuffle(docs)
@@ -149,7 +176,8 @@ def write_scopes(args: argparse.Namespace) -> None:
         sents = sentences(args.shared / source, nlp)
         lines += doc_header(source, meta.get(Path(source).stem), sents)
         lines.append("")
-    (args.out / "scopes.txt").write_text("\n".join(lines), encoding="utf-8")
+    name = "scopes.txt" if args.round == 1 else f"scopes{args.round}.txt"
+    (args.out / name).write_text("\n".join(lines), encoding="utf-8")
     print(f"{min(len(docs), args.docs)} documents")
 
 
@@ -205,6 +233,7 @@ def main() -> None:
     parser.add_argument("--hinted", type=int, default=11)
     parser.add_argument("--plain", type=int, default=4)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--round", type=int, default=1, help="annotation round (2+: documents not yet taken)")
     parser.add_argument("--labels", type=Path, default=Path("corpora/annotations/eval/real/labels.jsonl"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
