@@ -34,7 +34,7 @@ from policylens.nlp.features import doc_features, to_matrix
 from policylens.nlp.labelled import DocumentRows, load_scopes, load_sentence_labels, read_document
 from policylens.nlp.model import GovernanceModel
 from policylens.nlp.procedure import compose
-from policylens.nlp.role import CONTEXT, RoleModel, role_rows
+from policylens.nlp.role import CONTEXT, RoleModel, content_features, role_rows
 from policylens.nlp.scope import ScopeInput, ScopeModel, predict_scope
 from policylens.nlp.segment import HEADING_FLAG
 
@@ -88,14 +88,19 @@ class Models:
         probs = self.content.predict_proba(to_matrix(rows, self.content.vocabulary))
         return [dict(zip(LABELS, p, strict=True)) for p in probs.tolist()]
 
-    def role_probs(self, rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
+    def role_probs(self, rows: Sequence[Mapping[str, float]],
+                   contents: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
+        """Role probabilities; each row also reads its content probabilities, as in tagging."""
         if not rows:
             return []
-        probs = self.role.predict_proba(to_matrix(rows, self.role.vocabulary))
+        full = [{**row, **content_features(c)} for row, c in zip(rows, contents, strict=True)]
+        probs = self.role.predict_proba(to_matrix(full, self.role.vocabulary))
         return [dict(zip(ROLES, p, strict=True)) for p in probs.tolist()]
 
     def scope_of(self, doc: DocumentRows) -> dict[str, float]:
-        inp = ScopeInput(title=doc.title, texts=doc.texts, roles=self.role_probs(doc.role_rows))
+        contents = self.content_probs(doc.content_rows)
+        inp = ScopeInput(title=doc.title, texts=doc.texts, roles=self.role_probs(doc.role_rows, contents),
+                         contents=contents)
         return dict(predict_scope(self.scope, inp).probs)
 
 
@@ -123,7 +128,8 @@ def dev_items(path: Path, scopes_path: Path, documents: Path, models: Models, nl
             base = doc_features(d, [(0, len(d))])
             c_rows.append(base[0])
             r_rows.append(role_rows(d, [d[:]], base)[0])
-        for r, c, rp in zip(group, models.content_probs(c_rows), models.role_probs(r_rows), strict=True):
+        c_probs = models.content_probs(c_rows)
+        for r, c, rp in zip(group, c_probs, models.role_probs(r_rows, c_probs), strict=True):
             items.append(
                 Item(
                     source=source,
@@ -157,7 +163,7 @@ def standoff_items(
         unmatched += sum(i is None for _, i in found)
         found = [(r, i) for r, i in found if i is not None]
         content = models.content_probs([doc.content_rows[i] for _, i in found])
-        roles = models.role_probs([doc.role_rows[i] for _, i in found])
+        roles = models.role_probs([doc.role_rows[i] for _, i in found], content)
         for (r, _), c, rp in zip(found, content, roles, strict=True):
             items.append(
                 Item(

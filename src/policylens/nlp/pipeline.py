@@ -185,8 +185,9 @@ def _decide_scope(nlp: Language, title: str, sentences: list[TaggedSentence],
     if "policylens_scope" not in nlp.pipe_names:
         return None
     component: _scope.ScopeClassifier = nlp.get_pipe("policylens_scope")
-    return component.decide(_scope.ScopeInput(title=title, texts=[s.text for s in sentences],
-                                              roles=[s.role_probs for s in sentences]))
+    return component.decide(_scope.ScopeInput(
+        title=title, texts=[s.text for s in sentences], roles=[s.role_probs for s in sentences],
+        contents=[s.content if s.content is not None else s.probs for s in sentences]))
 
 
 def relabel(sentence: TaggedSentence, scope: ScopeDecision) -> TaggedSentence:

@@ -14,7 +14,9 @@ their modal. So besides the sentence's own features (the n-grams and cues that
   shall", "the Secretary shall", "nothing in this");
 * ``pw:`` the words of the previous sentence and ``ctx:`` its shape (a lead-in
   ending in ":" passes its sense on to the list that follows);
-* ``sw:`` the words of the section heading the sentence sits under.
+* ``sw:`` the words of the section heading the sentence sits under;
+* ``cp:`` the content model's probabilities (``policylens_governance`` runs first):
+  a sentence whose words favour a design is seldom ``other``.
 
 The previous sentence of a block's first sentence and the section heading come
 from ``doc.user_data`` (``CONTEXT``), which ``pipeline.tag_blocks`` fills from
@@ -127,6 +129,11 @@ def context_features(text: str, prev: str, section: str, *, heading: bool) -> di
     return feats
 
 
+def content_features(probs: Mapping[str, float]) -> dict[str, float]:
+    """The content model's verdict as role features: words that favour a design are rarely ``other``."""
+    return {"cp:" + label: float(p) for label, p in probs.items()}
+
+
 def role_rows(
     doc: Doc, sents: list[Span], base: list[dict[str, float]] | None = None
 ) -> list[dict[str, float]]:
@@ -179,7 +186,12 @@ class RoleClassifier:
         owners: list[tuple[int, int, int]] = []
         for i, doc in enumerate(docs):
             sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
-            rows.extend(role_rows(doc, sents, doc.user_data.get(FEATURE_CACHE)))
+            doc_rows = role_rows(doc, sents, doc.user_data.get(FEATURE_CACHE))
+            content = doc._.governance if Doc.has_extension("governance") else None
+            if content is not None and len(content) == len(doc_rows):  # the content model ran first
+                for row, (_, _, probs) in zip(doc_rows, content, strict=True):
+                    row.update(content_features(probs))
+            rows.extend(doc_rows)
             owners.extend((i, s.start, s.end) for s in sents)
             doc._.roles = []
         if not rows:

@@ -12,7 +12,8 @@ clauses", and who the duties fall on; so the scope model reads:
   weighted by that probability (who bears the duties: providers, insurers,
   agencies, employers, platforms);
 * ``a:`` the same for architecture sentences (who governs, what the text applies to);
-* ``r:`` the shares of provision and architecture sentences.
+* ``r:`` the shares of provision and architecture sentences;
+* ``c:`` what the content model reads in those operative sentences (central or sector).
 
 The model is a linear softmax (``ScopeModel``, JSON like the others), so the
 sentences that decided a scope can be named: each sentence's contribution to
@@ -67,6 +68,7 @@ class ScopeInput:
     title: str
     texts: Sequence[str]
     roles: Sequence[Mapping[str, float]]  # one {role: probability} per sentence
+    contents: Sequence[Mapping[str, float]] = ()  # the content model's {label: probability}, if known
 
 
 def _words(text: str) -> set[str]:
@@ -111,6 +113,15 @@ def scope_features(doc: ScopeInput) -> tuple[dict[str, float], dict[int, dict[st
     if n:
         row["r:provision"] = sum(w for _, _, w in prov) / n
         row["r:architecture"] = sum(w for _, _, w in arch) / n
+    if len(doc.contents) >= n and n:
+        # What the operative sentences favour: a horizontal law's rules read as central, a
+        # sector instrument's as sector-specific, a strategy's as neither.
+        weights = [p + a for (_, _, p), (_, _, a) in zip(prov, arch, strict=True)]
+        mass = sum(weights) + 1.0
+        for label in ("centralized", "sector_specific"):
+            row["c:" + label] = (
+                sum(w * float(doc.contents[i].get(label, 0.0)) for i, w in enumerate(weights)) / mass
+            )
     row["r:length"] = math.log1p(n) / 10.0
     return row, parts
 
@@ -178,8 +189,18 @@ class ScopeClassifier:
             {start: probs for start, _, probs in (doc._.roles or [])} if doc.has_extension("roles") else {}
         )
         roles = [by_start.get(s.start, {}) for s in sents]
+        content = (
+            {start: probs for start, _, probs in (doc._.governance or [])}
+            if doc.has_extension("governance")
+            else {}
+        )
         doc._.scope = self.decide(
-            ScopeInput(title=str(doc.user_data.get("title", "")), texts=[s.text for s in sents], roles=roles)
+            ScopeInput(
+                title=str(doc.user_data.get("title", "")),
+                texts=[s.text for s in sents],
+                roles=roles,
+                contents=[content.get(s.start, {}) for s in sents],
+            )
         )
         return doc
 

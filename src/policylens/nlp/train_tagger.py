@@ -45,7 +45,7 @@ from policylens.nlp.labelled import (
 )
 from policylens.nlp.model import GovernanceModel
 from policylens.nlp.procedure import compose, label_given
-from policylens.nlp.role import RoleModel
+from policylens.nlp.role import RoleModel, content_features
 from policylens.nlp.scope import ScopeInput, ScopeModel, predict_scope, scope_features
 from policylens.nlp.train import em_priors
 
@@ -82,6 +82,23 @@ def _macro_f1(gold: Sequence[str], pred: Sequence[str], names: Sequence[str]) ->
     }
 
 
+def _add_content(model: GovernanceModel, content_rows: Sequence[dict[str, float]],
+                 role_rows: Sequence[dict[str, float]]) -> list[dict[str, float]]:
+    """The content model's probabilities of each row; each role row gains them as features."""
+    if not content_rows:
+        return []
+    probs = model.predict_proba(to_matrix(content_rows, model.vocabulary))
+    out = [dict(zip(LABELS, p, strict=True)) for p in probs.tolist()]
+    for row, p in zip(role_rows, out, strict=True):
+        row.update(content_features(p))
+    return out
+
+
+def _content_of(role_row: dict[str, float]) -> dict[str, float]:
+    """The content probabilities a role row carries (``cp:`` features)."""
+    return {label: role_row.get("cp:" + label, 0.0) for label in LABELS}
+
+
 def pseudo_documents(
     examples: Sequence[Example], seed: int
 ) -> list[tuple[ScopeInput, str, list[dict[str, float]]]]:
@@ -109,7 +126,7 @@ def train_structure(
     documents: Path,
     standoff_dir: Path,
     written: Path | None = None,
-    content_model: GovernanceModel | None = None,
+    content_model: GovernanceModel,
     evaluation_list: Path | None = None,
     seed: int = 0,
     use_written: bool = True,
@@ -131,6 +148,11 @@ def train_structure(
     refuse_evaluation((row["source"] for row in labels), evaluation, labels_path)
     refuse_evaluation(scopes, evaluation, scopes_path)
     real = resolve_real(labels, scopes, documents, nlp)
+    # The role model reads the content model's verdict too (``role.content_features``), as it
+    # does at tagging time; the role rows are completed in place.
+    contents = {src: _add_content(content_model, doc.content_rows, doc.role_rows)
+                for src, doc in real.documents.items()}
+    _add_content(content_model, [e.content_row for e in written_train], [e.role_row for e in written_train])
     train_real = [e for e in real.examples if not heldout_document(e.source)]
     held_real = [e for e in real.examples if heldout_document(e.source)]
 
@@ -181,7 +203,8 @@ def train_structure(
     for source, doc in sorted(real.documents.items()):
         if doc.scope is None:
             continue
-        inp = ScopeInput(title=doc.title, texts=doc.texts, roles=role_probs(doc.role_rows))
+        inp = ScopeInput(title=doc.title, texts=doc.texts, roles=role_probs(doc.role_rows),
+                         contents=contents[source])
         if heldout_document(source):
             held_docs.append((source, inp, doc.scope))
             continue
@@ -190,7 +213,8 @@ def train_structure(
     n_real_docs = len(scope_rows)
     for inp, scope, rows in pseudo_documents(written_train, seed):
         texts = [" ".join(k[2:] for k in row if k.startswith("w:")) for row in rows]
-        inp = ScopeInput(title="", texts=texts, roles=role_probs(rows))
+        inp = ScopeInput(title="", texts=texts, roles=role_probs(rows),
+                         contents=[_content_of(row) for row in rows])
         scope_rows.append(scope_features(inp)[0])
         scope_y.append(SCOPES.index(scope))
     sfit = fit_linear(scope_rows, scope_y, len(SCOPES), seed=seed, min_df=3, c_grid=(0.3, 1.0, 3.0, 10.0))
@@ -234,7 +258,7 @@ def train_structure(
         gold_s = [s for _, _, s in held_docs]
         pred_s = [predict_scope(scope_model, inp).label for _, inp, _ in held_docs]
         card["heldout_scope"] = _macro_f1(gold_s, pred_s, SCOPES)
-    if content_model is not None and held_real:
+    if held_real:
         content = content_model.predict_proba(
             to_matrix([e.content_row for e in held_real], content_model.vocabulary)
         )
