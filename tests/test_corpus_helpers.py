@@ -14,8 +14,9 @@ import hashlib
 import io
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -73,6 +74,8 @@ class Resource:
     delay: float = 0.0  # seconds before answering
     fail_first: int = 0  # answer 503 this many times, then normally
     send_length: bool = True
+    send_etag: bool = True  # False: a server that sends only Last-Modified
+    send_last_modified: bool = True  # False: a server that sends only an ETag
     etag: str = ""
     last_modified: str = field(default_factory=lambda: formatdate(usegmt=True))
 
@@ -88,6 +91,22 @@ class Resource:
         self.refresh_etag()
         self.last_modified = formatdate(time.time() + 1, usegmt=True)
 
+    def not_modified(self, headers: Mapping[str, str]) -> bool:
+        """Whether a conditional request may be answered 304, as RFC 9110 says.
+
+        ``If-None-Match`` decides when it is sent (and the ETag is served);
+        otherwise ``If-Modified-Since`` against ``Last-Modified``, compared as dates.
+        """
+        if self.send_etag and headers.get("If-None-Match"):
+            return headers["If-None-Match"] == self.etag
+        since = headers.get("If-Modified-Since")
+        if not (self.send_last_modified and since):
+            return False
+        try:
+            return parsedate_to_datetime(self.last_modified) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+
 
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
@@ -100,6 +119,7 @@ class PolicyServer:
     def __init__(self) -> None:
         self.resources: dict[str, Resource] = {}
         self.log: list[tuple[str, dict[str, str]]] = []
+        self.statuses: list[tuple[str, int]] = []  # (path, status) of every answer
         self.lock = threading.Lock()
         server = self
 
@@ -124,18 +144,27 @@ class PolicyServer:
                     return self._send(503, b"busy", "text/plain")
                 if resource.status != 200:
                     return self._send(resource.status, resource.body or b"error", "text/html")
-                if self.headers.get("If-None-Match") == resource.etag:
+                headers = {}
+                if resource.send_etag:
+                    headers["ETag"] = resource.etag
+                if resource.send_last_modified:
+                    headers["Last-Modified"] = resource.last_modified
+                if resource.not_modified(self.headers):
+                    with server.lock:
+                        server.statuses.append((self.path, 304))
                     self.send_response(304)
-                    self.send_header("ETag", resource.etag)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return None
-                headers = {"ETag": resource.etag, "Last-Modified": resource.last_modified}
                 return self._send(200, resource.body, resource.content_type, headers,
                                   send_length=resource.send_length)
 
             def _send(self, status: int, body: bytes, content_type: str,
                       headers: dict[str, str] | None = None, *, send_length: bool = True) -> None:
+                with server.lock:
+                    server.statuses.append((self.path, status))
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 for name, value in (headers or {}).items():
@@ -165,6 +194,10 @@ class PolicyServer:
     def requests_for(self, path: str) -> list[dict[str, str]]:
         with self.lock:
             return [headers for logged, headers in self.log if logged == path]
+
+    def statuses_for(self, path: str) -> list[int]:
+        with self.lock:
+            return [status for logged, status in self.statuses if logged == path]
 
     def __enter__(self) -> PolicyServer:
         self.thread.start()

@@ -30,7 +30,7 @@ from policylens.corpus.fetch import Fetcher, FetchResult, FetchSettings
 from policylens.corpus.lock import RefreshLock
 from policylens.corpus.manifest import Manifest, ManifestEntry, load_manifest
 from policylens.corpus.process import WorkItem, model_version, run_item
-from policylens.corpus.store import Fetched, Store
+from policylens.corpus.store import Fetched, Store, Version
 from policylens.errors import StoreError, UsageError
 from policylens.settings import resolve_settings
 
@@ -198,7 +198,7 @@ class _Refresh:
                               errors=[{"id": d, "error": e} for d, e in report.failed])
         return report
 
-    def _fetch(self, previous: Mapping[str, Any], scored_with: Mapping[str, set[str]],
+    def _fetch(self, previous: Mapping[str, Version], scored_with: Mapping[str, set[str]],
                model: str) -> list[WorkItem]:
         """Fetch every entry; return the work for the engine (changed, or scored by an older model)."""
         items: list[WorkItem] = []
@@ -206,13 +206,13 @@ class _Refresh:
         with Fetcher(self.store.objects, self.settings.fetch) as fetcher:
             for done, result in enumerate(fetcher.fetch_all(self.entries.values(), previous), start=1):
                 self.progress("fetch", done, total, result.id)
-                item = self._after_fetch(result, scored_with, model)
+                item = self._after_fetch(result, previous.get(result.id), scored_with, model)
                 if item is not None:
                     items.append(item)
         return items
 
-    def _after_fetch(self, result: FetchResult, scored_with: Mapping[str, set[str]],
-                     model: str) -> WorkItem | None:
+    def _after_fetch(self, result: FetchResult, previous: Version | None,
+                     scored_with: Mapping[str, set[str]], model: str) -> WorkItem | None:
         entry = self.entries[result.id]
         if result.status == "failed":
             self.failed[result.id] = result.error or "fetch failed"
@@ -221,9 +221,11 @@ class _Refresh:
             assert result.fetched is not None
             self.fetched[entry.id] = result.fetched
             return self._raw_item(entry, result.fetched)
-        if result.fetched is not None and result.fetched.etag:  # a 200 with the same bytes
-            self.store.update_validators(entry.id, etag=result.fetched.etag,
-                                         last_modified=result.fetched.last_modified)
+        if result.fetched is not None and previous is not None:  # a 200 with the same bytes
+            # Either validator alone is enough for the next request to be conditional (a 304).
+            validators = (result.fetched.etag, result.fetched.last_modified)
+            if any(validators) and validators != (previous.etag, previous.last_modified):
+                self.store.update_validators(entry.id, etag=validators[0], last_modified=validators[1])
         if model in scored_with.get(entry.id, set()):
             self.unchanged.append(entry.id)
             return None
