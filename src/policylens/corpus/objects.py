@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from policylens.atomic import fsync_folder
+
 CHUNK = 1 << 16
 
 
@@ -76,6 +78,7 @@ class ObjectWriter:
         target = self.store.path(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp, target)
+        fsync_folder(target.parent)  # the rename too must survive a power cut
         self.sha256 = sha
         return sha
 
