@@ -18,6 +18,7 @@ version, blocks, sentences and score are committed together.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -185,8 +186,10 @@ class _Refresh:
             items = self._fetch(previous, scored_with, model)
             self._process(items, previous, old_index, run_id)
         except BaseException as exc:  # record why the run stopped, then let it propagate
-            self.store.finish_run(run_id, status="failed", counts={},
-                                  errors=[{"id": "*", "error": f"{type(exc).__name__}: {exc}"}])
+            if not self.store.damaged:  # a damaged store is never written to
+                with contextlib.suppress(StoreError):  # the error that stopped the run matters more
+                    self.store.finish_run(run_id, status="failed", counts={},
+                                          errors=[{"id": "*", "error": f"{type(exc).__name__}: {exc}"}])
             raise
         report = RefreshReport(
             run_id=run_id, model_version=model, new=tuple(sorted(self.new)),
