@@ -87,6 +87,7 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
     "export": lambda manifest, store: ["corpus", "export", "--store", str(store), "--format", "csv",
                                        "--out", str(store.parent / "sentences.csv")],
     "add": lambda manifest, store: ["corpus", "add", str(store.parent / "note.md"), "--store", str(store)],
+    "gc": lambda manifest, store: ["corpus", "gc", "--store", str(store)],
 }
 
 

@@ -198,7 +198,15 @@ def test_killed_refresh_is_aborted_then_completed_and_second_refresh_is_locked_o
         version = db.execute("SELECT current_version FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
         for table in ("blocks", "sentences", "scores"):
             assert db.execute(f"SELECT count(*) FROM {table} WHERE version_id = ?", (version,)).fetchone()[0]
+    # every document was downloaded before the kill, but only two were committed: three orphans
+    referenced = {r[0] for r in db.execute("SELECT sha256 FROM versions")}
     db.close()
+    objects = tmp_path / "s.db.objects"
+    assert len({p.name for p in objects.rglob("*") if p.is_file()} - referenced) == 3
+    collected = runner.invoke(app, ["corpus", "gc", "--store", str(store_path), "--json"])
+    assert collected.exit_code == 0, collected.output
+    assert json.loads(collected.stdout)["objects"] == 3
+    assert {p.name for p in objects.rglob("*") if p.is_file()} == referenced
 
     resumed = refresh(manifest, store_path, _settings())
     assert resumed.aborted_runs == (1,)

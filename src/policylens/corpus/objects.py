@@ -16,6 +16,7 @@ from typing import BinaryIO
 from policylens.atomic import fsync_folder
 
 CHUNK = 1 << 16
+INCOMING_PREFIX = ".incoming-"  # a download being written (left behind if its writer was killed)
 
 
 class ObjectStore:
@@ -55,7 +56,7 @@ class ObjectWriter:
         self.size = 0
         self._hash = hashlib.sha256()
         store.root.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".incoming-", dir=store.root)
+        fd, name = tempfile.mkstemp(prefix=INCOMING_PREFIX, dir=store.root)
         self._tmp = Path(name)
         self._file: BinaryIO = os.fdopen(fd, "wb")
         self.sha256: str | None = None

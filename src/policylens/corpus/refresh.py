@@ -9,7 +9,9 @@ One refresh is one row in ``runs``. Under the store's lock it
    process, straight into the object store;
 4. sends new or changed documents, and unchanged ones whose score came from an
    older model (re-tagged from their stored blocks), to the engine;
-5. commits each document's results in its own transaction as they arrive.
+5. commits each document's results in its own transaction as they arrive;
+6. removes raw files that no stored version references (``corpus/gc.py``):
+   downloads of a killed refresh, or of documents that failed to process.
 
 A refresh killed at any moment leaves every committed document complete; the
 next refresh picks up the rest, since a document counts as done only once its
@@ -28,6 +30,7 @@ from typing import Any
 
 from policylens.corpus.engines import get_engine
 from policylens.corpus.fetch import Fetcher, FetchResult, FetchSettings
+from policylens.corpus.gc import Collected, collect_locked
 from policylens.corpus.lock import RefreshLock
 from policylens.corpus.manifest import Manifest, ManifestEntry, load_manifest
 from policylens.corpus.process import WorkItem, model_version, run_item
@@ -103,6 +106,7 @@ class RefreshReport:
     moved: tuple[Moved, ...] = ()
     rescored: tuple[str, ...] = ()  # unchanged content, re-tagged with a newer model
     aborted_runs: tuple[int, ...] = ()  # stale runs found and marked aborted
+    collected: Collected = field(default_factory=Collected)  # unreferenced raw files removed
     pages: int = 0  # pages extracted in this run
     seconds: float = 0.0
 
@@ -126,7 +130,7 @@ class RefreshReport:
     def counts(self) -> dict[str, int]:
         return {"new": len(self.new), "updated": len(self.updated), "unchanged": len(self.unchanged),
                 "removed": len(self.removed), "failed": len(self.failed), "moved": len(self.moved),
-                "rescored": len(self.rescored), "pages": self.pages}
+                "rescored": len(self.rescored), "pages": self.pages, "collected": self.collected.files}
 
 
 def refresh(manifest: Manifest | str | Path, store: Store | str | Path,
@@ -185,6 +189,7 @@ class _Refresh:
             scored_with = self.store.score_models()
             items = self._fetch(previous, scored_with, model)
             self._process(items, previous, old_index, run_id)
+            collected = collect_locked(self.store)
         except BaseException as exc:  # record why the run stopped, then let it propagate
             if not self.store.damaged:  # a damaged store is never written to
                 with contextlib.suppress(StoreError):  # the error that stopped the run matters more
@@ -196,7 +201,8 @@ class _Refresh:
             updated=tuple(sorted(self.updated)), unchanged=tuple(sorted(self.unchanged)),
             removed=tuple(removed), failed=tuple(sorted(self.failed.items())),
             moved=tuple(sorted(self.moved, key=lambda m: m.id)), rescored=tuple(sorted(self.rescored)),
-            aborted_runs=tuple(aborted), pages=self.pages, seconds=time.perf_counter() - start)
+            aborted_runs=tuple(aborted), collected=collected, pages=self.pages,
+            seconds=time.perf_counter() - start)
         self.store.finish_run(run_id, status="partial" if report.failed else "ok", counts=report.counts(),
                               errors=[{"id": d, "error": e} for d, e in report.failed])
         return report

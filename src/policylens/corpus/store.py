@@ -321,6 +321,11 @@ class Store:
         return {r["document_id"]: _version(r) for r in rows}
 
     @_sqlite_errors
+    def referenced_objects(self) -> set[str]:
+        """The sha256 of every raw file some stored version references (what ``corpus gc`` keeps)."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT sha256 FROM versions")}
+
+    @_sqlite_errors
     def score_models(self) -> dict[str, set[str]]:
         """Document id -> model versions that scored its current version."""
         rows = self.db.execute(
