@@ -4,7 +4,8 @@
 ``Resource``\\ s by path with ETag / Last-Modified / 304 support, and can play
 the failures a refresh meets in the wild: 404, 500, a slow answer, a flaky
 endpoint that fails before it succeeds, garbage bytes, an HTML page served as a
-PDF, and a body without ``Content-Length``. It logs every request.
+PDF, a body without ``Content-Length``, redirects, compressed bodies, and an
+answer trickled one byte at a time. It logs every request.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class Resource:
     delay: float = 0.0  # seconds before answering
     fail_first: int = 0  # answer 503 this many times, then normally
     send_length: bool = True
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Location, Content-Encoding
+    trickle: str = ""  # "headers" or "body": send that part one byte every trickle_every seconds
+    trickle_every: float = 0.05
     send_etag: bool = True  # False: a server that sends only Last-Modified
     send_last_modified: bool = True  # False: a server that sends only an ETag
     etag: str = ""
@@ -116,7 +120,7 @@ class _QuietServer(ThreadingHTTPServer):
 class PolicyServer:
     """A loopback HTTP server serving ``resources`` (path -> Resource)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.resources: dict[str, Resource] = {}
         self.log: list[tuple[str, dict[str, str]]] = []
         self.statuses: list[tuple[str, int]] = []  # (path, status) of every answer
@@ -143,8 +147,9 @@ class PolicyServer:
                 if failing:
                     return self._send(503, b"busy", "text/plain")
                 if resource.status != 200:
-                    return self._send(resource.status, resource.body or b"error", "text/html")
-                headers = {}
+                    return self._send(resource.status, resource.body or b"error", "text/html",
+                                      resource.headers)
+                headers = dict(resource.headers)
                 if resource.send_etag:
                     headers["ETag"] = resource.etag
                 if resource.send_last_modified:
@@ -159,27 +164,37 @@ class PolicyServer:
                     self.end_headers()
                     return None
                 return self._send(200, resource.body, resource.content_type, headers,
-                                  send_length=resource.send_length)
+                                  send_length=resource.send_length, trickle=resource.trickle,
+                                  every=resource.trickle_every)
 
             def _send(self, status: int, body: bytes, content_type: str,
-                      headers: dict[str, str] | None = None, *, send_length: bool = True) -> None:
+                      headers: dict[str, str] | None = None, *, send_length: bool = True,
+                      trickle: str = "", every: float = 0.0) -> None:
                 with server.lock:
                     server.statuses.append((self.path, status))
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
+                lines = {"Content-Type": content_type, **(headers or {})}
                 if send_length:
-                    self.send_header("Content-Length", str(len(body)))
+                    lines["Content-Length"] = str(len(body))
                 else:
-                    self.send_header("Connection", "close")
+                    lines["Connection"] = "close"
                     self.close_connection = True
-                self.end_headers()
-                # the client may hang up early (the size cap): that is what the test wants
+                head = (f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
+                        + "".join(f"{name}: {value}\r\n" for name, value in lines.items()) + "\r\n")
+                # the client may hang up early (the size cap, a deadline): that is what the test wants
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
+                    self._write(head.encode("latin-1"), every if trickle == "headers" else 0.0)
+                    self._write(body, every if trickle == "body" else 0.0)
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+            def _write(self, data: bytes, every: float) -> None:
+                if not every:
+                    self.wfile.write(data)
+                    return
+                for i in range(len(data)):
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(every)
+
+        self.httpd = _QuietServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

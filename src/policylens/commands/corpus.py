@@ -71,7 +71,9 @@ def refresh_command(
     workers: int | None = typer.Option(None, "--workers", min=1, help=WORKERS_HELP),
     max_bytes: int = typer.Option(100 * 1024 * 1024, "--max-bytes", min=1,
                                   help="Largest download accepted, in bytes."),
-    timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Network timeout in seconds."),
+    timeout: float = typer.Option(300.0, "--timeout", min=0.1,
+                                  help="Seconds one document's download may take in all, retries included "
+                                       "(a connection silent for 30 s fails sooner)."),
     retries: int = typer.Option(3, "--retries", min=0, max=10, help="Retries of a failed download."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Simultaneous downloads."),
     out_dir: Path | None = typer.Option(None, "--out",
