@@ -157,7 +157,6 @@ def _code(exc: sqlite3.Error) -> int | None:
     return code & 0xFF if isinstance(code, int) else None
 
 
-
 class Store:
     """A corpus store at ``path`` (created and migrated on open).
 
