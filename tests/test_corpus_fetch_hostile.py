@@ -72,7 +72,7 @@ def test_a_server_trickling_bytes_is_cut_off_at_the_total_deadline(server: Polic
 
 def test_a_silent_server_still_fails_at_the_read_timeout_and_is_retried(server: PolicyServer,
                                                                          tmp_path: Path) -> None:
-    server.resources["/silent.pdf"] = Resource(PDF, delay=0.5)
+    server.resources["/silent.pdf"] = Resource(PDF, delay=3.0)
     with _fetcher(tmp_path, timeout=10.0, read_timeout=0.2, retries=1) as fetcher:
         result = fetcher.fetch(_entry(server.url("/silent.pdf")))
     assert result.status == "failed" and "no answer for 0.2 s" in (result.error or "")
@@ -108,7 +108,8 @@ def test_a_compression_bomb_stops_at_the_size_cap_without_expanding_in_memory(
         finally:
             tracemalloc.stop()
     assert result.status == "failed" and f"passed the {LIMIT}-byte limit" in (result.error or "")
-    assert peak < 4 * LIMIT, f"peak {peak / 1e6:.1f} MB"  # pieces of 64 KB, never the whole expansion
+    assert peak < 4 * LIMIT, f"peak {peak / 1e6:.1f} MB"
+    print(f"peak {peak / 1e6:.3f} MB")  # pieces of 64 KB, never the whole expansion
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw deflate"])
