@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import spacy
 from spacy.language import Language
 
 from policylens.errors import ModelError
-from policylens.nlp.cues import CUE_SPANS, CueTagger, default_patterns_dir, read_pattern_files, sentence_cues
+from policylens.nlp.cues import CUE_SPANS, read_pattern_files, sentence_cues
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,8 @@ def test_patterns_round_trip_through_to_disk(nlp: Language, tmp_path: Path) -> N
 def test_cue_files_are_replaced_whole_and_stale_ones_go_only_after(nlp: Language, tmp_path: Path) -> None:
     # regression: to_disk (which 'policylens train' uses for the model's cues) truncated each file
     # and wrote it row by row, so a failure part-way left a half-written pattern file
-    tagger = CueTagger(nlp.vocab, pattern_files=read_pattern_files(default_patterns_dir()))
+    tagger = copy.copy(nlp.get_pipe("policylens_cues"))  # to_disk needs its patterns, not new matchers
+    tagger.pattern_files = dict(tagger.pattern_files)
     folder = tmp_path / "cues"
     tagger.to_disk(folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
