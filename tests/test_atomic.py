@@ -44,3 +44,46 @@ def test_errors_name_the_target_not_the_hidden_temporary(tmp_path: Path) -> None
         tmp.write_text("new", encoding="utf-8")
     assert caught.value.filename == str(folder_in_the_way)
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+@pytest.fixture()
+def disk_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The real ``os.fsync`` and ``os.replace`` calls, watched: (call, path) in order."""
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        calls.append(("replace", os.fspath(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
+def test_data_is_synced_before_the_rename_and_the_folder_after(tmp_path: Path,
+                                                               disk_calls: list[tuple[str, str]]) -> None:
+    # regression: no fsync at all, so a power cut could leave an empty file where the old one was
+    target = tmp_path / "out.txt"
+    target.write_text("old", encoding="utf-8")
+    write_text_atomic(target, "new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+    renamed = disk_calls.index(("replace", str(target)))
+    synced_first = [path for call, path in disk_calls[:renamed] if call == "fsync"]
+    assert [Path(p).parent for p in synced_first] == [tmp_path]
+    assert Path(synced_first[0]).name.startswith(".out.txt.")  # the new bytes, under their temporary name
+    assert ("fsync", str(tmp_path)) in disk_calls[renamed + 1:]
+
+
+def test_raw_objects_sync_their_folder_after_the_rename(tmp_path: Path,
+                                                        disk_calls: list[tuple[str, str]]) -> None:
+    from policylens.corpus.objects import ObjectStore
+
+    objects = ObjectStore(tmp_path / "objects")
+    sha = objects.put_bytes(b"%PDF-1.4 a document")
+    renamed = disk_calls.index(("replace", str(objects.path(sha))))
+    assert ("fsync", str(objects.path(sha).parent)) in disk_calls[renamed + 1:]

@@ -4,7 +4,8 @@
 ``Resource``\\ s by path with ETag / Last-Modified / 304 support, and can play
 the failures a refresh meets in the wild: 404, 500, a slow answer, a flaky
 endpoint that fails before it succeeds, garbage bytes, an HTML page served as a
-PDF, and a body without ``Content-Length``. It logs every request.
+PDF, a body without ``Content-Length``, redirects, compressed bodies, and an
+answer trickled one byte at a time. It logs every request.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import hashlib
 import io
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -73,6 +75,11 @@ class Resource:
     delay: float = 0.0  # seconds before answering
     fail_first: int = 0  # answer 503 this many times, then normally
     send_length: bool = True
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Location, Content-Encoding
+    trickle: str = ""  # "headers" or "body": send that part one byte every trickle_every seconds
+    trickle_every: float = 0.05
+    send_etag: bool = True  # False: a server that sends only Last-Modified
+    send_last_modified: bool = True  # False: a server that sends only an ETag
     etag: str = ""
     last_modified: str = field(default_factory=lambda: formatdate(usegmt=True))
 
@@ -88,6 +95,22 @@ class Resource:
         self.refresh_etag()
         self.last_modified = formatdate(time.time() + 1, usegmt=True)
 
+    def not_modified(self, headers: Mapping[str, str]) -> bool:
+        """Whether a conditional request may be answered 304, as RFC 9110 says.
+
+        ``If-None-Match`` decides when it is sent (and the ETag is served);
+        otherwise ``If-Modified-Since`` against ``Last-Modified``, compared as dates.
+        """
+        if self.send_etag and headers.get("If-None-Match"):
+            return headers["If-None-Match"] == self.etag
+        since = headers.get("If-Modified-Since")
+        if not (self.send_last_modified and since):
+            return False
+        try:
+            return parsedate_to_datetime(self.last_modified) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+
 
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
@@ -97,9 +120,10 @@ class _QuietServer(ThreadingHTTPServer):
 class PolicyServer:
     """A loopback HTTP server serving ``resources`` (path -> Resource)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.resources: dict[str, Resource] = {}
         self.log: list[tuple[str, dict[str, str]]] = []
+        self.statuses: list[tuple[str, int]] = []  # (path, status) of every answer
         self.lock = threading.Lock()
         server = self
 
@@ -123,34 +147,54 @@ class PolicyServer:
                 if failing:
                     return self._send(503, b"busy", "text/plain")
                 if resource.status != 200:
-                    return self._send(resource.status, resource.body or b"error", "text/html")
-                if self.headers.get("If-None-Match") == resource.etag:
+                    return self._send(resource.status, resource.body or b"error", "text/html",
+                                      resource.headers)
+                headers = dict(resource.headers)
+                if resource.send_etag:
+                    headers["ETag"] = resource.etag
+                if resource.send_last_modified:
+                    headers["Last-Modified"] = resource.last_modified
+                if resource.not_modified(self.headers):
+                    with server.lock:
+                        server.statuses.append((self.path, 304))
                     self.send_response(304)
-                    self.send_header("ETag", resource.etag)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return None
-                headers = {"ETag": resource.etag, "Last-Modified": resource.last_modified}
                 return self._send(200, resource.body, resource.content_type, headers,
-                                  send_length=resource.send_length)
+                                  send_length=resource.send_length, trickle=resource.trickle,
+                                  every=resource.trickle_every)
 
             def _send(self, status: int, body: bytes, content_type: str,
-                      headers: dict[str, str] | None = None, *, send_length: bool = True) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
+                      headers: dict[str, str] | None = None, *, send_length: bool = True,
+                      trickle: str = "", every: float = 0.0) -> None:
+                with server.lock:
+                    server.statuses.append((self.path, status))
+                lines = {"Content-Type": content_type, **(headers or {})}
                 if send_length:
-                    self.send_header("Content-Length", str(len(body)))
+                    lines["Content-Length"] = str(len(body))
                 else:
-                    self.send_header("Connection", "close")
+                    lines["Connection"] = "close"
                     self.close_connection = True
-                self.end_headers()
-                # the client may hang up early (the size cap): that is what the test wants
+                head = (f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
+                        + "".join(f"{name}: {value}\r\n" for name, value in lines.items()) + "\r\n")
+                # the client may hang up early (the size cap, a deadline): that is what the test wants
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
+                    self._write(head.encode("latin-1"), every if trickle == "headers" else 0.0)
+                    self._write(body, every if trickle == "body" else 0.0)
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+            def _write(self, data: bytes, every: float) -> None:
+                if not every:
+                    self.wfile.write(data)
+                    return
+                for i in range(len(data)):
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(every)
+
+        self.httpd = _QuietServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -165,6 +209,10 @@ class PolicyServer:
     def requests_for(self, path: str) -> list[dict[str, str]]:
         with self.lock:
             return [headers for logged, headers in self.log if logged == path]
+
+    def statuses_for(self, path: str) -> list[int]:
+        with self.lock:
+            return [status for logged, status in self.statuses if logged == path]
 
     def __enter__(self) -> PolicyServer:
         self.thread.start()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 
 import pandas as pd
@@ -197,7 +198,15 @@ def test_killed_refresh_is_aborted_then_completed_and_second_refresh_is_locked_o
         version = db.execute("SELECT current_version FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
         for table in ("blocks", "sentences", "scores"):
             assert db.execute(f"SELECT count(*) FROM {table} WHERE version_id = ?", (version,)).fetchone()[0]
+    # every document was downloaded before the kill, but only two were committed: three orphans
+    referenced = {r[0] for r in db.execute("SELECT sha256 FROM versions")}
     db.close()
+    objects = tmp_path / "s.db.objects"
+    assert len({p.name for p in objects.rglob("*") if p.is_file()} - referenced) == 3
+    collected = runner.invoke(app, ["corpus", "gc", "--store", str(store_path), "--json"])
+    assert collected.exit_code == 0, collected.output
+    assert json.loads(collected.stdout)["objects"] == 3
+    assert {p.name for p in objects.rglob("*") if p.is_file()} == referenced
 
     resumed = refresh(manifest, store_path, _settings())
     assert resumed.aborted_runs == (1,)
@@ -338,3 +347,35 @@ def test_local_manifest_document_is_read_once_and_its_hash_is_of_the_bytes_proce
     again = refresh(manifest, tmp_path / "s.db", _settings())
     assert again.unchanged == ("note",) and opens[str(local.resolve())] == 1
     assert not list((tmp_path / "s.db.objects").rglob(".incoming-*"))  # the unchanged copy was dropped
+
+
+NOTES = ("# Sector notes\n\n" + "\n\n".join(SECTORAL) + "\n").encode()
+
+
+@pytest.mark.parametrize("validators", ["etag", "last_modified", "both"])
+def test_unchanged_document_stores_new_validators_whichever_the_server_sends(
+        tmp_path: Path, server: PolicyServer, validators: str) -> None:
+    # regression: with only Last-Modified (no ETag) the new validators of an unchanged document
+    # were never stored, so every later refresh downloaded it in full again
+    path = f"/validators-{validators}.md"
+    resource = server.resources[path] = Resource(NOTES, content_type="text/markdown",
+                                                 send_etag=validators != "last_modified",
+                                                 send_last_modified=validators != "etag")
+    manifest = write_manifest(tmp_path / "corpus.toml", [entry("notes", url=server.url(path))])
+    store_path = tmp_path / "s.db"
+    assert refresh(manifest, store_path, _settings()).new == ("notes",)
+
+    # the publisher touches the file: new validators, the same bytes, so a full 200 answer
+    resource.etag = '"touched"'
+    resource.last_modified = formatdate(time.time() + 60, usegmt=True)
+    assert refresh(manifest, store_path, _settings()).unchanged == ("notes",)
+    assert server.statuses_for(path)[-1] == 200
+    with Store(store_path) as store:
+        version = store.current_version("notes")
+    assert version is not None
+    assert version.etag == (resource.etag if validators != "last_modified" else None)
+    assert version.last_modified == (resource.last_modified if validators != "etag" else None)
+
+    # and so the next refresh is answered 304, not downloaded again
+    assert refresh(manifest, store_path, _settings()).unchanged == ("notes",)
+    assert server.statuses_for(path)[-1] == 304

@@ -34,7 +34,8 @@ EXPECTED_SCHEMA = {
     "scores": ["id", "version_id", "document_id", "model_version", "method", "index", "ci_low", "ci_high",
                "n_sentences", "score", "created_at", "run_id", "scope", "scope_overridden"],
 }
-EXPECTED_INDEXES = {"versions_document", "scores_document", "sentences_label", "runs_status", "sentences_role"}
+EXPECTED_INDEXES = {"versions_document", "scores_document", "sentences_label", "runs_status",
+                    "sentences_role"}
 
 
 def _schema(db: sqlite3.Connection) -> dict[str, list[str]]:
@@ -62,7 +63,8 @@ def test_scope_role_migration_keeps_tagged_results_of_a_v1_store(tmp_path: Path)
     old = tmp_path / "v1.db"
     db = sqlite3.connect(old, isolation_level=None)
     assert migrate(db, upto=2) == ["m001_initial", "m002_indexes"]
-    db.execute("INSERT INTO documents (id, title, added_at, status) VALUES ('act', 'An Act', '2024-01-01', 'active')")
+    db.execute("INSERT INTO documents (id, title, added_at, status) "
+               "VALUES ('act', 'An Act', '2024-01-01', 'active')")
     db.execute("INSERT INTO versions (id, document_id, sha256, fetched_at, size, source, kind) "
                "VALUES (1, 'act', 'ab', '2024-01-01', 3, 'act.txt', 'txt')")
     db.execute("UPDATE documents SET current_version = 1 WHERE id = 'act'")
@@ -71,9 +73,9 @@ def test_scope_role_migration_keeps_tagged_results_of_a_v1_store(tmp_path: Path)
                "0.7, 0.1, 0.2)")
     score = {"doc": "act.txt", "title": "An Act", "index": 0.5, "ci_low": 0.1, "ci_high": 0.9,
              "n_sentences": 1, "counts": {"centralized": 1}, "facets": {}, "model_version": "v1model"}
-    db.execute("INSERT INTO scores (version_id, document_id, model_version, method, \"index\", ci_low, ci_high, "
-               "n_sentences, score, created_at) VALUES (1, 'act', 'v1model', 'aggregate', 0.5, 0.1, 0.9, 1, ?, "
-               "'2024-01-01')", (json.dumps(score),))
+    db.execute("INSERT INTO scores (version_id, document_id, model_version, method, \"index\", ci_low, "
+               "ci_high, n_sentences, score, created_at) VALUES (1, 'act', 'v1model', 'aggregate', 0.5, 0.1, "
+               "0.9, 1, ?, '2024-01-01')", (json.dumps(score),))
     db.close()
     with Store(old) as migrated:
         names = [r[0] for r in migrated.db.execute("SELECT name FROM migrations ORDER BY rowid")]
@@ -206,7 +208,7 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         broken = type(score)(**{**{f: getattr(score, f) for f in score.__dataclass_fields__},
                                 "index": float("nan")})
         # NOT NULL 'index' receives NaN -> NULL in SQLite: the insert fails after the version row
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(StoreError, match="NOT NULL constraint failed"):
             store.record_version("a", _fetched(store, b"x", "u"), document, tagged, broken)
         assert store.db.execute("SELECT count(*) FROM versions").fetchone()[0] == 0
         assert store.db.execute("SELECT count(*) FROM blocks").fetchone()[0] == 0

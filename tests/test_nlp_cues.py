@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -93,6 +94,31 @@ def test_patterns_round_trip_through_to_disk(nlp: Language, tmp_path: Path) -> N
         (s.text, s.label_, s._.negated) for s in doc_original.spans[CUE_SPANS]]
     original = nlp.get_pipe("policylens_cues").patterns
     assert loaded.get_pipe("policylens_cues").patterns == original
+
+
+def test_cue_files_are_replaced_whole_and_stale_ones_go_only_after(nlp: Language, tmp_path: Path) -> None:
+    # regression: to_disk (which 'policylens train' uses for the model's cues) truncated each file
+    # and wrote it row by row, so a failure part-way left a half-written pattern file
+    tagger = copy.copy(nlp.get_pipe("policylens_cues"))  # to_disk needs its patterns, not new matchers
+    tagger.pattern_files = dict(tagger.pattern_files)
+    folder = tmp_path / "cues"
+    tagger.to_disk(folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    (folder / "cues_retired.jsonl").write_text('{"id": "old", "label": "NEG", "pattern": "old"}\n')
+
+    good = tagger.pattern_files["cues_centralized.jsonl"]
+    unwritable = {"id": "x", "label": "centralized", "pattern": "x", "note": {"a set"}}
+    tagger.pattern_files["cues_centralized.jsonl"] = [*good, unwritable]
+    with pytest.raises(TypeError):
+        tagger.to_disk(folder)
+    assert (folder / "cues_centralized.jsonl").read_bytes() == before["cues_centralized.jsonl"]
+    assert (folder / "cues_retired.jsonl").exists()  # nothing is removed when writing failed
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+    tagger.pattern_files["cues_centralized.jsonl"] = good
+    tagger.to_disk(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(before)  # the retired file is gone
+    assert read_pattern_files(folder) == tagger.pattern_files
 
 
 def test_custom_pattern_dir_and_phrase_patterns(tmp_path: Path) -> None:

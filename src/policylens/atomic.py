@@ -2,12 +2,18 @@
 
 A crash, a full disk or a kill at any moment leaves either the old file or the
 new one, never half of one. Used for every output policylens writes (extracted
-text, reports, exports).
+text, reports, exports, models).
+
+The new file's bytes are flushed to disk (``fsync``) before the rename, and the
+folder after it: without the first, a power cut can leave an empty file under
+the target's name (the rename reached the disk, the data did not); without the
+second, the rename itself can be lost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -52,13 +58,45 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         os.chmod(tmp, _default_mode())
+        fsync_file(tmp)
         os.replace(tmp, target)
+        fsync_folder(target.parent)
     except OSError as error:
         if error.filename in (name, str(tmp)):
             raise _about(error, target) from None
         raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def fsync_file(path: str | Path) -> None:
+    """Flush ``path``'s data to disk (Linux flushes a file's pages through any descriptor of it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Flush ``folder``'s entries (a rename or a new file in it) to disk.
+
+    A file system that cannot sync a folder (some network and FUSE file systems
+    answer EINVAL) is left at that: there is nothing more this process can do.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as error:
+        if error.errno in (errno.EACCES, errno.EPERM):  # a folder we may write to but not list
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
 
 
 def _about(error: OSError, target: Path) -> OSError:

@@ -1,4 +1,4 @@
-"""CLI commands of the corpus stage: ``policylens corpus refresh|status|export|add``."""
+"""CLI commands of the corpus stage: ``policylens corpus refresh|status|export|add|gc``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from policylens.commands._common import (
 )
 
 if TYPE_CHECKING:  # the corpus modules load only when a command runs
+    from policylens.corpus.gc import Collected
     from policylens.corpus.refresh import RefreshReport
 
 STORE_HELP = "The store: a SQLite file, with raw files kept in <store>.objects/ beside it."
@@ -70,7 +71,9 @@ def refresh_command(
     workers: int | None = typer.Option(None, "--workers", min=1, help=WORKERS_HELP),
     max_bytes: int = typer.Option(100 * 1024 * 1024, "--max-bytes", min=1,
                                   help="Largest download accepted, in bytes."),
-    timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Network timeout in seconds."),
+    timeout: float = typer.Option(300.0, "--timeout", min=0.1,
+                                  help="Seconds one document's download may take in all, retries included "
+                                       "(a connection silent for 30 s fails sooner)."),
     retries: int = typer.Option(3, "--retries", min=0, max=10, help="Retries of a failed download."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Simultaneous downloads."),
     out_dir: Path | None = typer.Option(None, "--out",
@@ -114,6 +117,8 @@ def _print_report(report: RefreshReport) -> None:
         out.print(f"re-tagged with model {report.model_version}: {', '.join(report.rescored)}")
     if report.aborted_runs:
         out.print(f"marked interrupted run(s) {', '.join(map(str, report.aborted_runs))} as aborted")
+    if report.collected.files:
+        out.print(_collected_line(report.collected), markup=False)
     if report.moved:
         moved = Table(title="Index moved")
         moved.add_column("document")
@@ -180,6 +185,36 @@ def export_command(
     with Store(store, create=False) as db:
         rows = export(db, out_path, fmt=fmt, what=what, partition_by=partition_by)
     err.print(f"wrote {rows} {what} rows to {out_path}", markup=False)  # paths are never markup
+
+
+@corpus_app.command("gc")
+@handle_errors
+def gc_command(
+    store: Path = typer.Option(DEFAULT_STORE, "--store", help=STORE_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be removed; remove nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was removed as JSON."),
+) -> None:
+    """Remove raw files no stored version references (left by a killed refresh or a failed document).
+
+    Runs under the store's refresh lock (exit code 3 while a refresh runs); every
+    refresh also does this when it ends.
+    """
+    from policylens.corpus.gc import collect
+
+    collected = collect(store, dry_run=dry_run)
+    if as_json:
+        out.print_json(json.dumps(collected.to_dict()))
+        return
+    if dry_run:
+        for path in collected.paths:
+            out.print(path, markup=False, highlight=False)
+    out.print(_collected_line(collected), markup=False)
+
+
+def _collected_line(collected: Collected) -> str:
+    verb = "would remove" if collected.dry_run else "removed"
+    return (f"{verb} {collected.objects} unreferenced raw file(s) and {collected.partial} partial "
+            f"download(s), {collected.bytes / 1e6:.1f} MB")
 
 
 @corpus_app.command("add")

@@ -4,6 +4,7 @@
     refresh(manifest, store, settings=None, *, progress=None) -> RefreshReport
     Store(path).latest_scores() -> list[FrameworkScore]; Store(path).tagged(doc_id) -> TaggedDocument
     export(store, out, *, fmt="parquet", what="sentences", partition_by=None) -> int
+    collect(store, *, dry_run=False) -> Collected   (remove raw files no version references)
     process_file(path) -> (Document, TaggedDocument, FrameworkScore)
 
 Names are imported lazily so that importing ``policylens.corpus.engines`` (every
@@ -24,6 +25,8 @@ _LAZY = {
     "RefreshReport": "policylens.corpus.refresh",
     "RefreshSettings": "policylens.corpus.refresh",
     "export": "policylens.corpus.export",
+    "collect": "policylens.corpus.gc",
+    "Collected": "policylens.corpus.gc",
     "process_file": "policylens.corpus.process",
 }
 

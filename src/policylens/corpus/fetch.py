@@ -2,9 +2,16 @@
 
 * Conditional requests (``If-None-Match`` / ``If-Modified-Since``) from the
   stored version's ``ETag`` / ``Last-Modified``; a 304 means unchanged.
-* Timeouts, and a bounded number of retries with exponential backoff on
-  network errors, 408, 429 and 5xx (honouring a short ``Retry-After``).
-* A size cap enforced while streaming, not only from ``Content-Length``.
+* A deadline for each document's whole download, retries included
+  (``FetchSettings.timeout``), enforced inside the connection (``download.py``),
+  besides a timeout for a connection that goes silent.
+* A bounded number of retries with exponential backoff on network errors, 408,
+  429 and 5xx (honouring a short ``Retry-After``). Refusals are final, never
+  retried.
+* Redirects are followed one by one: only to http(s) URLs, and into loopback,
+  private or link-local networks only when the manifest's own URL is on one.
+* A size cap enforced while streaming, not only from ``Content-Length``, on the
+  decoded bytes: compressed bodies are decoded in bounded pieces.
 * Content sniffing: the first bytes must agree with what the URL or the
   ``Content-Type`` promised. An HTML error page served for a ``.pdf`` URL is a
   failure, never a new version.
@@ -26,6 +33,16 @@ from typing import Literal
 import httpx
 
 from policylens import __version__
+from policylens.corpus.download import (
+    AddressKind,
+    AddressRefused,
+    BoundedDecoder,
+    GuardedTransport,
+    Limits,
+    limits,
+    non_public,
+    resolve,
+)
 from policylens.corpus.manifest import ManifestEntry
 from policylens.corpus.objects import CHUNK, ObjectStore
 from policylens.corpus.store import Fetched, Version
@@ -33,6 +50,7 @@ from policylens.errors import FetchError
 from policylens.extract.reader import SNIFF_BYTES, sniff
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_REDIRECTS = 20
 SUFFIX_KINDS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".xhtml": "html",
                 ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
 TYPE_KINDS = {"application/pdf": "pdf", "application/x-pdf": "pdf", "text/html": "html",
@@ -44,7 +62,8 @@ TYPE_KINDS = {"application/pdf": "pdf", "application/x-pdf": "pdf", "text/html":
 class FetchSettings:
     """How documents are fetched (one place for the defaults)."""
 
-    timeout: float = 30.0  # seconds, per connect/read
+    timeout: float = 300.0  # seconds for one document's whole download, retries included
+    read_timeout: float = 30.0  # seconds a connection may stay silent (connect, each read)
     retries: int = 3  # further attempts after the first
     backoff: float = 0.5  # seconds before the first retry; doubles each time
     max_backoff: float = 10.0
@@ -54,6 +73,8 @@ class FetchSettings:
     def __post_init__(self) -> None:
         if self.timeout <= 0:
             raise ValueError("timeout must be positive")
+        if self.read_timeout <= 0:
+            raise ValueError("read_timeout must be positive")
         if not 0 <= self.retries <= 10:
             raise ValueError("retries must be between 0 and 10")
         if self.max_bytes < 1:
@@ -111,16 +132,28 @@ def content_kind(head: bytes, *, suffix: str = "", content_type: str | None = No
 
 
 class Fetcher:
-    """Fetches manifest entries into an ``ObjectStore``; safe to use from several threads."""
+    """Fetches manifest entries into an ``ObjectStore``; safe to use from several threads.
+
+    ``address_kind`` tells a non-public IP address (loopback, private ...) from a
+    public one (``None``); the tests swap it to play a public server on loopback. A
+    custom ``transport`` replaces the guarded one: the deadline is then checked only
+    between reads, and addresses are not checked.
+    """
 
     def __init__(self, objects: ObjectStore, settings: FetchSettings | None = None, *,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 address_kind: AddressKind = non_public) -> None:
         self.objects = objects
         self.settings = settings or FetchSettings()
+        self.address_kind = address_kind
         self.client = httpx.Client(
-            timeout=httpx.Timeout(self.settings.timeout), follow_redirects=True, transport=transport,
-            headers={"User-Agent": f"policylens/{__version__} (corpus refresh)"},
-            limits=httpx.Limits(max_connections=self.settings.concurrency * 2),
+            timeout=httpx.Timeout(min(self.settings.read_timeout, self.settings.timeout)),
+            follow_redirects=False,  # followed one by one in _get, each target checked
+            transport=transport or GuardedTransport(max_connections=self.settings.concurrency * 2,
+                                                    address_kind=address_kind),
+            # only what BoundedDecoder decodes (httpx would add br or zstd when installed)
+            headers={"User-Agent": f"policylens/{__version__} (corpus refresh)",
+                     "Accept-Encoding": "gzip, deflate"},
         )
 
     def close(self) -> None:
@@ -199,56 +232,112 @@ class Fetcher:
                 headers["If-None-Match"] = previous.etag
             if previous.last_modified:
                 headers["If-Modified-Since"] = previous.last_modified
+        total = self.settings.timeout
         attempt = 0
-        while True:
-            try:
-                return self._get(entry, headers)
-            except _Retry as retry:
-                if attempt >= self.settings.retries:
-                    raise FetchError(f"{retry.reason} (gave up after {attempt + 1} attempts)") from None
-                delay = min(self.settings.max_backoff, retry.after if retry.after is not None
-                            else self.settings.backoff * 2 ** attempt)
-                time.sleep(delay)
-                attempt += 1
+        with limits(time.monotonic() + total) as state:
+            while True:
+                try:
+                    return self._get(entry, headers, state)
+                except _Retry as retry:
+                    if attempt >= self.settings.retries:
+                        raise FetchError(f"{retry.reason} (gave up after {attempt + 1} attempts)") from None
+                    delay = min(self.settings.max_backoff, retry.after if retry.after is not None
+                                else self.settings.backoff * 2 ** attempt)
+                    if delay >= state.left():
+                        raise FetchError(f"{retry.reason} (gave up after {attempt + 1} attempts: the "
+                                         f"{total:g} s allowed for the download leave no time to retry; "
+                                         "see --timeout)") from None
+                    time.sleep(delay)
+                    attempt += 1
 
-    def _get(self, entry: ManifestEntry, headers: Mapping[str, str]) -> Fetched | None:
+    def _get(self, entry: ManifestEntry, headers: Mapping[str, str], state: Limits) -> Fetched | None:
+        """One attempt: the request, then its redirects one by one, then the body."""
         assert entry.url is not None
-        limit = self.settings.max_bytes
+        url = httpx.URL(entry.url)
         try:
-            with self.client.stream("GET", entry.url, headers=headers) as response:
-                if response.status_code == 304:
-                    return None
-                if response.status_code in RETRY_STATUS:
-                    raise _Retry(f"HTTP {response.status_code} {response.reason_phrase}",
-                                 _retry_after(response.headers.get("Retry-After")))
-                if response.status_code != 200:
-                    raise FetchError(f"HTTP {response.status_code} {response.reason_phrase} from {entry.url}")
-                declared = response.headers.get("Content-Length")
-                if declared and declared.isdigit() and int(declared) > limit:
-                    raise FetchError(f"the server announces {declared} bytes, over the {limit}-byte limit "
-                                     "(raise --max-bytes to allow it)")
-                content_type = response.headers.get("Content-Type")
-                with self.objects.writer() as sink:
-                    head = b""
-                    for chunk in response.iter_bytes(CHUNK):
-                        if len(head) < SNIFF_BYTES:
-                            head += chunk[:SNIFF_BYTES - len(head)]
-                        sink.write(chunk)
-                        if sink.size > limit:
-                            raise FetchError(f"the download passed the {limit}-byte limit "
-                                             "(raise --max-bytes to allow it)")
-                    kind = content_kind(head, suffix=entry.suffix, content_type=content_type)
-                    sha = sink.commit()
-                    return Fetched(sha256=sha, size=sink.size, source=entry.url, kind=kind,
-                                   etag=response.headers.get("ETag"),
-                                   last_modified=response.headers.get("Last-Modified"),
-                                   content_type=content_type)
+            # the manifest's own URL decides whether this download may enter non-public networks
+            state.allow_internal = any(self.address_kind(a) for a in resolve(url.host, url.port or 0))
+        except (OSError, UnicodeError) as exc:
+            raise _Retry(f"network error: cannot resolve {url.host} ({exc})", None) from None
+        request = self.client.build_request("GET", url, headers=headers)
+        try:
+            for hop in range(MAX_REDIRECTS + 1):
+                if hop:
+                    _check_redirect(request.url)
+                try:
+                    response = self.client.send(request, stream=True)
+                except AddressRefused as exc:
+                    raise AddressRefused(f"refused {'a redirect to ' if hop else ''}{request.url}: "
+                                         f"{exc.message}") from None
+                try:
+                    if response.next_request is None:
+                        return self._receive(entry, response, state)
+                    request = response.next_request
+                finally:
+                    response.close()  # a redirect's body is never read
+            raise FetchError(f"more than {MAX_REDIRECTS} redirects from {entry.url} (a redirect loop?)")
         except httpx.TimeoutException:
-            raise _Retry(f"timed out after {self.settings.timeout:g} s", None) from None
+            if state.expired:
+                raise FetchError(self._late()) from None
+            silent = min(self.settings.read_timeout, self.settings.timeout)
+            raise _Retry(f"timed out: no answer for {silent:g} s", None) from None
         except httpx.TransportError as exc:
             raise _Retry(f"network error: {exc or type(exc).__name__}", None) from None
-        except httpx.HTTPError as exc:  # e.g. too many redirects, invalid URL
-            raise FetchError(f"cannot fetch {entry.url}: {exc}") from None
+        except httpx.HTTPError as exc:  # e.g. an invalid URL
+            raise FetchError(f"cannot fetch {request.url}: {exc}") from None
+
+    def _receive(self, entry: ManifestEntry, response: httpx.Response, state: Limits) -> Fetched | None:
+        """The body of a final (non-redirect) answer, decoded in bounded pieces into the object store."""
+        limit = self.settings.max_bytes
+        if response.status_code == 304:
+            return None
+        if response.status_code in RETRY_STATUS:
+            raise _Retry(f"HTTP {response.status_code} {response.reason_phrase}",
+                         _retry_after(response.headers.get("Retry-After")))
+        if response.status_code != 200:
+            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase} from {response.url}")
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"the server announces {declared} bytes, over the {limit}-byte limit "
+                             "(raise --max-bytes to allow it)")
+        content_type = response.headers.get("Content-Type")
+        decoder = BoundedDecoder(response.headers.get("Content-Encoding"), piece=CHUNK)
+        with self.objects.writer() as sink:
+            head = b""
+
+            def keep(pieces: Iterator[bytes]) -> None:
+                nonlocal head
+                for piece in pieces:
+                    if len(head) < SNIFF_BYTES:
+                        head += piece[:SNIFF_BYTES - len(head)]
+                    sink.write(piece)
+                    if sink.size > limit:  # at most one piece (CHUNK bytes) past the cap is ever held
+                        raise FetchError(f"the download passed the {limit}-byte limit "
+                                         "(raise --max-bytes to allow it)")
+
+            for raw in response.iter_raw():
+                keep(decoder.decode(raw))
+                if state.left() <= 0:  # also when a custom transport does not enforce the deadline
+                    raise FetchError(self._late())
+            keep(decoder.flush())
+            kind = content_kind(head, suffix=entry.suffix, content_type=content_type)
+            sha = sink.commit()
+            return Fetched(sha256=sha, size=sink.size, source=str(entry.url), kind=kind,
+                           etag=response.headers.get("ETag"),
+                           last_modified=response.headers.get("Last-Modified"), content_type=content_type)
+
+    def _late(self) -> str:
+        return (f"timed out: the download did not finish within {self.settings.timeout:g} s "
+                "(raise --timeout to allow more)")
+
+
+def _check_redirect(url: httpx.URL) -> None:
+    """Refuse (for good, no retry) a redirect to anything but a plain http(s) URL."""
+    if url.scheme not in ("http", "https"):
+        raise FetchError(f"refused a redirect to {url}: only http and https URLs are followed")
+    if url.userinfo:
+        raise FetchError(f"refused a redirect to {url.copy_with(username=None, password=None)}: "
+                         "it carries credentials")
 
 
 class _Retry(Exception):

@@ -143,18 +143,32 @@ def applied(db: sqlite3.Connection) -> list[str]:
     return [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")]
 
 
+def check_known(db: sqlite3.Connection, path: object = None) -> None:
+    """Refuse a store written by a newer policylens (a migration this version does not know).
+
+    Only reads: a refused store is left as it is.
+    """
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").fetchone():
+        return
+    known = {name for name, _ in MIGRATIONS}
+    unknown = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")
+               if row[0] not in known]
+    if unknown:
+        store = f"the store {path}" if path is not None else "the store"
+        raise StoreError(f"{store} was written by a newer policylens (migrations {', '.join(unknown)}) "
+                         "and was left untouched; upgrade policylens to open it, or rebuild it from its "
+                         "manifest into a new store with this version "
+                         "('policylens corpus refresh MANIFEST --store NEW.db')")
+
+
 def migrate(db: sqlite3.Connection, *, upto: int | None = None) -> list[str]:
     """Apply the pending migrations (the first ``upto`` only, for tests); return their names.
 
     ``db`` must be in autocommit mode (``isolation_level=None``) so that each
     migration's ``BEGIN``/``COMMIT`` is ours.
     """
+    check_known(db)
     done = applied(db)
-    known = [name for name, _ in MIGRATIONS]
-    unknown = [name for name in done if name not in known]
-    if unknown:
-        raise StoreError(f"the store was written by a newer policylens (migrations {', '.join(unknown)}); "
-                         "upgrade policylens to open it")
     new: list[str] = []
     for name, statements in MIGRATIONS[:upto]:
         if name in done:

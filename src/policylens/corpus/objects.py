@@ -13,7 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from policylens.atomic import fsync_folder
+
 CHUNK = 1 << 16
+INCOMING_PREFIX = ".incoming-"  # a download being written (left behind if its writer was killed)
 
 
 class ObjectStore:
@@ -53,7 +56,7 @@ class ObjectWriter:
         self.size = 0
         self._hash = hashlib.sha256()
         store.root.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".incoming-", dir=store.root)
+        fd, name = tempfile.mkstemp(prefix=INCOMING_PREFIX, dir=store.root)
         self._tmp = Path(name)
         self._file: BinaryIO = os.fdopen(fd, "wb")
         self.sha256: str | None = None
@@ -76,6 +79,7 @@ class ObjectWriter:
         target = self.store.path(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp, target)
+        fsync_folder(target.parent)  # the rename too must survive a power cut
         self.sha256 = sha
         return sha
 

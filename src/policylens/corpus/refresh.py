@@ -9,7 +9,9 @@ One refresh is one row in ``runs``. Under the store's lock it
    process, straight into the object store;
 4. sends new or changed documents, and unchanged ones whose score came from an
    older model (re-tagged from their stored blocks), to the engine;
-5. commits each document's results in its own transaction as they arrive.
+5. commits each document's results in its own transaction as they arrive;
+6. removes raw files that no stored version references (``corpus/gc.py``):
+   downloads of a killed refresh, or of documents that failed to process.
 
 A refresh killed at any moment leaves every committed document complete; the
 next refresh picks up the rest, since a document counts as done only once its
@@ -18,6 +20,7 @@ version, blocks, sentences and score are committed together.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -27,10 +30,11 @@ from typing import Any
 
 from policylens.corpus.engines import get_engine
 from policylens.corpus.fetch import Fetcher, FetchResult, FetchSettings
+from policylens.corpus.gc import Collected, collect_locked
 from policylens.corpus.lock import RefreshLock
 from policylens.corpus.manifest import Manifest, ManifestEntry, load_manifest
 from policylens.corpus.process import WorkItem, model_version, run_item
-from policylens.corpus.store import Fetched, Store
+from policylens.corpus.store import Fetched, Store, Version
 from policylens.errors import StoreError, UsageError
 from policylens.settings import resolve_settings
 
@@ -102,6 +106,7 @@ class RefreshReport:
     moved: tuple[Moved, ...] = ()
     rescored: tuple[str, ...] = ()  # unchanged content, re-tagged with a newer model
     aborted_runs: tuple[int, ...] = ()  # stale runs found and marked aborted
+    collected: Collected = field(default_factory=Collected)  # unreferenced raw files removed
     pages: int = 0  # pages extracted in this run
     seconds: float = 0.0
 
@@ -125,7 +130,7 @@ class RefreshReport:
     def counts(self) -> dict[str, int]:
         return {"new": len(self.new), "updated": len(self.updated), "unchanged": len(self.unchanged),
                 "removed": len(self.removed), "failed": len(self.failed), "moved": len(self.moved),
-                "rescored": len(self.rescored), "pages": self.pages}
+                "rescored": len(self.rescored), "pages": self.pages, "collected": self.collected.files}
 
 
 def refresh(manifest: Manifest | str | Path, store: Store | str | Path,
@@ -184,21 +189,25 @@ class _Refresh:
             scored_with = self.store.score_models()
             items = self._fetch(previous, scored_with, model)
             self._process(items, previous, old_index, run_id)
+            collected = collect_locked(self.store)
         except BaseException as exc:  # record why the run stopped, then let it propagate
-            self.store.finish_run(run_id, status="failed", counts={},
-                                  errors=[{"id": "*", "error": f"{type(exc).__name__}: {exc}"}])
+            if not self.store.damaged:  # a damaged store is never written to
+                with contextlib.suppress(StoreError):  # the error that stopped the run matters more
+                    self.store.finish_run(run_id, status="failed", counts={},
+                                          errors=[{"id": "*", "error": f"{type(exc).__name__}: {exc}"}])
             raise
         report = RefreshReport(
             run_id=run_id, model_version=model, new=tuple(sorted(self.new)),
             updated=tuple(sorted(self.updated)), unchanged=tuple(sorted(self.unchanged)),
             removed=tuple(removed), failed=tuple(sorted(self.failed.items())),
             moved=tuple(sorted(self.moved, key=lambda m: m.id)), rescored=tuple(sorted(self.rescored)),
-            aborted_runs=tuple(aborted), pages=self.pages, seconds=time.perf_counter() - start)
+            aborted_runs=tuple(aborted), collected=collected, pages=self.pages,
+            seconds=time.perf_counter() - start)
         self.store.finish_run(run_id, status="partial" if report.failed else "ok", counts=report.counts(),
                               errors=[{"id": d, "error": e} for d, e in report.failed])
         return report
 
-    def _fetch(self, previous: Mapping[str, Any], scored_with: Mapping[str, set[str]],
+    def _fetch(self, previous: Mapping[str, Version], scored_with: Mapping[str, set[str]],
                model: str) -> list[WorkItem]:
         """Fetch every entry; return the work for the engine (changed, or scored by an older model)."""
         items: list[WorkItem] = []
@@ -206,13 +215,13 @@ class _Refresh:
         with Fetcher(self.store.objects, self.settings.fetch) as fetcher:
             for done, result in enumerate(fetcher.fetch_all(self.entries.values(), previous), start=1):
                 self.progress("fetch", done, total, result.id)
-                item = self._after_fetch(result, scored_with, model)
+                item = self._after_fetch(result, previous.get(result.id), scored_with, model)
                 if item is not None:
                     items.append(item)
         return items
 
-    def _after_fetch(self, result: FetchResult, scored_with: Mapping[str, set[str]],
-                     model: str) -> WorkItem | None:
+    def _after_fetch(self, result: FetchResult, previous: Version | None,
+                     scored_with: Mapping[str, set[str]], model: str) -> WorkItem | None:
         entry = self.entries[result.id]
         if result.status == "failed":
             self.failed[result.id] = result.error or "fetch failed"
@@ -221,9 +230,11 @@ class _Refresh:
             assert result.fetched is not None
             self.fetched[entry.id] = result.fetched
             return self._raw_item(entry, result.fetched)
-        if result.fetched is not None and result.fetched.etag:  # a 200 with the same bytes
-            self.store.update_validators(entry.id, etag=result.fetched.etag,
-                                         last_modified=result.fetched.last_modified)
+        if result.fetched is not None and previous is not None:  # a 200 with the same bytes
+            # Either validator alone is enough for the next request to be conditional (a 304).
+            validators = (result.fetched.etag, result.fetched.last_modified)
+            if any(validators) and validators != (previous.etag, previous.last_modified):
+                self.store.update_validators(entry.id, etag=validators[0], last_modified=validators[1])
         if model in scored_with.get(entry.id, set()):
             self.unchanged.append(entry.id)
             return None

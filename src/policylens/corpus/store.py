@@ -9,21 +9,29 @@ model version) and ``runs`` (one row per refresh). Raw bytes live in
 
 Everything one document contributes is written in one transaction, so a
 refresh killed at any moment leaves the store consistent.
+
+A store is checked when it opens (``PRAGMA quick_check``, one pass over its
+pages) before anything is written to it: a damaged file, or one written by a
+newer policylens, is refused with a ``StoreError`` that says how to recover and
+is left exactly as it was. Every SQLite error met later is a ``StoreError`` too,
+and once one says the file is damaged the store writes nothing more.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from policylens.corpus.manifest import Manifest, ManifestEntry
-from policylens.corpus.migrations import migrate
+from policylens.corpus.migrations import check_known, migrate
 from policylens.corpus.objects import ObjectStore
 from policylens.errors import StoreError, UsageError
 from policylens.extract.document import BLOCK_KINDS, Block, Document, Quality
@@ -33,6 +41,13 @@ from policylens.rank.types import FrameworkScore
 
 DEFAULT_STORE = "policylens.db"
 BUSY_TIMEOUT_MS = 10_000
+RECOVER = ("To recover, rebuild it from its manifest into a new store "
+           "('policylens corpus refresh MANIFEST --store NEW.db').")
+_DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def now() -> str:
@@ -109,6 +124,39 @@ class StoreStatus:
                 "model_versions": dict(self.model_versions), "runs": [r.to_dict() for r in self.runs]}
 
 
+def _sqlite_errors(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Turn the SQLite errors of a ``Store`` method into ``StoreError``\\ s (see ``Store._error``)."""
+
+    @functools.wraps(method)
+    def wrapper(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(store, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise store._error(exc) from None
+
+    return wrapper
+
+
+def _sqlite_errors_in_batches(
+        method: Callable[Concatenate[Store, P], Iterator[R]]) -> Callable[Concatenate[Store, P], Iterator[R]]:
+    """``_sqlite_errors`` for a generator: its rows are read while it is iterated."""
+
+    @functools.wraps(method)
+    def wrapper(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[R]:
+        try:
+            yield from method(store, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise store._error(exc) from None
+
+    return wrapper
+
+
+def _code(exc: sqlite3.Error) -> int | None:
+    """The primary SQLite result code of ``exc`` (``SQLITE_CORRUPT`` ...), if it carries one."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
 class Store:
     """A corpus store at ``path`` (created and migrated on open).
 
@@ -128,9 +176,13 @@ class Store:
         if not self.path.parent.is_dir():
             raise StoreError(f"the folder of the store {self.path} does not exist")
         self.objects = ObjectStore(self.path.with_name(self.path.name + ".objects"))
+        self.damaged = False  # set when SQLite reports the file damaged: nothing is written after
         try:
             self.db = _connect(self.path)
         except sqlite3.DatabaseError as exc:
+            if _code(exc) in _DAMAGE_CODES:
+                raise StoreError(f"cannot open the store {self.path}: {exc}; if it is a policylens store, "
+                                 f"it is damaged and was left untouched. {RECOVER}") from None
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
 
     # --- plumbing -------------------------------------------------------------
@@ -144,19 +196,40 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        """The ``StoreError`` for an SQLite error met while using the store (marking damage)."""
+        code = _code(exc)
+        if code in _DAMAGE_CODES:
+            self.damaged = True
+            return StoreError(f"the store {self.path} is damaged ({exc}); nothing more is written to it. "
+                              + RECOVER)
+        if code in _BUSY_CODES:
+            return StoreError(f"the store {self.path} is busy: another process has held its write lock "
+                              f"for over {BUSY_TIMEOUT_MS // 1000} s ({exc}); try again later")
+        return StoreError(f"the store {self.path} failed: {exc}")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it is committed, or none of it."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction: all of it is committed, or none of it (never on a damaged store)."""
+        if self.damaged:
+            raise StoreError(f"the store {self.path} is damaged: refusing to write to it. {RECOVER}")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):  # a failed COMMIT leaves the transaction open
+                self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._error(exc) from None
             raise
-        self.db.execute("COMMIT")
 
     # --- runs -----------------------------------------------------------------
 
+    @_sqlite_errors
     def abort_stale_runs(self) -> list[int]:
         """Mark runs still ``running`` as ``aborted``; call only while holding the refresh lock."""
         with self.transaction() as db:
@@ -164,6 +237,7 @@ class Store:
             db.execute("UPDATE runs SET status = 'aborted', ended_at = ? WHERE status = 'running'", (now(),))
         return ids
 
+    @_sqlite_errors
     def begin_run(self, *, manifest: str | None, model_version: str | None, pid: int) -> int:
         with self.transaction() as db:
             cursor = db.execute(
@@ -171,6 +245,7 @@ class Store:
                 "VALUES (?, 'running', ?, ?, ?)", (now(), pid, manifest, model_version))
         return int(cursor.lastrowid or 0)
 
+    @_sqlite_errors
     def finish_run(self, run_id: int, *, status: str, counts: Mapping[str, int],
                    errors: Sequence[Mapping[str, str]]) -> None:
         with self.transaction() as db:
@@ -178,6 +253,7 @@ class Store:
                        (status, now(), json.dumps(dict(counts)), json.dumps([dict(e) for e in errors]),
                         run_id))
 
+    @_sqlite_errors
     def runs(self, limit: int = 5) -> list[Run]:
         """The most recent runs, newest first."""
         rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
@@ -188,6 +264,7 @@ class Store:
 
     # --- documents ------------------------------------------------------------
 
+    @_sqlite_errors
     def sync_documents(self, manifest: Manifest, *, remove_missing: bool = True) -> list[str]:
         """Insert or update the manifest's documents; mark the ones it no longer lists removed.
 
@@ -209,6 +286,7 @@ class Store:
                            [(stamp, doc_id) for doc_id in gone])
         return gone
 
+    @_sqlite_errors
     def add_document(self, entry: ManifestEntry, *, manifest: str | None = None) -> None:
         with self.transaction() as db:
             self._upsert(db, entry, manifest, now())
@@ -227,18 +305,26 @@ class Store:
             (entry.id, entry.title, entry.jurisdiction, entry.year, entry.doc_type, entry.url,
              str(entry.path) if entry.path is not None else None, manifest, stamp))
 
+    @_sqlite_errors
     def current_version(self, doc_id: str) -> Version | None:
         row = self.db.execute(
             "SELECT v.* FROM versions v JOIN documents d ON d.current_version = v.id WHERE d.id = ?",
             (doc_id,)).fetchone()
         return _version(row) if row else None
 
+    @_sqlite_errors
     def current_versions(self) -> dict[str, Version]:
         """Every document's current version, by document id (one query for a whole refresh)."""
         rows = self.db.execute(
             "SELECT v.* FROM versions v JOIN documents d ON d.current_version = v.id").fetchall()
         return {r["document_id"]: _version(r) for r in rows}
 
+    @_sqlite_errors
+    def referenced_objects(self) -> set[str]:
+        """The sha256 of every raw file some stored version references (what ``corpus gc`` keeps)."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT sha256 FROM versions")}
+
+    @_sqlite_errors
     def score_models(self) -> dict[str, set[str]]:
         """Document id -> model versions that scored its current version."""
         rows = self.db.execute(
@@ -248,6 +334,7 @@ class Store:
             models.setdefault(doc_id, set()).add(model)
         return models
 
+    @_sqlite_errors
     def update_validators(self, doc_id: str, *, etag: str | None, last_modified: str | None) -> None:
         """Remember new ``ETag``/``Last-Modified`` for unchanged content, so the next fetch is a 304."""
         with self.transaction() as db:
@@ -257,6 +344,7 @@ class Store:
 
     # --- writing results ------------------------------------------------------
 
+    @_sqlite_errors
     def record_version(self, doc_id: str, fetched: Fetched, document: Document, tagged: TaggedDocument,
                        score: FrameworkScore, *, run_id: int | None = None) -> int:
         """Store a new (or re-seen) content of ``doc_id`` with its blocks, sentences and score.
@@ -293,6 +381,7 @@ class Store:
             db.execute("UPDATE documents SET current_version = ? WHERE id = ?", (version_id, doc_id))
         return version_id
 
+    @_sqlite_errors
     def record_score(self, doc_id: str, tagged: TaggedDocument, score: FrameworkScore, *,
                      run_id: int | None = None) -> None:
         """Store a re-tagging of the current version (a new model version), in one transaction."""
@@ -332,6 +421,7 @@ class Store:
 
     # --- reading results ------------------------------------------------------
 
+    @_sqlite_errors
     def latest_scores(self) -> list[FrameworkScore]:
         """The newest score of each active document's current version, by document id.
 
@@ -351,6 +441,7 @@ class Store:
             scores.append(replace(score, extra=extra))
         return scores
 
+    @_sqlite_errors
     def latest_index(self) -> dict[str, float]:
         """Document id -> index of its newest score (what a refresh compares against)."""
         rows = self.db.execute(
@@ -358,6 +449,7 @@ class Store:
                JOIN scores s ON s.id = (SELECT max(id) FROM scores WHERE document_id = d.id)""")
         return {doc_id: float(index) for doc_id, index in rows}
 
+    @_sqlite_errors
     def document(self, doc_id: str) -> Document:
         """The extracted ``Document`` of ``doc_id``'s current version (rebuilt from its blocks)."""
         version = self._require_version(doc_id)
@@ -375,6 +467,7 @@ class Store:
                         metadata=json.loads(row["metadata"] or "{}"),
                         quality=Quality.from_dict(json.loads(row["quality"] or "{}")))
 
+    @_sqlite_errors
     def tagged(self, doc_id: str, *, model_version: str | None = None) -> TaggedDocument:
         """The tagged sentences of ``doc_id``'s current version (newest model unless one is named)."""
         version = self._require_version(doc_id)
@@ -416,6 +509,7 @@ class Store:
                              "run 'policylens corpus refresh'")
         return version
 
+    @_sqlite_errors
     def status(self, *, runs: int = 5) -> StoreStatus:
         one = self.db.execute
         latest = one("""SELECT s.model_version, count(*) FROM documents d
@@ -433,6 +527,7 @@ class Store:
             runs=tuple(self.runs(runs)),
         )
 
+    @_sqlite_errors_in_batches
     def sentence_rows(self, *, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
         """Sentences of every active document's current version under its newest model, in batches."""
         query = """
@@ -446,6 +541,7 @@ class Store:
             WHERE d.status = 'active' ORDER BY d.id, t.sentence_id"""
         yield from _batches(self.db.execute(query), batch)
 
+    @_sqlite_errors_in_batches
     def score_rows(self, *, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
         """The newest score of every active document, with its metadata, in batches."""
         query = """
@@ -464,14 +560,31 @@ class Store:
             yield rows
 
 
+def _check_integrity(db: sqlite3.Connection, path: Path) -> None:
+    """Refuse a damaged store before anything is written to it (``PRAGMA quick_check``).
+
+    ``quick_check`` reads every page once (it skips only the cross-check of indexes
+    against their tables), which finds a torn or overwritten page, so a damaged
+    store is refused here rather than crashing a query half-way through a command.
+    """
+    problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        detail = "; ".join(" ".join(p.split()) for p in problems)
+        raise StoreError(f"the store {path} is damaged (PRAGMA quick_check: {detail}); "
+                         f"it was left untouched. {RECOVER}")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    """Open and migrate the SQLite file; a failure closes it again (no open handle left behind)."""
+    """Open, check and migrate the SQLite file; a failure closes it again (no open handle left behind)."""
     # autocommit: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
     # check_same_thread off: pyarrow pulls export batches from its own thread (one at a time)
     db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     try:
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # both checks only read: a refused store is left byte for byte as it was
+        _check_integrity(db, path)
+        check_known(db, path)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")

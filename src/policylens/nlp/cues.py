@@ -39,6 +39,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
+from policylens.atomic import write_text_atomic
 from policylens.errors import ModelError
 from policylens.labels import APPROACHES
 from policylens.nlp.types import Cue
@@ -179,13 +180,20 @@ class CueTagger:
         return begin, end
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """Write the pattern files and settings to ``path``, each file atomically.
+
+        ``from_disk`` reads every ``cues_*.jsonl`` of the folder, so pattern files this
+        tagger does not have are removed, but only once the new ones are in place: a
+        failure part-way leaves the old files whole, never a truncated one.
+        """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         for name, rows in self.pattern_files.items():
-            with (path / name).open("w", encoding="utf-8") as fh:
-                for row in rows:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        (path / "cfg.json").write_text(json.dumps({"max_scope": self.max_scope}), encoding="utf-8")
+            lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in rows]  # fails before writing
+            write_text_atomic(path / name, "".join(lines))
+        write_text_atomic(path / "cfg.json", json.dumps({"max_scope": self.max_scope}))
+        for stale in sorted(set(path.glob(PATTERN_GLOB)) - {path / name for name in self.pattern_files}):
+            stale.unlink()
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> CueTagger:
         path = Path(path)

@@ -415,11 +415,9 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
         heldout_metrics.update({f"real_{name}": report for name, report in real.items()})
     out.mkdir(parents=True, exist_ok=True)
     model.save(out)
-    # The cue patterns the features were computed with travel with the model.
+    # The cue patterns the features were computed with travel with the model; to_disk
+    # replaces each file atomically and then drops pattern files left from an older model.
     cue_dir = out / CUES_DIR
-    cue_dir.mkdir(exist_ok=True)
-    for old in cue_dir.glob("cues_*.jsonl"):
-        old.unlink()
     nlp.get_pipe("policylens_cues").to_disk(cue_dir)
     read_pattern_files(cue_dir)  # fail now, not at load time, if the copy is unreadable
     card = _model_card(model, annotations, written_train, heldout, heldout_metrics, prior_source)
