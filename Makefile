@@ -32,6 +32,7 @@ pytest: install
 
 bench: install
 	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/dense.py
 	$(BIN)/python bench/tag.py
 	$(BIN)/python bench/rank.py
 	$(BIN)/python bench/refresh.py
