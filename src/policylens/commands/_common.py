@@ -58,6 +58,9 @@ LABEL_STYLE = {"centralized": "bold dodger_blue2", "sector_specific": "bold dark
 
 ENGINE_HELP = "Where per-document work runs: 'local' worker processes or a 'dask' cluster."
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:PORT) for --engine dask; none starts a LocalCluster."
+TIMEOUT_HELP = ("Time limit per document in seconds (0: none). A document past it has its worker "
+                "process stopped and fails with the reason; the others go on. Default: "
+                "$POLICYLENS_DOC_TIMEOUT, else 600.")
 WORKERS_HELP = ("Worker processes: the local engine's, or the LocalCluster's that --engine dask starts "
                 "without --scheduler (default: the number of cores).")
 

@@ -12,6 +12,7 @@ from policylens.atomic import write_text_atomic
 from policylens.commands._common import (
     ENGINE_HELP,
     SCHEDULER_HELP,
+    TIMEOUT_HELP,
     WORKERS_HELP,
     err,
     exit_code_for,
@@ -44,6 +45,8 @@ def extract_command(
     workers: int | None = typer.Option(None, "--workers", "-w", help=WORKERS_HELP),
     engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
     scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    timeout: float | None = typer.Option(None, "--timeout", min=0,
+                                         help=TIMEOUT_HELP + " Applies when several files are extracted."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary table."),
 ) -> None:
     """Extract clean, structured text from policy documents.
@@ -68,7 +71,7 @@ def extract_command(
     out.mkdir(parents=True, exist_ok=True)
     targets = output_names(files, out, fmt)
     jobs = [ExtractJob(str(f), str(t), fmt, settings) for f, t in zip(files, targets, strict=True)]
-    runner = get_engine(engine, workers=workers, scheduler=scheduler)
+    runner = get_engine(engine, workers=workers, scheduler=scheduler, timeout=timeout)
     try:
         outcomes = progress_map(runner, run_job, jobs, description="extracting",
                                 label=lambda job: Path(job.source).name, quiet=quiet)

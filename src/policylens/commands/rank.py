@@ -16,6 +16,7 @@ from policylens.commands._common import (
     EXIT_OK,
     LABEL_STYLE,
     SCHEDULER_HELP,
+    TIMEOUT_HELP,
     WORKERS_HELP,
     Scope,
     err,
@@ -49,6 +50,7 @@ def rank_command(
     engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
     scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     workers: int | None = typer.Option(None, "--workers", "-w", help=WORKERS_HELP),
+    timeout: float | None = typer.Option(None, "--timeout", min=0, help=TIMEOUT_HELP),
     store: Path | None = typer.Option(None, "--store", help="Rank what this corpus store holds, "
                                       "without re-processing documents."),
     password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
@@ -57,8 +59,9 @@ def rank_command(
 ) -> None:
     """Rank frameworks from most centralized (+1) to most sector-specific (-1).
 
-    Each document is extracted, tagged and scored in parallel; one unreadable file
-    is reported on stderr and the others are still ranked (exit code 1).
+    Each document is extracted, tagged and scored in parallel; one unreadable file,
+    or one that runs past --timeout, is reported on stderr and the others are still
+    ranked (exit code 1).
 
     Example: policylens rank corpora/samples --report report.html
     """
@@ -90,7 +93,7 @@ def rank_command(
         _check_report_path(report)
 
     from policylens.corpus.engines import get_engine
-    from policylens.rank.analyze import analyze
+    from policylens.rank.analyze import analyze, warm
 
     files = expand_inputs(paths, SUFFIXES)
     if scope is not None and len(files) != 1:
@@ -98,7 +101,7 @@ def rank_command(
                          "its own scope = \"...\"")
     work = functools.partial(analyze, password=password, method=method,
                              scope=scope.value if scope is not None else None)
-    runner = get_engine(engine, workers=workers, scheduler=scheduler)
+    runner = get_engine(engine, workers=workers, scheduler=scheduler, timeout=timeout, warm=warm)
     try:
         outcomes = progress_map(runner, work, files, description="ranking", label=lambda p: p.name)
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 SUFFIXES: tuple[str, ...] = PDF_SUFFIXES + TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES
 SNIFF_BYTES = 1024  # how much of the head ``sniff`` looks at
+STALL_ENV = "POLICYLENS_TEST_STALL"  # test hook: a document holding this text stalls (see _test_stall)
 
 
 def sniff(head: bytes) -> str | None:
@@ -62,6 +65,7 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
         raise ExtractionError(f"cannot read the file: {exc.strerror or exc}", path=str(path)) from None
     if not data.strip():
         raise EmptyFile("the file is empty", path=str(path))
+    _test_stall(data)
     kind = sniff(data[:SNIFF_BYTES])
     sha256 = hashlib.sha256(data).hexdigest()
     if suffix in PDF_SUFFIXES or kind == "pdf":
@@ -87,6 +91,18 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
         return text.read_text(path, data, sha256)
     raise UnsupportedFileType(f"unsupported file type {suffix or '(no suffix)'}: use PDF, .txt, .md or .html",
                               path=str(path))
+
+
+def _test_stall(data: bytes) -> None:
+    """Test hook (``POLICYLENS_TEST_STALL=TEXT``): a document holding ``TEXT`` never finishes.
+
+    It stands for a parser stuck in a loop, so tests can check that the per-document
+    time limit stops it and the run goes on. It only sleeps: it cannot change output.
+    """
+    marker = os.environ.get(STALL_ENV)
+    if marker and marker.encode() in data:
+        while True:
+            time.sleep(1)
 
 
 __all__ = ["SUFFIXES", "ExtractionError", "extract", "sniff"]
