@@ -81,14 +81,18 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
             raise UnsupportedFileType(f"binary content in a {suffix} file (not text)", path=str(path))
         raise UnsupportedFileType(f"unsupported file type {suffix or '(no suffix)'}: use PDF, .txt, .md "
                                   "or .html", path=str(path))
-    from policylens.extract import text
-
     if suffix in HTML_SUFFIXES or kind == "html":
-        return text.read_html(path, data, sha256)
+        from policylens.extract.html import read_html
+
+        return read_html(path, data, sha256)
     if suffix in MARKDOWN_SUFFIXES:
-        return text.read_markdown(path, data, sha256)
+        from policylens.extract.markdown import read_markdown
+
+        return read_markdown(path, data, sha256)
     if suffix in TEXT_SUFFIXES:
-        return text.read_text(path, data, sha256)
+        from policylens.extract.text import read_text
+
+        return read_text(path, data, sha256)
     raise UnsupportedFileType(f"unsupported file type {suffix or '(no suffix)'}: use PDF, .txt, .md or .html",
                               path=str(path))
 
