@@ -129,7 +129,7 @@ def test_table_and_two_workers_give_the_same_order(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--format", "xml"], "unknown format"),
+    (["--format", "xml"], "'xml' is not one of"),
     (["--method", "astrology"], "unknown method"),
     (["--store", "somewhere"], "either documents or --store"),
     (["--report", "out.pdf"], "HTML"),

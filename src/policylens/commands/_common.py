@@ -40,6 +40,68 @@ class Scope(StrEnum):
     none = "none"
 
 
+# Every closed set of option values is an enum, so that --help lists it, shells complete
+# it and click rejects anything else with a usage error (exit 2) naming the option.
+class EngineName(StrEnum):
+    """``--engine``: where per-document work runs."""
+
+    local = "local"
+    dask = "dask"
+
+
+class ExtractFormat(StrEnum):
+    """``extract --format``."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class PdfEngineName(StrEnum):
+    """``extract --pdf-engine``."""
+
+    auto = "auto"
+    pdfium = "pdfium"
+    plumber = "plumber"
+
+
+class TagFormat(StrEnum):
+    """``tag --format``."""
+
+    table = "table"
+    jsonl = "jsonl"
+
+
+class RankFormat(StrEnum):
+    """``rank --format``."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class DiffFormat(StrEnum):
+    """``diff --format``."""
+
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    """``corpus export --format``."""
+
+    parquet = "parquet"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class ExportWhat(StrEnum):
+    """``corpus export --what``."""
+
+    sentences = "sentences"
+    scores = "scores"
+
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2

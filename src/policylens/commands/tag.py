@@ -16,7 +16,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from policylens.atomic import write_text_atomic
-from policylens.commands._common import EXIT_USAGE, LABEL_STYLE, Scope, err, fail, handle_errors, out
+from policylens.commands._common import (
+    EXIT_USAGE,
+    LABEL_STYLE,
+    Scope,
+    TagFormat,
+    err,
+    fail,
+    handle_errors,
+    out,
+)
 from policylens.nlp.types import Cue  # plain dataclasses; spaCy is imported only when a command runs
 
 LABEL_SHORT = {"centralized": "central", "sector_specific": "sector", "neutral": "neutral"}
@@ -31,7 +40,8 @@ def _cue_text(cue: Cue) -> str:
 def tag_command(
     path: Path | None = typer.Argument(None, help="A PDF, .txt, .md or .html file, or - for stdin."),
     text: str | None = typer.Option(None, "--text", "-t", help="Tag this literal text instead of a file."),
-    fmt: str = typer.Option("table", "--format", "-f", help="Output: table (coloured) or jsonl."),
+    fmt: TagFormat = typer.Option(TagFormat.table, "--format", "-f", help="Output: a coloured table, or "
+                                  "jsonl (one JSON object per sentence)."),
     model: Path | None = typer.Option(None, "--model", help="A model folder (default: the bundled model)."),
     spacy_model: str | None = typer.Option(None, "--spacy-model",
                                            help="Start from an installed spaCy model, e.g. en_core_web_sm."),
@@ -47,8 +57,6 @@ def tag_command(
     """
     from policylens.nlp import load_pipeline, tag, tag_text
 
-    if fmt not in ("table", "jsonl"):
-        raise fail(f"unknown --format {fmt!r} (use table or jsonl)", EXIT_USAGE)
     if (path is None) == (text is None):
         raise fail("give a file, - for stdin, or --text \"...\" (exactly one)", EXIT_USAGE)
     nlp = load_pipeline(model, spacy_model=spacy_model)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from policylens.errors import EmptyFile, ExtractionError, UnsupportedFileType
+from policylens.errors import EmptyFile, ExtractionError, PolicylensError, UnsupportedFileType
 from policylens.extract.document import Document
 from policylens.extract.settings import ExtractSettings
 
@@ -97,6 +98,27 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
                               path=str(path))
 
 
+def extract_bytes(data: bytes, settings: ExtractSettings | Mapping[str, Any] | None = None, *,
+                  name: str = "<stdin>", password: str | None = None) -> Document:
+    """``extract`` for a document given as bytes (``policylens extract -`` reads stdin).
+
+    PDF and HTML are recognised by their content; anything else is read as plain
+    text. ``name`` stands for the file in the document's ``source`` and in errors.
+    """
+    kind = sniff(data[:SNIFF_BYTES])
+    suffix = {"pdf": ".pdf", "html": ".html"}.get(kind or "", ".txt")
+    # the PDF reader streams from a file, and every reader is chosen by suffix
+    with tempfile.TemporaryDirectory(prefix="policylens-stdin-") as folder:
+        path = Path(folder) / f"stdin{suffix}"
+        path.write_bytes(data)
+        try:
+            document = extract(path, settings, password=password)
+        except PolicylensError as exc:
+            exc.path = name  # not the temporary file's name
+            raise
+    return dataclasses.replace(document, source=name)
+
+
 def _test_stall(data: bytes) -> None:
     """Test hook (``POLICYLENS_TEST_STALL=TEXT``): a document holding ``TEXT`` never finishes.
 
@@ -109,4 +131,4 @@ def _test_stall(data: bytes) -> None:
             time.sleep(1)
 
 
-__all__ = ["SUFFIXES", "ExtractionError", "extract", "sniff"]
+__all__ = ["SUFFIXES", "ExtractionError", "extract", "extract_bytes", "sniff"]
