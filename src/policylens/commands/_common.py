@@ -217,9 +217,11 @@ def progress_map(engine: Engine, fn: Callable[[T], R], items: Sequence[T], *,
 
     Returns outcomes in the order of ``items`` (engines complete out of order).
     """
+    from policylens.logs import is_quiet
+
     outcomes: dict[int, Outcome[R]] = {}
     index = {id(item): i for i, item in enumerate(items)}
-    show = not quiet and len(items) > 1 and err.is_terminal
+    show = not quiet and not is_quiet() and len(items) > 1 and err.is_terminal
     with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
                   BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                   TextColumn("{task.fields[current]}"), console=err, disable=not show,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from policylens.errors import UsageError
 from policylens.extract import SUFFIXES, ExtractSettings, extract, extract_bytes, render
 from policylens.extract.batch import ExtractJob, ExtractSummary, output_names, run_job
 from policylens.extract.render import SUFFIX
+
+log = logging.getLogger(__name__)
 
 
 @handle_errors
@@ -102,8 +105,8 @@ def _one(path: Path | None, out: Path | None, fmt: str, settings: ExtractSetting
         target = out / f"{stem}{SUFFIX[fmt]}" if out.is_dir() or str(out).endswith("/") else out
         write_text_atomic(target, text)
     if document.quality.verdict != "good":
-        err.print(f"quality {document.quality.verdict}: {'; '.join(document.quality.issues)}",
-                  markup=False, highlight=False)
+        log.warning("%s: quality %s: %s", document.source, document.quality.verdict,
+                    "; ".join(document.quality.issues))
 
 
 def _summary(outcomes: list[Outcome[ExtractSummary]]) -> None:

@@ -7,6 +7,7 @@ formats the result; the library does the work.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from policylens.commands._common import (
     out,
 )
 from policylens.nlp.types import Cue  # plain dataclasses; spaCy is imported only when a command runs
+
+log = logging.getLogger(__name__)
 
 LABEL_SHORT = {"centralized": "central", "sector_specific": "sector", "neutral": "neutral"}
 
@@ -159,10 +162,10 @@ def train_command(
         err.print(f"stand-off labels: {so['resolved']} of {so['labels']} sentences found in "
                   f"{so['documents']} documents")
         for source, reason in so["missing_documents"].items():
-            err.print(f"[yellow]warning[/]: {source}: {reason}")
+            log.warning("%s: %s", source, reason)
         if so["unmatched"]:
-            err.print(f"[yellow]warning[/]: {len(so['unmatched'])} labelled sentences not found "
-                      "(document or segmentation changed)")
+            log.warning("%d labelled sentences not found (document or segmentation changed)",
+                        len(so["unmatched"]))
     if st := card["model"].get("self_training"):
         err.print(f"self-training: share {st['share']:g}, weight {st['weight']:g} "
                   f"(CV macro-F1 by share/weight: {st['cv_grid']})")
@@ -210,10 +213,10 @@ def evaluate_command(
     result = evaluate(data, nlp=load_pipeline(model), by=by, documents=documents)
     if result.not_found and (result.not_found["documents"] or result.not_found["sentences"]):
         for source, reason in result.not_found["documents"].items():
-            err.print(f"[yellow]warning[/]: {escape(source)}: {escape(reason)}")
+            log.warning("%s: %s", source, reason)
         if result.not_found["sentences"]:
-            err.print(f"[yellow]warning[/]: {len(result.not_found['sentences'])} labelled sentences not "
-                      "found in their documents (not scored)")
+            log.warning("%d labelled sentences not found in their documents (not scored)",
+                        len(result.not_found["sentences"]))
     if predictions is not None:
         write_text_atomic(predictions,
                           "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in result.rows))

@@ -13,6 +13,7 @@ killed and replaced, fails with error code ``timeout``, and the others go on.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -24,6 +25,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from policylens.errors import EngineError, PolicylensError, UsageError
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -112,6 +114,8 @@ def check_timeout(seconds: float | None, *, what: str = "--timeout") -> float | 
 
 
 def _timed_out(item: Any, timeout: float) -> Outcome[Any]:
+    log.info("%s: stopped after the time limit of %g s; its worker process was killed and replaced",
+             item, timeout)
     return Outcome(item, error=f"took longer than the time limit of {timeout:g} s per document "
                    "(--timeout); its worker process was stopped", error_code="timeout", seconds=timeout)
 
@@ -153,6 +157,8 @@ class LocalEngine:
             return
         if self.warm is not None:
             self.warm()
+        log.debug("local engine: %d items on %d worker processes, time limit %s", len(items),
+                  min(self.workers, len(items)), f"{self.timeout:g} s" if self.timeout else "none")
         pool = ProcessPool(max_workers=min(self.workers, len(items)), initializer=self.warm)
         finished = False
         try:
@@ -165,6 +171,8 @@ class LocalEngine:
                 except FutureTimeout:
                     yield _timed_out(item, self.timeout or 0.0)
                 except ProcessExpired as exc:
+                    log.info("%s: its worker process died (exit code %s); a new one takes over",
+                             item, exc.exitcode)
                     yield Outcome(item, error="the worker process died while processing this document "
                                   f"(exit code {exc.exitcode}: a crash in a C library, or killed, e.g. "
                                   "out of memory)", error_code="worker")
