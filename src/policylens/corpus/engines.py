@@ -13,9 +13,11 @@ killed and replaced, fails with error code ``timeout``, and the others go on.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 import os
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -87,6 +89,7 @@ def default_workers() -> int:
 
 DEFAULT_TIMEOUT = 600.0  # seconds per document: a 1,000-page PDF takes a few; a stall, forever
 TIMEOUT_ENV = "POLICYLENS_DOC_TIMEOUT"  # overrides the default (cron runs of ``corpus refresh``)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def default_timeout() -> float | None:
@@ -111,6 +114,24 @@ def check_timeout(seconds: float | None, *, what: str = "--timeout") -> float | 
     if not seconds > 0:  # negative, or NaN
         raise UsageError(f"{what} must be a positive number of seconds (0 for no limit), not {seconds:g}")
     return float(seconds)
+
+
+def _start_worker(parent: int, warm: Callable[[], object] | None) -> None:
+    """Pool initializer: die with the process that started the pool, then load what items need.
+
+    A worker outliving a killed ``corpus refresh`` would keep running and, holding
+    a copy of its file descriptors, keep the store's lock taken: on Linux the
+    kernel kills the worker when its parent dies (``PR_SET_PDEATHSIG``).
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: workers see EOF and exit later
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    if warm is not None:
+        warm()
 
 
 def _timed_out(item: Any, timeout: float) -> Outcome[Any]:
@@ -159,7 +180,8 @@ class LocalEngine:
             self.warm()
         log.debug("local engine: %d items on %d worker processes, time limit %s", len(items),
                   min(self.workers, len(items)), f"{self.timeout:g} s" if self.timeout else "none")
-        pool = ProcessPool(max_workers=min(self.workers, len(items)), initializer=self.warm)
+        pool = ProcessPool(max_workers=min(self.workers, len(items)), initializer=_start_worker,
+                           initargs=(os.getpid(), self.warm))
         finished = False
         try:
             futures = {pool.schedule(run_isolated, args=(fn, item), timeout=self.timeout): item
