@@ -26,6 +26,7 @@ test: install lint pytest
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 pytest: install
 	$(BIN)/pytest

@@ -63,7 +63,7 @@ def extract_command(
     One file prints to stdout unless --out is given; several files or a folder
     write <stem>.txt|.md|.json per input into the --out folder, in parallel.
     """
-    settings = ExtractSettings(pdf_engine=pdf_engine.value, password=password, ocr=ocr,  # type: ignore[arg-type]
+    settings = ExtractSettings(pdf_engine=pdf_engine.value, password=password, ocr=ocr,
                                remove_headers=not keep_headers, repair_hyphens=not keep_hyphens,
                                max_pages=max_pages, tables=not no_tables)
     if any(str(p) == "-" for p in paths):

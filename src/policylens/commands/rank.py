@@ -92,7 +92,7 @@ def rank_command(
         _check_report_path(report)
 
     from policylens.corpus.engines import get_engine
-    from policylens.rank.analyze import analyze, warm
+    from policylens.rank.analysis import analyze, warm
 
     files = expand_inputs(paths, SUFFIXES)
     if scope is not None and len(files) != 1:

@@ -21,7 +21,7 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -184,8 +184,8 @@ class LocalEngine:
                            initargs=(os.getpid(), self.warm))
         finished = False
         try:
-            futures = {pool.schedule(run_isolated, args=(fn, item), timeout=self.timeout): item
-                       for item in items}
+            futures: dict[Future[Outcome[R]], T] = {
+                pool.schedule(run_isolated, args=(fn, item), timeout=self.timeout): item for item in items}
             for future in as_completed(futures):
                 item = futures[future]
                 try:
