@@ -26,12 +26,14 @@ test: install lint pytest
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 pytest: install
 	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/dense.py
 	$(BIN)/python bench/tag.py
 	$(BIN)/python bench/rank.py
 	$(BIN)/python bench/refresh.py

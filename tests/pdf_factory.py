@@ -27,6 +27,7 @@ Functions:
 * :func:`write_table_pdf` — paragraphs around a ruled table (and optionally a boxed paragraph).
 * :func:`write_encrypted_pdf` — ``write_pdf`` with a user password (``""`` = opens freely).
 * :func:`write_image_only_pdf` — pages that hold only a picture: no text layer.
+* :func:`write_dense_pdf` — one page of single-character text objects (dense PDFs).
 * :func:`write_zero_page_pdf`, :func:`write_truncated_pdf` — broken inputs.
 """
 
@@ -403,4 +404,37 @@ def write_truncated_pdf(path: str | Path, pages: Sequence[Sequence[str]], *, kee
     write_pdf(path, pages)
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def write_dense_pdf(path: str | Path, rows: Sequence[str] = (), *, scatter: int = 0, size: float = 4.0,
+                    seed: int = 0) -> Path:
+    """One page of single-character text objects: the dense PDFs that stress row grouping.
+
+    ``rows`` are set one character per text object (leading 1.25 × ``size``) and drawn
+    column by column, so the content stream runs down the page and only geometry gives
+    the reading order; ``scatter`` more letters then land at random places (the
+    worst case: overlapping lines that chain into one huge row).
+    """
+    import random
+
+    path = Path(path)
+    rnd = random.Random(seed)
+    columns: dict[int, list[tuple[float, float, str]]] = {}
+    for r, text in enumerate(rows):
+        x = MARGIN / 2
+        for c, ch in enumerate(text):
+            if not ch.isspace():  # a space is where nothing is drawn, as office tools do
+                columns.setdefault(c, []).append((x, A4[1] - MARGIN / 2 - r * 1.25 * size, ch))
+            x += stringWidth(ch, BODY_FONT, size)
+    places = [place for c in sorted(columns) for place in columns[c]]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    places += [(rnd.uniform(20, A4[0] - 20), rnd.uniform(20, A4[1] - 20), rnd.choice(letters))
+               for _ in range(scatter)]
+    pdf = canvas.Canvas(str(path), pagesize=A4, pageCompression=0)
+    pdf.setFont(BODY_FONT, size)
+    for x, y, ch in places:
+        pdf.drawString(x, y, ch)
+    pdf.showPage()
+    pdf.save()
     return path

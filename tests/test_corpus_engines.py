@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import cloudpickle
 import dask
@@ -46,6 +47,16 @@ def _always_crash(n: int) -> int:
     os._exit(1)
 
 
+def _hang_on_two(job: tuple[int, str]) -> int:
+    n, pid_file = job
+    if n == 2:
+        with open(pid_file, "w") as f:
+            f.write(str(os.getpid()))
+        while True:  # stuck for good (a parser in a loop); only killing the process ends it
+            time.sleep(0.05)
+    return n * 10
+
+
 def _by_item(outcomes: Iterator) -> dict:
     found: dict = {}
     for outcome in outcomes:
@@ -82,6 +93,34 @@ def test_local_engine_keeps_order_free_outcomes_and_error_codes() -> None:
     assert outcomes[4].value == 2 and outcomes[6].value == 3
     assert not outcomes[0].ok and outcomes[0].error_code == "usage"
     assert "zero" in (outcomes[0].error or "")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_stuck_document_times_out_its_worker_is_replaced_and_the_rest_run(workers: int,
+                                                                                 tmp_path: Path) -> None:
+    pid_file = str(tmp_path / "stuck.pid")
+    jobs = [(n, pid_file) for n in range(6)]
+    outcomes = _by_item(LocalEngine(workers, timeout=1.5).map(_hang_on_two, jobs))
+    assert sorted(n for n, _ in outcomes) == list(range(6))
+    assert {n: o.value for (n, _), o in outcomes.items() if n != 2} == {0: 0, 1: 10, 3: 30, 4: 40, 5: 50}
+    stuck = outcomes[(2, pid_file)]
+    assert not stuck.ok and stuck.error_code == "timeout"
+    assert "time limit of 1.5 s" in (stuck.error or "")
+    pid = int(Path(pid_file).read_text())
+    with pytest.raises(ProcessLookupError):  # the stuck worker was killed, not left behind
+        os.kill(pid, 0)
+
+
+def test_time_limits_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert LocalEngine(1, timeout=0).timeout is None
+    with pytest.raises(UsageError, match="--timeout must be a positive number"):
+        LocalEngine(1, timeout=-1)
+    monkeypatch.setenv("POLICYLENS_DOC_TIMEOUT", "12")
+    assert get_engine("local").timeout == 12  # what corpus refresh uses
+    monkeypatch.setenv("POLICYLENS_DOC_TIMEOUT", "soon")
+    with pytest.raises(UsageError, match="POLICYLENS_DOC_TIMEOUT must be a number"):
+        get_engine("local")
 
 
 def test_engine_names_are_checked() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from policylens.corpus.process import WorkItem, process_document, process_file, run_item
-from policylens.rank.analyze import analyze, analyze_document
+from policylens.rank.analysis import analyze, analyze_document
 from test_corpus_helpers import CENTRAL, SECTORAL, pdf_bytes
 
 

@@ -129,7 +129,7 @@ def test_table_and_two_workers_give_the_same_order(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--format", "xml"], "unknown format"),
+    (["--format", "xml"], "'xml' is not one of"),
     (["--method", "astrology"], "unknown method"),
     (["--store", "somewhere"], "either documents or --store"),
     (["--report", "out.pdf"], "HTML"),
@@ -258,3 +258,28 @@ def test_every_input_failing_still_prints_empty_json_and_a_csv_header(tmp_path: 
     assert "2 of 2 documents failed" in as_csv.stderr
     as_table = runner.invoke(app, [*args])
     assert as_table.exit_code == 1 and not as_table.stdout  # no empty table; stderr says why
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_stalled_document_times_out_and_the_others_are_ranked(tmp_path: Path, workers: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # regression: a document whose parse never ended stalled the whole run
+    monkeypatch.setenv("POLICYLENS_TEST_STALL", "STALL-HERE")  # the reader's test hook: loops for ever
+    (tmp_path / "stuck.txt").write_text("STALL-HERE " + " ".join(CENTRAL) + "\n", encoding="utf-8")
+    (tmp_path / "sallow.txt").write_text(" ".join(SECTOR) + "\n", encoding="utf-8")
+    (tmp_path / "ferrow.txt").write_text(" ".join(BALANCED) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["rank", str(tmp_path), "--format", "json", "--workers", workers,
+                                 "--timeout", "3"])
+    assert result.exit_code == 1
+    assert sorted(Path(r["doc"]).name for r in json.loads(result.stdout)) == ["ferrow.txt", "sallow.txt"]
+    assert "stuck.txt: took longer than the time limit of 3 s per document" in result.stderr
+    assert "[timeout]" in result.stderr
+    assert "1 of 3 documents failed; 2 ranked" in result.stderr
+
+
+def test_rank_timeout_must_not_be_negative(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(" ".join(SECTOR) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["rank", str(tmp_path), "--timeout", "-1"])
+    assert result.exit_code == 2
+    assert "--timeout" in result.stderr

@@ -37,8 +37,15 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                help="Log more on stderr: -v what the run does, -vv debugging detail."),
+    quiet: int = typer.Option(0, "--quiet", "-q", count=True,
+                              help="Log less: -q errors only (and no progress bars), -qq nothing."),
 ) -> None:
     """policylens: governance-design analysis of policy documents."""
+    from policylens.logs import configure
+
+    configure(verbose=verbose, quiet=quiet)
 
 
 for module in (extract, tag, rank, corpus):

@@ -40,6 +40,68 @@ class Scope(StrEnum):
     none = "none"
 
 
+# Every closed set of option values is an enum, so that --help lists it, shells complete
+# it and click rejects anything else with a usage error (exit 2) naming the option.
+class EngineName(StrEnum):
+    """``--engine``: where per-document work runs."""
+
+    local = "local"
+    dask = "dask"
+
+
+class ExtractFormat(StrEnum):
+    """``extract --format``."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class PdfEngineName(StrEnum):
+    """``extract --pdf-engine``."""
+
+    auto = "auto"
+    pdfium = "pdfium"
+    plumber = "plumber"
+
+
+class TagFormat(StrEnum):
+    """``tag --format``."""
+
+    table = "table"
+    jsonl = "jsonl"
+
+
+class RankFormat(StrEnum):
+    """``rank --format``."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class DiffFormat(StrEnum):
+    """``diff --format``."""
+
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    """``corpus export --format``."""
+
+    parquet = "parquet"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class ExportWhat(StrEnum):
+    """``corpus export --what``."""
+
+    sentences = "sentences"
+    scores = "scores"
+
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -58,6 +120,9 @@ LABEL_STYLE = {"centralized": "bold dodger_blue2", "sector_specific": "bold dark
 
 ENGINE_HELP = "Where per-document work runs: 'local' worker processes or a 'dask' cluster."
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:PORT) for --engine dask; none starts a LocalCluster."
+TIMEOUT_HELP = ("Time limit per document in seconds (0: none). A document past it has its worker "
+                "process stopped and fails with the reason; the others go on. Default: "
+                "$POLICYLENS_DOC_TIMEOUT, else 600.")
 WORKERS_HELP = ("Worker processes: the local engine's, or the LocalCluster's that --engine dask starts "
                 "without --scheduler (default: the number of cores).")
 
@@ -152,9 +217,11 @@ def progress_map(engine: Engine, fn: Callable[[T], R], items: Sequence[T], *,
 
     Returns outcomes in the order of ``items`` (engines complete out of order).
     """
+    from policylens.logs import is_quiet
+
     outcomes: dict[int, Outcome[R]] = {}
     index = {id(item): i for i, item in enumerate(items)}
-    show = not quiet and len(items) > 1 and err.is_terminal
+    show = not quiet and not is_quiet() and len(items) > 1 and err.is_terminal
     with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
                   BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                   TextColumn("{task.fields[current]}"), console=err, disable=not show,

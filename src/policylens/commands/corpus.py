@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -19,6 +19,9 @@ from policylens.commands._common import (
     EXIT_OK,
     SCHEDULER_HELP,
     WORKERS_HELP,
+    EngineName,
+    ExportFormat,
+    ExportWhat,
     err,
     handle_errors,
     out,
@@ -45,12 +48,12 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[object]:
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int, str], None]]:
     """A progress bar on stderr (only on a terminal), fed by refresh's callback."""
     show = enabled and err.is_terminal
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[current]}"), console=err, disable=not show) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(phase: str, done: int, total: int, current: str) -> None:
             if phase not in tasks:
@@ -66,7 +69,7 @@ def refresh_command(
     manifest: Path = typer.Argument(..., help="The corpus manifest (TOML) to refresh from."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", help=STORE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print what changed as JSON on stdout."),
-    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    engine: EngineName = typer.Option(EngineName.local, "--engine", help=ENGINE_HELP),
     scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     workers: int | None = typer.Option(None, "--workers", min=1, help=WORKERS_HELP),
     max_bytes: int = typer.Option(100 * 1024 * 1024, "--max-bytes", min=1,
@@ -90,7 +93,7 @@ def refresh_command(
     from policylens.corpus.store import Store
 
     settings = RefreshSettings.resolve({
-        "engine": engine, "scheduler": scheduler, "workers": workers, "max_bytes": max_bytes,
+        "engine": engine.value, "scheduler": scheduler, "workers": workers, "max_bytes": max_bytes,
         "timeout": timeout, "retries": retries, "concurrency": concurrency})
     parsed = load_manifest(manifest)  # a bad manifest must not create a store
     with Store(store) as db, _progress(not as_json) as progress:
@@ -171,8 +174,8 @@ def status_command(
 @handle_errors
 def export_command(
     out_path: Path = typer.Option(..., "--out", help="The file (or, with --partition-by, folder) to write."),
-    fmt: str = typer.Option("parquet", "--format", help="parquet, csv or jsonl."),
-    what: str = typer.Option("sentences", "--what", help="sentences or scores."),
+    fmt: ExportFormat = typer.Option(ExportFormat.parquet, "--format", help="Output format."),
+    what: ExportWhat = typer.Option(ExportWhat.sentences, "--what", help="What to export."),
     partition_by: str | None = typer.Option(None, "--partition-by",
                                             help="Write a Hive-partitioned Parquet folder split by "
                                                  "this column."),
@@ -183,8 +186,8 @@ def export_command(
     from policylens.corpus.store import Store
 
     with Store(store, create=False) as db:
-        rows = export(db, out_path, fmt=fmt, what=what, partition_by=partition_by)
-    err.print(f"wrote {rows} {what} rows to {out_path}", markup=False)  # paths are never markup
+        rows = export(db, out_path, fmt=fmt.value, what=what.value, partition_by=partition_by)
+    err.print(f"wrote {rows} {what.value} rows to {out_path}", markup=False)  # paths are never markup
 
 
 @corpus_app.command("gc")

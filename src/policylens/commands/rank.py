@@ -16,7 +16,11 @@ from policylens.commands._common import (
     EXIT_OK,
     LABEL_STYLE,
     SCHEDULER_HELP,
+    TIMEOUT_HELP,
     WORKERS_HELP,
+    DiffFormat,
+    EngineName,
+    RankFormat,
     Scope,
     err,
     exit_code_for,
@@ -29,8 +33,6 @@ from policylens.commands._common import (
 from policylens.errors import UsageError
 from policylens.extract import SUFFIXES  # every file the extractor reads (already loaded by the CLI)
 
-FORMATS = ("table", "csv", "json")
-
 
 def register(app: typer.Typer) -> None:
     """Add ``rank`` and ``diff`` to the policylens app."""
@@ -42,13 +44,14 @@ def register(app: typer.Typer) -> None:
 def rank_command(
     paths: list[Path] = typer.Argument(None, help="Files or folders (searched recursively for "
                                        + " ".join(SUFFIXES) + ")."),
-    fmt: str = typer.Option("table", "--format", "-f", help="Output: table, csv or json."),
+    fmt: RankFormat = typer.Option(RankFormat.table, "--format", "-f", help="Output format."),
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report to this file."),
     method: str | None = typer.Option(None, "--method", help="aggregate, classifier or wordscores "
                                       "(default: the best on held-out frameworks, see docs/ranking.md)."),
-    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    engine: EngineName = typer.Option(EngineName.local, "--engine", help=ENGINE_HELP),
     scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     workers: int | None = typer.Option(None, "--workers", "-w", help=WORKERS_HELP),
+    timeout: float | None = typer.Option(None, "--timeout", min=0, help=TIMEOUT_HELP),
     store: Path | None = typer.Option(None, "--store", help="Rank what this corpus store holds, "
                                       "without re-processing documents."),
     password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
@@ -57,16 +60,15 @@ def rank_command(
 ) -> None:
     """Rank frameworks from most centralized (+1) to most sector-specific (-1).
 
-    Each document is extracted, tagged and scored in parallel; one unreadable file
-    is reported on stderr and the others are still ranked (exit code 1).
+    Each document is extracted, tagged and scored in parallel; one unreadable file,
+    or one that runs past --timeout, is reported on stderr and the others are still
+    ranked (exit code 1).
 
     Example: policylens rank corpora/samples --report report.html
     """
     from policylens.rank import rank
     from policylens.rank.scoring import check_method
 
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}: use table, csv or json")
     method = check_method(method)
     if store is not None:
         if paths:
@@ -90,7 +92,7 @@ def rank_command(
         _check_report_path(report)
 
     from policylens.corpus.engines import get_engine
-    from policylens.rank.analyze import analyze
+    from policylens.rank.analysis import analyze, warm
 
     files = expand_inputs(paths, SUFFIXES)
     if scope is not None and len(files) != 1:
@@ -98,7 +100,7 @@ def rank_command(
                          "its own scope = \"...\"")
     work = functools.partial(analyze, password=password, method=method,
                              scope=scope.value if scope is not None else None)
-    runner = get_engine(engine, workers=workers, scheduler=scheduler)
+    runner = get_engine(engine.value, workers=workers, scheduler=scheduler, timeout=timeout, warm=warm)
     try:
         outcomes = progress_map(runner, work, files, description="ranking", label=lambda p: p.name)
     finally:
@@ -177,7 +179,7 @@ def score_table(ranked: Sequence[Any]) -> Table:
 def diff_command(
     old: Path = typer.Argument(..., help="The earlier version (e.g. the bill as introduced)."),
     new: Path = typer.Argument(..., help="The later version (e.g. the act as passed)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="Output: table or json."),
+    fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help="Output format."),
     password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
 ) -> None:
     """Compare two versions of one framework: sentences added, removed and relabelled.
@@ -186,8 +188,6 @@ def diff_command(
     """
     from policylens.rank import analyze, diff
 
-    if fmt not in ("table", "json"):
-        raise UsageError(f"unknown format {fmt!r}: use table or json")
     for path in (old, new):
         if not path.is_file():
             raise UsageError(f"no such file: {path}")

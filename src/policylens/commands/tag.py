@@ -7,6 +7,7 @@ formats the result; the library does the work.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from policylens.atomic import write_text_atomic
-from policylens.commands._common import EXIT_USAGE, LABEL_STYLE, Scope, err, fail, handle_errors, out
+from policylens.commands._common import (
+    EXIT_USAGE,
+    LABEL_STYLE,
+    Scope,
+    TagFormat,
+    err,
+    fail,
+    handle_errors,
+    out,
+)
 from policylens.nlp.types import Cue  # plain dataclasses; spaCy is imported only when a command runs
+
+log = logging.getLogger(__name__)
 
 LABEL_SHORT = {"centralized": "central", "sector_specific": "sector", "neutral": "neutral"}
 
@@ -31,7 +43,8 @@ def _cue_text(cue: Cue) -> str:
 def tag_command(
     path: Path | None = typer.Argument(None, help="A PDF, .txt, .md or .html file, or - for stdin."),
     text: str | None = typer.Option(None, "--text", "-t", help="Tag this literal text instead of a file."),
-    fmt: str = typer.Option("table", "--format", "-f", help="Output: table (coloured) or jsonl."),
+    fmt: TagFormat = typer.Option(TagFormat.table, "--format", "-f", help="Output: a coloured table, or "
+                                  "jsonl (one JSON object per sentence)."),
     model: Path | None = typer.Option(None, "--model", help="A model folder (default: the bundled model)."),
     spacy_model: str | None = typer.Option(None, "--spacy-model",
                                            help="Start from an installed spaCy model, e.g. en_core_web_sm."),
@@ -47,8 +60,6 @@ def tag_command(
     """
     from policylens.nlp import load_pipeline, tag, tag_text
 
-    if fmt not in ("table", "jsonl"):
-        raise fail(f"unknown --format {fmt!r} (use table or jsonl)", EXIT_USAGE)
     if (path is None) == (text is None):
         raise fail("give a file, - for stdin, or --text \"...\" (exactly one)", EXIT_USAGE)
     nlp = load_pipeline(model, spacy_model=spacy_model)
@@ -151,10 +162,10 @@ def train_command(
         err.print(f"stand-off labels: {so['resolved']} of {so['labels']} sentences found in "
                   f"{so['documents']} documents")
         for source, reason in so["missing_documents"].items():
-            err.print(f"[yellow]warning[/]: {source}: {reason}")
+            log.warning("%s: %s", source, reason)
         if so["unmatched"]:
-            err.print(f"[yellow]warning[/]: {len(so['unmatched'])} labelled sentences not found "
-                      "(document or segmentation changed)")
+            log.warning("%d labelled sentences not found (document or segmentation changed)",
+                        len(so["unmatched"]))
     if st := card["model"].get("self_training"):
         err.print(f"self-training: share {st['share']:g}, weight {st['weight']:g} "
                   f"(CV macro-F1 by share/weight: {st['cv_grid']})")
@@ -202,10 +213,10 @@ def evaluate_command(
     result = evaluate(data, nlp=load_pipeline(model), by=by, documents=documents)
     if result.not_found and (result.not_found["documents"] or result.not_found["sentences"]):
         for source, reason in result.not_found["documents"].items():
-            err.print(f"[yellow]warning[/]: {escape(source)}: {escape(reason)}")
+            log.warning("%s: %s", source, reason)
         if result.not_found["sentences"]:
-            err.print(f"[yellow]warning[/]: {len(result.not_found['sentences'])} labelled sentences not "
-                      "found in their documents (not scored)")
+            log.warning("%d labelled sentences not found in their documents (not scored)",
+                        len(result.not_found["sentences"]))
     if predictions is not None:
         write_text_atomic(predictions,
                           "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in result.rows))

@@ -5,23 +5,29 @@ work to a Dask distributed cluster. Both yield one ``Outcome`` per input as it
 completes, so callers can show progress and one bad document never stops the
 rest: its error is recorded in its ``Outcome``. That holds even when a document
 kills the process working on it (a segfault in a C library, the OOM killer):
-only that document fails, the others run again.
+only that document fails. Locally, each document also has a time limit
+(``--timeout``; ``$POLICYLENS_DOC_TIMEOUT`` or 600 s by default, which ``corpus
+refresh`` uses too): a document that stalls or crawls has its worker process
+killed and replaced, fails with error code ``timeout``, and the others go on.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import ctypes
+import logging
+import math
 import os
+import signal
 import time
 import traceback
-from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from policylens.errors import EngineError, PolicylensError, UsageError
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -81,111 +87,131 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_STARTED, _FINISHED = 1, 2
-_started: Any = None  # in a worker process: the shared progress of its pool's batch
+DEFAULT_TIMEOUT = 600.0  # seconds per document: a 1,000-page PDF takes a few; a stall, forever
+TIMEOUT_ENV = "POLICYLENS_DOC_TIMEOUT"  # overrides the default (cron runs of ``corpus refresh``)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _remember(progress: Any) -> None:
-    """Pool initializer: where this worker notes which items it starts and finishes."""
-    global _started
-    _started = progress
+def default_timeout() -> float | None:
+    """The per-document time limit when none is given: ``$POLICYLENS_DOC_TIMEOUT`` or 600 s.
 
-
-def _run_tracked(fn: Callable[[T], R], index: int, item: T) -> Outcome[R]:
-    """``run_isolated`` in a pool worker, noting in shared memory that item ``index`` is under way.
-
-    An item still marked started when the pool breaks was running when a worker
-    died: it is a suspect. Everything else in the batch is innocent.
+    ``0`` means no limit (``None``).
     """
-    _started[index] = _STARTED
+    value = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_TIMEOUT
     try:
-        return run_isolated(fn, item)
-    finally:
-        _started[index] = _FINISHED
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"{TIMEOUT_ENV} must be a number of seconds, not {value!r}") from None
+    return check_timeout(seconds, what=TIMEOUT_ENV)
+
+
+def check_timeout(seconds: float | None, *, what: str = "--timeout") -> float | None:
+    """A time limit in seconds, or ``None`` for none (given as ``0``); a negative one is a usage error."""
+    if seconds is None or seconds == 0 or seconds == math.inf:
+        return None
+    if not seconds > 0:  # negative, or NaN
+        raise UsageError(f"{what} must be a positive number of seconds (0 for no limit), not {seconds:g}")
+    return float(seconds)
+
+
+def _start_worker(parent: int, warm: Callable[[], object] | None) -> None:
+    """Pool initializer: die with the process that started the pool, then load what items need.
+
+    A worker outliving a killed ``corpus refresh`` would keep running and, holding
+    a copy of its file descriptors, keep the store's lock taken: on Linux the
+    kernel kills the worker when its parent dies (``PR_SET_PDEATHSIG``).
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: workers see EOF and exit later
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    if warm is not None:
+        warm()
+
+
+def _timed_out(item: Any, timeout: float) -> Outcome[Any]:
+    log.info("%s: stopped after the time limit of %g s; its worker process was killed and replaced",
+             item, timeout)
+    return Outcome(item, error=f"took longer than the time limit of {timeout:g} s per document "
+                   "(--timeout); its worker process was stopped", error_code="timeout", seconds=timeout)
 
 
 class LocalEngine:
-    """Worker processes on this machine; ``workers=1`` runs in this process.
+    """Worker processes on this machine, each document with a time limit.
 
-    When a worker process dies, the pool breaks and every unfinished item with
-    it. The items that were running then are the suspects: one suspect is the
-    document that killed its worker and fails with error code ``worker``; several
-    (one per busy worker) are run again one at a time, which names the culprit.
-    Every other item is re-run in a fresh pool. A pool that breaks with no item
-    running (a worker that dies on start) is restarted at most ``max_restarts``
-    times before the remaining items fail.
+    A ``pebble`` process pool runs the items: a document that runs past
+    ``timeout`` seconds has its worker process killed and replaced, and fails with
+    error code ``timeout``; a document that kills its worker (a segfault in a C
+    library, the OOM killer) fails with error code ``worker`` and a new worker
+    takes over. Either way the other documents go on. ``workers=1`` with no time
+    limit runs in this process (no limit can stop a stuck call in this process).
+
+    ``warm`` loads what every item needs (the tagging pipeline), so that loading
+    it is not counted against the first document's time: it runs here first (forked
+    workers then share what it loaded) and in each worker before its first item.
     """
 
-    def __init__(self, workers: int | None = None, *, max_restarts: int = 3) -> None:
+    def __init__(self, workers: int | None = None, *, timeout: float | None = DEFAULT_TIMEOUT,
+                 warm: Callable[[], object] | None = None) -> None:
         self.workers = workers if workers is not None else default_workers()
         if self.workers < 1:
             raise UsageError(f"--workers must be at least 1, not {self.workers}")
-        self.max_restarts = max_restarts
+        self.timeout = check_timeout(timeout)
+        self.warm = warm
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]:
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        from pebble import ProcessExpired, ProcessPool
+
         items = list(items)
-        if self.workers == 1 or len(items) <= 1:
+        if not items:
+            return
+        if self.timeout is None and (self.workers == 1 or len(items) == 1):
             for item in items:
                 yield run_isolated(fn, item)
             return
-        pending, alone, restarts = items, [], 0  # alone: suspects, run one at a time
-        while pending or alone:
-            width = min(self.workers, len(pending)) if pending else 1
-            batch = pending or alone
-            if pending:
-                pending = []
-            else:
-                alone = []
-            broken = yield from self._pool_round(fn, batch, width)
-            if broken is None:
-                continue
-            suspects, innocent = broken
-            if len(suspects) == 1:
-                yield Outcome(suspects[0], error="the worker process died while processing this document "
-                              "(a crash in a C library, or killed, e.g. out of memory)", error_code="worker")
-            alone.extend(suspects if len(suspects) > 1 else ())
-            (pending if width > 1 else alone).extend(innocent)
-            if not suspects:
-                restarts += 1
-                if restarts > self.max_restarts:
-                    for item in [*pending, *alone]:
-                        yield Outcome(item, error=f"the worker pool died {restarts} times outside any "
-                                      "document; giving up", error_code="worker")
-                    return
-
-    def _pool_round(self, fn: Callable[[T], R], batch: list[T],
-                    width: int) -> Generator[Outcome[R], None, tuple[list[T], list[T]] | None]:
-        """Run ``batch`` in a fresh pool of ``width`` processes, yielding outcomes as they complete.
-
-        Returns ``None`` when the pool survived, else the unfinished items split
-        into suspects (running when it broke) and innocents.
-        """
-        progress = multiprocessing.RawArray("b", len(batch))
-        unfinished: list[int] = []
-        with ProcessPoolExecutor(max_workers=width, initializer=_remember, initargs=(progress,)) as pool:
-            futures = {}
-            for index, item in enumerate(batch):
-                try:
-                    futures[pool.submit(_run_tracked, fn, index, item)] = index
-                except BrokenProcessPool:  # a worker died before everything was submitted
-                    unfinished.extend(range(index, len(batch)))
-                    break
+        if self.warm is not None:
+            self.warm()
+        log.debug("local engine: %d items on %d worker processes, time limit %s", len(items),
+                  min(self.workers, len(items)), f"{self.timeout:g} s" if self.timeout else "none")
+        pool = ProcessPool(max_workers=min(self.workers, len(items)), initializer=_start_worker,
+                           initargs=(os.getpid(), self.warm))
+        finished = False
+        try:
+            futures: dict[Future[Outcome[R]], T] = {
+                pool.schedule(run_isolated, args=(fn, item), timeout=self.timeout): item for item in items}
             for future in as_completed(futures):
-                index = futures[future]
+                item = futures[future]
                 try:
                     yield future.result()
-                except BrokenProcessPool:
-                    unfinished.append(index)
-                except Exception as exc:  # this item alone could not be sent or returned (pickling)
-                    yield Outcome(batch[index], error=f"worker process failed: {exc}", error_code="worker")
-        if not unfinished:
-            return None
-        suspects = [batch[i] for i in sorted(unfinished) if progress[i] == _STARTED]
-        innocent = [batch[i] for i in sorted(unfinished) if progress[i] != _STARTED]
-        return suspects, innocent
+                except FutureTimeout:
+                    yield _timed_out(item, self.timeout or 0.0)
+                except ProcessExpired as exc:
+                    log.info("%s: its worker process died (exit code %s); a new one takes over",
+                             item, exc.exitcode)
+                    yield Outcome(item, error="the worker process died while processing this document "
+                                  f"(exit code {exc.exitcode}: a crash in a C library, or killed, e.g. "
+                                  "out of memory)", error_code="worker")
+                except Exception as exc:  # this item alone could not be sent or returned (pickling),
+                    # or the pool broke (every worker dying on start): that item fails, not the run
+                    yield Outcome(item, error=f"worker process failed: {type(exc).__name__}: {exc}",
+                                  error_code="worker")
+            finished = True
+        finally:
+            if finished:
+                pool.close()
+            else:  # interrupted, or the caller stopped reading: no worker outlives the map
+                pool.stop()
+            pool.join()
 
     def close(self) -> None:
-        """Nothing to release: each ``map`` call owns its pools."""
+        """Nothing to release: each ``map`` call owns its pool."""
 
 
 class DaskEngine:
@@ -256,13 +282,21 @@ def _worker_failure(item: Any, error: str) -> Outcome[Any]:
     return Outcome(item, error=f"dask worker failed: {error}", error_code="worker")
 
 
-def get_engine(name: str = "local", *, workers: int | None = None,
-               scheduler: str | None = None) -> Engine:
-    """The engine named on the command line (``--engine local|dask``)."""
+def get_engine(name: str = "local", *, workers: int | None = None, scheduler: str | None = None,
+               timeout: float | None = None, warm: Callable[[], object] | None = None) -> Engine:
+    """The engine named on the command line (``--engine local|dask``).
+
+    ``timeout`` is the local engine's time limit per document in seconds (``0``: none;
+    ``None``: ``default_timeout()``, which is also what ``corpus refresh`` uses), and
+    ``warm`` what its workers load before their first document (see ``LocalEngine``).
+    """
     if name == "local":
         if scheduler:
             raise UsageError("--scheduler goes with --engine dask")
-        return LocalEngine(workers)
+        return LocalEngine(workers, timeout=default_timeout() if timeout is None else timeout, warm=warm)
     if name == "dask":
+        if timeout:
+            raise UsageError("--timeout is enforced by the local engine only: the dask engine has no "
+                             "per-document time limit (give it 0, or use --engine local)")
         return DaskEngine(scheduler, workers)
     raise UsageError(f"unknown engine {name!r}: use 'local' or 'dask'")

@@ -38,7 +38,7 @@ def process_file(path: str | Path, *, source: str | None = None, title: str | No
                  scope: str | None = None) -> Processed:
     """Extract, tag and score one file: ``policylens.rank.analyze`` under the manifest's name
     (and with the manifest's ``scope``, when it sets one)."""
-    from policylens.rank.analyze import analyze
+    from policylens.rank.analysis import analyze
 
     result = analyze(path, source=source, title=title, scope=scope)
     return result.document, result.tagged, result.score
@@ -47,7 +47,7 @@ def process_file(path: str | Path, *, source: str | None = None, title: str | No
 def process_document(document: Document, *,
                      scope: str | None = None) -> tuple[TaggedDocument, FrameworkScore]:
     """Tag and score an extracted document (a re-tag after the model changed)."""
-    from policylens.rank.analyze import analyze_document
+    from policylens.rank.analysis import analyze_document
 
     result = analyze_document(document, scope=scope)
     return result.tagged, result.score

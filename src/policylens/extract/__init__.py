@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 from policylens.extract.document import Block, Document, Quality
-from policylens.extract.reader import SUFFIXES, extract
+from policylens.extract.reader import SUFFIXES, extract, extract_bytes
 from policylens.extract.render import FORMATS, render
 from policylens.extract.settings import ExtractSettings
 
-__all__ = ["FORMATS", "SUFFIXES", "Block", "Document", "ExtractSettings", "Quality", "extract", "render"]
+__all__ = ["FORMATS", "SUFFIXES", "Block", "Document", "ExtractSettings", "Quality", "extract",
+           "extract_bytes", "render"]

@@ -10,6 +10,7 @@ left column first, then right column.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -157,16 +158,40 @@ def _group_rows(lines: Sequence[Line]) -> list[list[Line]]:
 
 
 def _merge_row(row: list[Line]) -> list[Line]:
+    """Merge one row's fragments left to right (see ``_rows``) in O(n log n).
+
+    A dense page (tens of thousands of one-character text objects) can make a row
+    of that many fragments, so nothing here scans the fragments kept so far: the
+    host of a raised reference is found by bisecting a running maximum of their
+    right edges, and a merged line's text is gathered in a list and joined once.
+    """
     if len(row) == 1:
         return row
     row.sort(key=lambda ln: ln.x0)
     kept: list[Line] = []
+    reach: list[float] = []  # reach[i]: the largest x1 among kept[: i + 1] (non-decreasing)
+    parts: list[str] = []  # the text of kept[-1], not yet joined
+    length = 0  # len("".join(parts))
     dropped_reference = False  # the next fragment then needs a space: "systems." [5] "As"
+
+    def close_last() -> None:
+        if parts:
+            kept[-1].text = "".join(parts)
+
     for line in row:
-        host = next((k for k in kept if k.x0 <= line.x0 and line.x1 <= k.x1 + 1), None)
-        if host is not None and line.size < 0.8 * host.size and len(line.text) <= 4:
-            host.text = _EMPTY_PARENS.sub("", host.text)  # "( )" left where the marker was
-            continue
+        # Kept fragments start at or left of ``line`` (sorted by x0, merges keep the left
+        # edge), so a host is any of them reaching ``line.x1``: the first is the leftmost.
+        at = bisect_left(reach, line.x1 - 1)
+        if at < len(kept):
+            host = kept[at]
+            if line.size < 0.8 * host.size and len(line.text) <= 4:
+                if at == len(kept) - 1:
+                    close_last()
+                host.text = _EMPTY_PARENS.sub("", host.text)  # "( )" left where the marker was
+                if at == len(kept) - 1:
+                    parts[:] = [host.text]
+                    length = len(host.text)
+                continue
         if kept:
             prev = kept[-1]
             gap = line.x0 - prev.x1
@@ -181,15 +206,27 @@ def _merge_row(row: list[Line]) -> list[Line]:
                         and not prev.text.endswith(("(", "["))):
                     # The reader started a new line at a raised note reference: "Union," + "12 or if".
                     line.text, line.marker_small, joiner = line.text.split(" ", 1)[1], False, " "
-                main = prev if len(prev.text) >= len(line.text) else line
+                main = prev if length >= len(line.text) else line
+                # a note marker is a few characters: a longer text is never one, so never joined here
+                short = "".join(parts) if length <= 8 else ""
+                # ``text`` holds only the last piece until the row is done: the checks above
+                # read only its end
                 kept[-1] = Line(page=prev.page, x0=prev.x0, x1=max(prev.x1, line.x1),
                                 top=min(prev.top, line.top), bottom=max(prev.bottom, line.bottom),
-                                size=main.size, text=f"{prev.text}{joiner}{line.text}", bold=main.bold,
+                                size=main.size, text=line.text, bold=main.bold,
                                 hyphen=line.hyphen, marker_small=prev.marker_small or (
-                                    prev.text.strip("()").isdigit() and prev.size < 0.85 * line.size),
+                                    short.strip("()").isdigit() and prev.size < 0.85 * line.size),
                                 column=prev.column)
+                parts.extend((joiner, line.text))
+                length += len(joiner) + len(line.text)
+                reach[-1] = max(reach[-1], line.x1)
                 continue
+        close_last()
         kept.append(line)
+        reach.append(max(reach[-1], line.x1) if reach else line.x1)
+        parts = [line.text]
+        length = len(line.text)
+    close_last()
     return kept
 
 

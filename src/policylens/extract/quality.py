@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from policylens.extract.document import Quality
+from policylens.extract.document import Quality, Verdict
 
 _GARBLED = re.compile("[\ufffd\ufffe\uffff\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NOT_A_WORD = re.compile(r"https?:|www\.|@|/|\\|_|\.\w+\.|\d{6,}")
@@ -60,6 +60,7 @@ def assess(text: str, *, n_pages: int, empty_pages: Sequence[int] = (),
         issues.append(f"missing spaces: {long:.1%} of words are longer than {LONG_WORD} letters")
     if scrambled_pages:
         issues.append(f"possible column scrambling on pages {page_ranges(scrambled_pages)}")
+    verdict: Verdict
     if coverage < 0.5 or garbled > 0.05 or long > 0.03:
         verdict = "poor"
     elif issues:

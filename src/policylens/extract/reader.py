@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from policylens.errors import EmptyFile, ExtractionError, UnsupportedFileType
+from policylens.errors import EmptyFile, ExtractionError, PolicylensError, UnsupportedFileType
 from policylens.extract.document import Document
 from policylens.extract.settings import ExtractSettings
 
@@ -18,6 +21,7 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 SUFFIXES: tuple[str, ...] = PDF_SUFFIXES + TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES
 SNIFF_BYTES = 1024  # how much of the head ``sniff`` looks at
+STALL_ENV = "POLICYLENS_TEST_STALL"  # test hook: a document holding this text stalls (see _test_stall)
 
 
 def sniff(head: bytes) -> str | None:
@@ -62,6 +66,7 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
         raise ExtractionError(f"cannot read the file: {exc.strerror or exc}", path=str(path)) from None
     if not data.strip():
         raise EmptyFile("the file is empty", path=str(path))
+    _test_stall(data)
     kind = sniff(data[:SNIFF_BYTES])
     sha256 = hashlib.sha256(data).hexdigest()
     if suffix in PDF_SUFFIXES or kind == "pdf":
@@ -77,16 +82,53 @@ def extract(path: str | Path, settings: ExtractSettings | Mapping[str, Any] | No
             raise UnsupportedFileType(f"binary content in a {suffix} file (not text)", path=str(path))
         raise UnsupportedFileType(f"unsupported file type {suffix or '(no suffix)'}: use PDF, .txt, .md "
                                   "or .html", path=str(path))
-    from policylens.extract import text
-
     if suffix in HTML_SUFFIXES or kind == "html":
-        return text.read_html(path, data, sha256)
+        from policylens.extract.html import read_html
+
+        return read_html(path, data, sha256)
     if suffix in MARKDOWN_SUFFIXES:
-        return text.read_markdown(path, data, sha256)
+        from policylens.extract.markdown import read_markdown
+
+        return read_markdown(path, data, sha256)
     if suffix in TEXT_SUFFIXES:
-        return text.read_text(path, data, sha256)
+        from policylens.extract.text import read_text
+
+        return read_text(path, data, sha256)
     raise UnsupportedFileType(f"unsupported file type {suffix or '(no suffix)'}: use PDF, .txt, .md or .html",
                               path=str(path))
 
 
-__all__ = ["SUFFIXES", "ExtractionError", "extract", "sniff"]
+def extract_bytes(data: bytes, settings: ExtractSettings | Mapping[str, Any] | None = None, *,
+                  name: str = "<stdin>", password: str | None = None) -> Document:
+    """``extract`` for a document given as bytes (``policylens extract -`` reads stdin).
+
+    PDF and HTML are recognised by their content; anything else is read as plain
+    text. ``name`` stands for the file in the document's ``source`` and in errors.
+    """
+    kind = sniff(data[:SNIFF_BYTES])
+    suffix = {"pdf": ".pdf", "html": ".html"}.get(kind or "", ".txt")
+    # the PDF reader streams from a file, and every reader is chosen by suffix
+    with tempfile.TemporaryDirectory(prefix="policylens-stdin-") as folder:
+        path = Path(folder) / f"stdin{suffix}"
+        path.write_bytes(data)
+        try:
+            document = extract(path, settings, password=password)
+        except PolicylensError as exc:
+            exc.path = name  # not the temporary file's name
+            raise
+    return dataclasses.replace(document, source=name)
+
+
+def _test_stall(data: bytes) -> None:
+    """Test hook (``POLICYLENS_TEST_STALL=TEXT``): a document holding ``TEXT`` never finishes.
+
+    It stands for a parser stuck in a loop, so tests can check that the per-document
+    time limit stops it and the run goes on. It only sleeps: it cannot change output.
+    """
+    marker = os.environ.get(STALL_ENV)
+    if marker and marker.encode() in data:
+        while True:
+            time.sleep(1)
+
+
+__all__ = ["SUFFIXES", "ExtractionError", "extract", "extract_bytes", "sniff"]

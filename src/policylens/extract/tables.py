@@ -60,7 +60,8 @@ def find_tables(page_handle: Any, height: float) -> list[TableArea]:
             self.edges = edges
             self.bbox = (0.0, 0.0, 10_000.0, 10_000.0)
 
-    finder = TableFinder(_Page(), {"vertical_strategy": "lines", "horizontal_strategy": "lines"})
+    finder = TableFinder(_Page(), {"vertical_strategy": "lines",  # type: ignore[arg-type]  # duck-typed page
+                                   "horizontal_strategy": "lines"})
     areas: list[TableArea] = []
     for table in finder.tables:
         assert isinstance(table, Table)

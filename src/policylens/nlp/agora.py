@@ -334,7 +334,7 @@ def run_benchmark(
     """Load AGORA's validated (or unvalidated) documents, predict once, and score each split."""
     docs, missing = load_agora(csv_path, fulltext_dir, which=which)
     preds = predict(docs, nlp=nlp, min_sentences=min_sentences, min_share_of_top=min_share_of_top)
-    results = {}
+    results: dict[str, BenchmarkResult] = {}
     for split in splits:
         chosen = preds if split == "all" else [p for p in preds if split_of(p.agora_id) == split]
         gone = missing if split == "all" else [m for m in missing if split_of(m) == split]

@@ -315,16 +315,18 @@ class FacetMatcher:
                 bucket = grouped.setdefault((group, key, p.attr, role), [])
                 bucket.extend(t.lower() if p.attr == "LOWER" else t for t in texts)
             else:
-                self._tokens[group].add(key, [list(p.pattern)])
+                self._tokens[group].add(key, [[dict(token) for token in p.pattern]])
         for (group, key, attr, _role), texts in grouped.items():
-            docs = list(self.nlp.tokenizer.pipe(dict.fromkeys(texts)))
+            tokenizer: Any = self.nlp.tokenizer  # spaCy's Tokenizer (typed as a plain callable)
+            docs = list(tokenizer.pipe(dict.fromkeys(texts)))
             self._phrase[group][attr].add(key, docs)
         self._has = {g: any(_group_of(p) == g for p in self.patterns) for g in _GROUPS}
 
     def _found(self, doc: Doc, group: str) -> Iterator[tuple[str, str, int, int]]:
         """(matcher key, role, start, end) of every raw match of one pattern group."""
         keys = self._keys
-        for matcher in (*self._phrase[group].values(), self._tokens[group]):
+        matchers: list[PhraseMatcher | Matcher] = [*self._phrase[group].values(), self._tokens[group]]
+        for matcher in matchers:
             if len(matcher):
                 for match_id, start, end in matcher(doc):
                     key, role = keys[match_id]

@@ -73,7 +73,7 @@ class LegalSentenceSegmenter:
         self._cap_lengths(doc, starts)
         # One array write: the per-token setter re-checks the whole doc each time (quadratic).
         values = numpy.fromiter((1 if s else -1 for s in starts), dtype=numpy.int32, count=n)
-        doc.from_array([SENT_START], values.astype(numpy.uint64).reshape(n, 1))
+        doc.from_array([SENT_START], values.astype(numpy.uint64).reshape(n, 1))  # type: ignore[arg-type]
         return doc
 
     def _find_boundaries(self, doc: Doc, starts: list[bool]) -> None:

@@ -418,7 +418,8 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
     # The cue patterns the features were computed with travel with the model; to_disk
     # replaces each file atomically and then drops pattern files left from an older model.
     cue_dir = out / CUES_DIR
-    nlp.get_pipe("policylens_cues").to_disk(cue_dir)
+    cues: Any = nlp.get_pipe("policylens_cues")  # the CueMatcher component (typed as a plain callable)
+    cues.to_disk(cue_dir)
     read_pattern_files(cue_dir)  # fail now, not at load time, if the copy is unreadable
     card = _model_card(model, annotations, written_train, heldout, heldout_metrics, prior_source)
     if standoff_info is not None:

@@ -7,7 +7,7 @@ the ``classifier`` method is used.
 
 from __future__ import annotations
 
-from policylens.rank.analyze import Analysis, analyze
+from policylens.rank.analysis import Analysis, analyze
 from policylens.rank.compare import FrameworkDiff, diff
 from policylens.rank.scoring import DEFAULT_METHOD, METHODS, rank, score
 from policylens.rank.types import Evidence, FrameworkScore

@@ -62,7 +62,7 @@ class FrameworkScorer(ClassifierMixin, BaseEstimator):
         self.C = C
         self.max_iter = max_iter
 
-    def fit(self, X: Any, y: Sequence[str]) -> FrameworkScorer:
+    def fit(self, X: Any, y: Sequence[str] | np.ndarray) -> FrameworkScorer:
         """Learn from document features ``X`` and class labels ``y`` (from ``CLASSES``)."""
         X, y = check_X_y(X, y, dtype=float)
         unknown = sorted(set(y) - set(CLASSES))

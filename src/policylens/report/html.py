@@ -2,8 +2,10 @@
 
 One file, no network: jinja2 templates shipped in ``report/templates``, charts as
 inline SVG, styles inline, a few lines of inline JavaScript that only open a
-document's section when its link is followed. Autoescaping is on for every
-template because document text is untrusted.
+document's section when its link is followed, and the ranking as JSON data.
+Autoescaping is on for every template because document text is untrusted; the
+JSON goes through jinja's ``tojson``, which escapes ``<``, ``>``, ``&`` and ``'``
+so that no value can close its ``<script>`` element or open a comment.
 """
 
 from __future__ import annotations
@@ -114,7 +116,18 @@ def render_report(scores: Sequence[FrameworkScore], tagged: Mapping[str, TaggedD
         label_names=LABEL_NAMES,
         lean_of=lean_of,
         file_name=lambda doc: Path(doc).name,
+        data=report_data(ordered, titles, anchors),
     )
+
+
+def report_data(ordered: Sequence[FrameworkScore], titles: Sequence[str],
+                anchors: Sequence[str]) -> dict[str, Any]:
+    """What the report embeds as JSON (``<script type="application/json" id="policylens-data">``)."""
+    return {"documents": [
+        {"rank": s.rank, "doc": s.doc, "title": title, "anchor": anchor, "index": round(s.index, 4),
+         "ci_low": round(s.ci_low, 4), "ci_high": round(s.ci_high, 4), "n_sentences": s.n_sentences,
+         "scope": s.scope.label, "model_version": s.model_version}
+        for s, title, anchor in zip(ordered, titles, anchors, strict=True)]}
 
 
 @functools.cache
@@ -218,4 +231,4 @@ def _evidence_view(ev: Evidence, match: TaggedSentence | None, cfg: ReportSettin
                         weight=ev.weight)
 
 
-__all__ = ["DocumentView", "HeatMap", "SentenceView", "render_report", "write_report"]
+__all__ = ["DocumentView", "HeatMap", "SentenceView", "render_report", "report_data", "write_report"]

@@ -54,6 +54,13 @@ def analyze_document(document: Document, *, method: str | None = None, scope: st
     return Analysis(document=document, tagged=tagged, score=score(tagged, method=method))
 
 
+def warm() -> None:
+    """Load the tagging pipeline (cached) before any document: engines call it in their workers."""
+    from policylens.nlp import load_pipeline
+
+    load_pipeline()
+
+
 def _named(document: Document, *, title: str | None, source: str | None) -> Document:
     changes: dict[str, Any] = {}
     if source is not None:
