@@ -138,6 +138,10 @@ def train_command(
     documents: Path | None = typer.Option(
         None, "--documents", help="Folder the --standoff sources are relative to (read in place)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (cross-validation folds)."),
+    content_from: Path | None = typer.Option(
+        None, "--content-from", help="Folder of v2.0 stand-off labels of free documents "
+        "(corpora/annotations/agora): add the sentences whose label judges their words, label written "
+        "sentences by their words, predict under training priors (the shipped content model)."),
     part: str = typer.Option("content", "--part", help="content (the approach of a sentence's words) or "
                              "structure (the role and scope models, from the stand-off labels in "
                              "corpora/annotations/agora of the documents in --documents)."),
@@ -155,7 +159,7 @@ def train_command(
         raise fail(f"unknown --part {part!r} (use content or structure)", EXIT_USAGE)
 
     result = train(data, out_dir, seed=seed, unlabeled=unlabeled, self_train=self_train,
-                   standoff=standoff, documents=documents)
+                   standoff=standoff, documents=documents, content_from=content_from)
     card = result.card
     err.print(f"model {card['version']} written to {result.out}")
     if so := card["training_data"].get("standoff"):

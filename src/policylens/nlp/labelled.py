@@ -19,17 +19,18 @@ training never sees those documents.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policylens.errors import DataError, PolicylensError
 from policylens.labels import LABELS, ROLES, SCOPES
-from policylens.nlp.annotations import Annotation, read_jsonl
+from policylens.nlp.annotations import Annotation, read_jsonl, split_of
 from policylens.nlp.features import doc_features
 from policylens.nlp.role import role_rows
-from policylens.nlp.standoff import _check_source, sentence_sha256
+from policylens.nlp.standoff import StandoffLabel, _check_source, sentence_sha256
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -248,6 +249,39 @@ def resolve_real(
                 )
             )
     return RealData(examples, docs, missing, unmatched)
+
+
+def heldout_document(source: str) -> bool:
+    """About 20% of real documents, chosen by the hash of their path, are held out of all training."""
+    return split_of("doc:" + source) == "heldout"
+
+
+def content_view(annotation: Annotation) -> Annotation:
+    """A written sentence labelled by what its words favour (the content model's target).
+
+    Under v2.0 the label of a provision of a horizontal or targeted instrument comes from the
+    scope, not from its words; for those the v1.1 label, a judgement of the words, is kept.
+    """
+    extra = annotation.extra
+    if (extra.get("role") == "provision" and extra.get("scope") in ("horizontal", "targeted")
+            and extra.get("label_v1") in LABELS):
+        return replace(annotation, label=extra["label_v1"])
+    return annotation
+
+
+def content_labels(standoff_dir: Path, *, others: int = 1200, seed: int = 0) -> list[StandoffLabel]:
+    """Stand-off labels of real sentences whose v2.0 label judges their words (content rules A1-A7):
+    architecture sentences, provisions of ``none`` documents, and a sample of ``other`` sentences
+    (neutral); documents held out by ``heldout_document`` are left out."""
+    rows = load_sentence_labels(standoff_dir / "sentences.jsonl")
+    scopes = load_scopes(standoff_dir / "scopes.jsonl")
+    rows = [r for r in rows if not heldout_document(r["source"])]
+    keep = [r for r in rows if r["role"] == "architecture"
+            or (r["role"] == "provision" and scopes.get(r["source"]) == "none")]
+    other = sorted((r for r in rows if r["role"] == "other"), key=lambda r: r["id"])
+    random.Random(seed).shuffle(other)
+    return [StandoffLabel(id=r["id"], source=r["source"], sha256=r["sha256"], label=r["label"],
+                          confidence=r.get("confidence")) for r in keep + other[:others]]
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:

@@ -324,36 +324,51 @@ def _check_not_evaluation_data(path: Path | None) -> None:
 def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
           unlabeled: Path | None = None, target_prior: Sequence[float] | None = None,
           self_train: Path | None = None, standoff: Path | None = None,
-          documents: Path | None = None) -> TrainResult:
+          documents: Path | None = None, content_from: Path | None = None) -> TrainResult:
     """Train the governance model on the ``train`` split of ``data`` and write it to ``out``.
 
     ``self_train``: a folder of unlabelled real documents for self-training (module docstring, 5);
     unless ``unlabeled`` or ``target_prior`` is given, it also gives the EM target priors.
     ``standoff`` + ``documents``: stand-off labels for sentences of real documents (module
     docstring, 1); their train split is added, their held-out split scored on its own.
+    ``content_from`` + ``documents``: a folder of v2.0 stand-off labels of free documents
+    (``corpora/annotations/agora``); the sentences whose label judges their words are added
+    (``labelled.content_labels``), written sentences are labelled by their words
+    (``labelled.content_view``), and the model predicts under its training priors: it is the
+    content part of the codebook's procedure, asked about architecture sentences and the
+    provisions of ``none`` documents, where governance labels are common.
     """
     from policylens.nlp.cues import read_pattern_files
+    from policylens.nlp.labelled import content_labels, content_view
     from policylens.nlp.pipeline import build_pipeline
 
     _check_not_evaluation_data(data)
     _check_not_evaluation_data(standoff)
-    if (standoff is None) != (documents is None):
+    if (standoff is not None or content_from is not None) != (documents is not None):
         raise DataError("--standoff and --documents go together: stand-off labels need the folder "
                         "of the documents they refer to")
     annotations = load_annotations(data)
+    if content_from is not None:
+        annotations = [content_view(a) for a in annotations]
     written_train, heldout = split(annotations)
     train_set = written_train
     out = out or default_model_dir()
     nlp = build_pipeline(classifier=False)
     standoff_info: dict[str, Any] | None = None
     real_heldout: list[Annotation] = []
-    if standoff is not None and documents is not None:
-        labels = load_standoff(standoff)
+    if (standoff is not None or content_from is not None) and documents is not None:
+        labels = load_standoff(standoff) if standoff is not None else []
+        if content_from is not None:
+            from policylens.nlp.labelled import evaluation_sources, refuse_evaluation
+
+            labels += content_labels(content_from, seed=seed)
+            refuse_evaluation((label.source for label in labels), evaluation_sources(documents), content_from)
         found = resolve(labels, documents, nlp)
         real_train, real_heldout = split(found.annotations)
         train_set = train_set + real_train
         standoff_info = {
-            "file": standoff.name, "sha256": data_sha256(found.annotations), "labels": len(labels),
+            "file": standoff.name if standoff is not None else f"{content_from} (content labels)",
+            "sha256": data_sha256(found.annotations), "labels": len(labels),
             "resolved": len(found.annotations),
             "documents": len({label.source for label in labels} - set(found.missing_documents)),
             "train": dict(Counter(a.label for a in real_train)),
@@ -381,6 +396,9 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
     if target_prior is not None:
         prior = np.asarray(target_prior, dtype=np.float64)
         prior_source = "given"
+    elif content_from is not None:
+        prior = train_prior
+        prior_source = "training priors (content part of the procedure)"
     elif unlabeled is not None or self_train is not None:
         source = unlabeled if unlabeled is not None else self_train
         em_rows = unlabeled_features(unlabeled, nlp, seed=seed) if unlabeled is not None else rows_u

@@ -37,6 +37,7 @@ from policylens.nlp.fit import fit_linear
 from policylens.nlp.labelled import (
     Example,
     evaluation_sources,
+    heldout_document,
     load_scopes,
     load_sentence_labels,
     refuse_evaluation,
@@ -63,11 +64,6 @@ class StructureResult:
     role: RoleModel
     scope: ScopeModel
     card: dict[str, Any]
-
-
-def heldout_document(source: str) -> bool:
-    """About 20% of real documents, chosen by the hash of their path, are held out."""
-    return split_of("doc:" + source) == "heldout"
 
 
 def _macro_f1(gold: Sequence[str], pred: Sequence[str], names: Sequence[str]) -> dict[str, Any]:
