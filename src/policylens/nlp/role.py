@@ -12,6 +12,8 @@ their modal. So besides the sentence's own features (the n-grams and cues that
   an enumerator at its start, a closing colon, upper case, a heading;
 * ``fw:`` its first words after any enumerator (the duty bearer: "providers
   shall", "the Secretary shall", "nothing in this");
+* ``bm:``/``am:`` the word before its first modal and the verb after it (who is
+  bound, and to do what: "providers shall label", "the office shall coordinate");
 * ``pw:`` the words of the previous sentence and ``ctx:`` its shape (a lead-in
   ending in ":" passes its sense on to the list that follows);
 * ``sw:`` the words of the section heading the sentence sits under;
@@ -66,6 +68,7 @@ _MODALS = (
     ("are required to", "required"),
 )
 _MODAL_RES = tuple((re.compile(r"\b" + phrase + r"\b"), name) for phrase, name in _MODALS)
+_MODAL_WORDS = frozenset({"shall", "must", "may", "should", "will"})
 #: Words kept from the previous sentence and the heading; the rest of their vocabulary is noise.
 _CONTEXT_WORDS = 12
 
@@ -113,7 +116,18 @@ def context_features(text: str, prev: str, section: str, *, heading: bool) -> di
     if heading:
         feats["r:heading"] = 1.0
     body = _ENUMERATOR.sub("", text.strip(), count=1)
-    first = _words(body, 3)
+    words = _words(body, 60)
+    for i, word in enumerate(words):
+        # Who bears the modal and what it obliges: "providers shall label" reads as a
+        # provision, "the office shall coordinate" as architecture.
+        if word in _MODAL_WORDS:
+            if i:
+                feats["bm:" + words[i - 1]] = 1.0
+            after = [w for w in words[i + 1:i + 3] if w not in ("not", "be", "also")]
+            if after:
+                feats["am:" + after[0]] = 1.0
+            break
+    first = words[:3]
     for i, word in enumerate(first):
         feats[f"fw{i}:{word}"] = 1.0
     if len(first) >= 2:
