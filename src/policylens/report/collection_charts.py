@@ -52,7 +52,8 @@ def histogram(scores: Sequence[FrameworkScore]) -> Markup:
         x = left + i * step
         out.append(f'<rect class="bin" data-n="{n}" x="{x + 1:.1f}" y="{base - h:.1f}" '
                    f'width="{step - 2:.1f}" height="{h:.1f}" fill="{colour}"><title>{n} '
-                   f'document{"" if n == 1 else "s"} with index in [{lo:+.1f}, {lo + 2.0 / BINS:+.1f})</title></rect>')
+                   f'document{"" if n == 1 else "s"} with index in '
+                   f'[{lo:+.1f}, {lo + 2.0 / BINS:+.1f})</title></rect>')
     for tick in (-1.0, -0.5, 0.0, 0.5, 1.0):
         x = left + (tick + 1.0) / 2.0 * (right - left)
         out.append(f'<text x="{x:.1f}" y="{base + 16}" class="tick" text-anchor="middle">'
