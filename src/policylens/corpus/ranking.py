@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from policylens.corpus.inputs import collect_files
 from policylens.errors import UsageError
 from policylens.nlp.types import TaggedDocument
 from policylens.rank.groups import Group, GroupBy, GroupDifference, compare_groups, find_pair, group_scores
@@ -98,12 +99,12 @@ class Ranking:
         return json.dumps(data, indent=2, ensure_ascii=False, default=str)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One flat row per document: the CSV columns of ``rank``, then ``metadata.<column>``."""
+        """One flat row per document: the CSV columns of ``rank``, its ``id``, then ``metadata.<column>``."""
         from policylens.rank.export import csv_row
 
         rows = []
         for d in self.documents:
-            row = {"id": d.id, **csv_row(d.score)}
+            row = {**csv_row(d.score), "id": d.id}
             row.update({f"metadata.{c}": d.metadata.get(c) for c in self.metadata_columns})
             rows.append(row)
         return rows
@@ -111,7 +112,7 @@ class Ranking:
     def columns(self) -> list[str]:
         from policylens.rank.export import CSV_FIELDS
 
-        return ["id", *CSV_FIELDS, *(f"metadata.{c}" for c in self.metadata_columns)]
+        return [*CSV_FIELDS, "id", *(f"metadata.{c}" for c in self.metadata_columns)]
 
     def to_csv(self) -> str:
         import csv
@@ -162,14 +163,15 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
                    key: str | None = None, group_by: Iterable[str | GroupBy] = (),
                    compare: tuple[str, str] | None = None, title_column: str | None = None,
                    method: str | None = None, engine: str = "local", workers: int | None = None,
-                   scheduler: str | None = None, password: str | None = None,
+                   scheduler: str | None = None, password: str | None = None, scope: str | None = None,
                    keep_sentences: bool = True, mapper: Mapper | None = None) -> Ranking:
     """Extract, tag and score the files at ``paths`` (folders are searched) and rank them.
 
     ``metadata`` is a CSV/TSV/JSONL/Parquet file, a pandas DataFrame or a ``MetadataTable``,
     joined on column ``key`` to each document's file stem. ``group_by`` names metadata
     columns (``"COLUMN:year"`` groups a date column by year); ``compare=(a, b)`` adds the
-    difference of two groups. Unreadable files end up in ``Ranking.failures``.
+    difference of two groups. ``scope`` overrides the scope model (``horizontal``, ``targeted``
+    or ``none``) for every document. Unreadable files end up in ``Ranking.failures``.
     """
     from policylens.corpus.engines import get_engine
     from policylens.extract import SUFFIXES
@@ -181,7 +183,7 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     specs = _specs(group_by, table, title_column)
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = collect_files([Path(p) for p in items], SUFFIXES)
-    work = functools.partial(analyze, password=password, method=method)
+    work = functools.partial(analyze, password=password, method=method, scope=scope)
     runner = get_engine(engine, workers=workers, scheduler=scheduler)
     try:
         outcomes = mapper(runner, work, files) if mapper else list(runner.map(work, files))
@@ -278,30 +280,3 @@ def load_metadata(source: MetadataSource | None, key: str | None) -> MetadataTab
         return MetadataTable(source="DataFrame", key=key, columns=tuple(columns), rows=rows)
     raise UsageError(f"metadata must be a file path, a DataFrame or a MetadataTable, "
                      f"not {type(source).__name__}")
-
-
-def collect_files(paths: Sequence[Path], suffixes: Iterable[str]) -> list[Path]:
-    """Files named directly, plus every file with a known suffix below named folders.
-
-    Hidden files and folders below a named folder are skipped. A missing path is a
-    usage error; a named file with an unknown suffix is kept, so that the extractor
-    reports it clearly rather than it vanishing.
-    """
-    wanted = {s.lower() for s in suffixes}
-    files: list[Path] = []
-    for path in paths:
-        if str(path) == "-":
-            files.append(path)
-        elif path.is_dir():
-            # hidden files and folders below the named folder are skipped, but the named
-            # folder itself may sit inside a hidden one (~/.cache/docs)
-            files.extend(sorted(p for p in path.rglob("*")
-                                if p.is_file() and p.suffix.lower() in wanted
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UsageError(f"no such file or folder: {path}")
-    if not files:
-        raise UsageError("no input documents found (looked for " + ", ".join(sorted(wanted)) + ")")
-    return files
