@@ -26,7 +26,8 @@ SENTENCES = {
                        "item {i}.",
     "neutral": "Funding for the {n} programme of skills courses rises next year, item {i}.",
 }
-CUES = {"centralized": ("one register", "centralized"), "sector_specific": ("existing powers", "sector_specific")}
+CUES = {"centralized": ("one register", "centralized"),
+        "sector_specific": ("existing powers", "sector_specific")}
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,12 @@ def sentence(doc: str, i: int, label: str, name: str) -> TaggedSentence:
     if label in CUES:
         cue_text, approach = CUES[label]
         start = text.find(cue_text)
-        cues = (Cue(text=cue_text, approach=approach, start=start, end=start + len(cue_text)),)  # type: ignore[arg-type]
+        cues = (Cue(text=cue_text, approach=approach,  # type: ignore[arg-type]
+                    start=start, end=start + len(cue_text)),)
     return TaggedSentence(doc=doc, sentence_id=i, text=text, label=label,  # type: ignore[arg-type]
                           probs=dict(zip(LABELS, probs[label], strict=True)), cues=cues,
-                          facets=Facets(sector=("healthcare",) if label == "sector_specific" else ()), page=1 + i // 8)
+                          facets=Facets(sector=("healthcare",) if label == "sector_specific" else ()),
+                          page=1 + i // 8)
 
 
 def make_collection(n: int = 1000, *, seed: int = 7, sentences: int = 12, missing: int = 5,
@@ -68,8 +71,8 @@ def make_collection(n: int = 1000, *, seed: int = 7, sentences: int = 12, missin
             model_version="generated")
         counts = {label: int(sum(1 for lab in labels if lab == label)) for label in LABELS}
         governance = [s for s in tagged_doc.sentences if s.label != "neutral"]
-        evidence = tuple(Evidence(text=s.text, label=s.label, page=s.page, weight=0.1 if s.label == "centralized"
-                                  else -0.1) for s in governance[:10])
+        evidence = tuple(Evidence(text=s.text, label=s.label, page=s.page,
+                                  weight=0.1 if s.label == "centralized" else -0.1) for s in governance[:10])
         half = float(rng.uniform(0.1, 0.4))
         scores.append(FrameworkScore(doc=source, title=tagged_doc.title, index=index,
                                      ci_low=max(-1.0, index - half), ci_high=min(1.0, index + half),
