@@ -113,13 +113,18 @@ def document_payloads(scores: Sequence[FrameworkScore], tagged: Mapping[str, Tag
 
 def _queue(score: FrameworkScore, tagged: TaggedDocument | None, cfg: ReportSettings) -> _Queue:
     sentences: tuple[TaggedSentence, ...] = tagged.sentences if tagged is not None else ()
-    by_text: dict[str, TaggedSentence] = {}
-    for s in sentences:
-        by_text.setdefault(_key(s.text), s)
+    by_text = {s.text: s for s in reversed(sentences)}  # the first sentence of a repeated text wins
+    loose: dict[str, TaggedSentence] | None = None  # built only if some evidence text differs in spacing
     evidence: list[tuple[TaggedSentence | None, Evidence | None]] = []
     shown: set[int] = set()
     for ev in score.evidence:
-        match = by_text.get(_key(ev.text))
+        match = by_text.get(ev.text)
+        if match is None and sentences:
+            if loose is None:
+                loose = {}
+                for s in sentences:
+                    loose.setdefault(_key(s.text), s)
+            match = loose.get(_key(ev.text))
         if match is not None:
             shown.add(match.sentence_id)
         evidence.append((match, ev))
