@@ -15,7 +15,6 @@ from policylens.errors import EmptyFile
 from policylens.extract.document import BlockKind, Document
 from policylens.extract.hyphens import Hyphenation, join_lines
 from policylens.extract.quality import assess
-from policylens.extract.text_title import text_title
 from policylens.extract.structure import (
     LEGAL_HEADING,
     LIST_MARKER,
@@ -25,6 +24,7 @@ from policylens.extract.structure import (
     with_sections,
     words,
 )
+from policylens.extract.text_title import text_title
 
 _BLANK = re.compile(r"\n\s*\n")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
