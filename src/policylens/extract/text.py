@@ -76,7 +76,8 @@ def read_text(path: Path, data: bytes, sha256: str) -> Document:
             joined = join_lines(group, hyphenation)
             emphasised = len(group) == 1 and _standalone_title(joined)
             blocks.append(RawBlock(None, classify_text(joined, emphasised=emphasised), joined))
-    return _document(path, sha256, blocks, text_title(text), {})
+    # a text without a single wordy line keeps its file name rather than a heading such as "A BILL"
+    return _document(path, sha256, blocks, text_title(text) or path.stem, {})
 
 
 def _split_chunk(lines: list[str]) -> list[list[str]]:
