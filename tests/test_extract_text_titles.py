@@ -74,7 +74,8 @@ def test_short_title_of_another_law_is_not_the_title() -> None:
 def test_long_titles_are_shortened_at_a_word() -> None:
     long = "To " + " ".join(["establish a programme"] * 40) + ", and for other purposes."
     title = text_title("A BILL\n" + long + "\n\nBe it enacted ...")
-    assert title is not None and len(title) <= 162 and title.endswith(" …") and title.startswith("To establish")
+    assert title is not None and len(title) <= 162
+    assert title.endswith(" …") and title.startswith("To establish")
 
 
 def test_extracted_bill_is_never_named_by_its_number(tmp_path: Path) -> None:
