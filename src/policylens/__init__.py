@@ -23,11 +23,11 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
     # ruff: noqa: F401  (names re-exported lazily through __getattr__)
+    from policylens.corpus.ranking import Ranking, rank_documents
     from policylens.extract.document import Block, Document
     from policylens.nlp import tag, tag_text
     from policylens.nlp.types import TaggedDocument, TaggedSentence
     from policylens.rank import analyze, score
-    from policylens.corpus.ranking import Ranking, rank_documents
     from policylens.rank.types import FrameworkScore
 
 # ``extract`` and ``rank`` are subpackages, so their functions are imported from
