@@ -45,7 +45,8 @@ def generated(n: int, sentences: int = 40):  # type: ignore[no-untyped-def]
         region, source = regions[k % 4], f"generated/{k}.txt"
         labels = rng.choice(LABELS, size=sentences, p=[0.25, 0.25, 0.5])
         sents = tuple(TaggedSentence(doc=source, sentence_id=i, text=TEXT.format(r=region, i=i),
-                                     label=str(lab), probs=dict(zip(LABELS, (0.4, 0.3, 0.3), strict=True)), page=1 + i // 10)
+                                     label=str(lab), probs=dict(zip(LABELS, (0.4, 0.3, 0.3), strict=True)),
+                                     page=1 + i // 10)
                       for i, lab in enumerate(labels))  # type: ignore[arg-type]
         tagged[source] = TaggedDocument(source=source, title=f"Generated framework {k}", sha256=f"{k:064x}",
                                         n_pages=4, sentences=sents, model_version="bench")

@@ -25,7 +25,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "workflow.md"
 
 CENTRAL = ["The {a} establishes one national authority that supervises every artificial intelligence "
            "provider in all sectors.",
-           "Every high-risk system must be entered in a single central register before it is placed on the market.",
+           "Every high-risk system must be entered in a single central register before it is sold.",
            "The authority issues binding rules that apply across the whole economy."]
 SECTOR = ["Existing regulators will apply their own powers to artificial intelligence in their own fields.",
           "The {a} health regulator will issue guidance on software used for diagnosis.",
@@ -46,13 +46,15 @@ def write_collection(root: Path, per_group: int = 4) -> list[dict[str, str]]:
         for k in range(per_group):
             lines = [s.format(a=authority) for s in CENTRAL[:central] + SECTOR[: 3 - central] + NEUTRAL]
             title = f"This Act may be cited as the “{authority.split()[0]} Model Act {k + 1}”."
-            (folder / f"{number}.txt").write_text(title + "\n\n" + "\n\n".join(lines) + "\n", encoding="utf-8")
+            text = title + "\n\n" + "\n\n".join(lines) + "\n"
+            (folder / f"{number}.txt").write_text(text, encoding="utf-8")
             rows.append({"AGORA ID": str(number), "Official name": f"{authority} measure {k + 1}",
                          "Authority": authority, "Most recent activity date": f"{2023 + k % 2}-0{1 + k}-10"})
             number += 1
     rows.append({"AGORA ID": "999", "Official name": "withdrawn", "Authority": "Utah",
                  "Most recent activity date": "2022-05-01"})  # a row without a document
-    (folder / "500.txt").write_text("A short note on the weather.\n", encoding="utf-8")  # a document without a row
+    # a document without a row
+    (folder / "500.txt").write_text("A short note on the weather.\n", encoding="utf-8")
     with open(root / "agora" / "documents.csv", "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -149,11 +151,11 @@ def test_usage_errors_come_before_any_work(tmp_path: Path) -> None:
     base = ["rank", str(tmp_path / "agora" / "fulltext")]
     meta = ["--metadata", str(tmp_path / "agora" / "documents.csv")]
     cases = [
-        (base + meta, "--metadata needs --key"),
-        (base + [*meta, "--key", "ID"], "no column 'ID' to join on"),
-        (base + [*meta, "--key", "AGORA ID", "--group-by", "Country"], "no column 'Country'"),
-        (base + ["--compare", "a", "b"], "--compare needs --group-by"),
-        (base + ["--format", "parquet"], "--format parquet writes a file"),
+        ([*base, *meta], "--metadata needs --key"),
+        ([*base, *meta, "--key", "ID"], "no column 'ID' to join on"),
+        ([*base, *meta, "--key", "AGORA ID", "--group-by", "Country"], "no column 'Country'"),
+        ([*base, "--compare", "a", "b"], "--compare needs --group-by"),
+        ([*base, "--format", "parquet"], "--format parquet writes a file"),
     ]
     for args, message in cases:
         result = runner.invoke(app, args)
