@@ -39,6 +39,9 @@ def test_thousand_documents_stay_small_and_list_every_document(big) -> None:
     tree = parse(page)
     rows = tree.find("table", cls="ranking").find_all("tr", cls="rank-row")
     assert [r.attrs["data-doc"] for r in rows] == [d.score.doc for d in ranking.documents]
+    # only the first page is laid out at first; without JavaScript a style shows every row
+    assert ["hidden" in r.attrs for r in rows] == [False] * 50 + [True] * 950
+    assert "tr.rank-row[hidden] { display: table-row; }" in tree.find("noscript").text()
     data = page_data(page)
     assert len(data["documents"]) == 1000 and data["open"] == 0 and data["pageSize"] == 50
     assert all(d["e"] for d in data["documents"])  # every document keeps its evidence
