@@ -155,6 +155,7 @@ def test_usage_errors_come_before_any_work(tmp_path: Path) -> None:
         ([*base, *meta, "--key", "ID"], "no column 'ID' to join on"),
         ([*base, *meta, "--key", "AGORA ID", "--group-by", "Country"], "no column 'Country'"),
         ([*base, "--compare", "a", "b"], "--compare needs --group-by"),
+        ([*base, "--group-by", "Authority"], "--group-by needs --metadata"),
         ([*base, "--format", "parquet"], "--format parquet writes a file"),
     ]
     for args, message in cases:

@@ -213,13 +213,13 @@ def build_ranking(scores: Sequence[FrameworkScore], ids: Sequence[str], *,
     """
     if len(ids) != len(scores):
         raise ValueError("one id per score")
-    specs = _specs(group_by, table, title_column)
-    join = join_metadata(ids, table) if table is not None else None
     own = own_metadata or {}
+    own_columns = list(dict.fromkeys(c for doc_id in ids for c in own.get(doc_id, {})))
+    specs = _specs(group_by, table, title_column, also=own_columns)
+    join = join_metadata(ids, table) if table is not None else None
     rows = {doc_id: {**own.get(doc_id, {}), **(join.matched.get(doc_id, {}) if join else {})}
             for doc_id in ids}
-    columns = list(dict.fromkeys(c for doc_id in ids for c in own.get(doc_id, {})))
-    columns += [c for c in (table.columns if table else ()) if c not in columns]
+    columns = own_columns + [c for c in (table.columns if table else ()) if c not in own_columns]
     named = [(_titled(s, rows[doc_id], title_column), doc_id) for s, doc_id in zip(scores, ids, strict=True)]
     # the order of rank(): most centralized first, the narrower interval first on ties, then by name
     named.sort(key=lambda p: (-p[0].index, p[0].ci_high - p[0].ci_low, p[0].doc, p[1]))
@@ -241,15 +241,17 @@ def _titled(score: FrameworkScore, row: Mapping[str, Any], column: str | None) -
     return replace(score, title=" ".join(str(value).split())) if value not in (None, "") else score
 
 
-def _specs(group_by: Iterable[str | GroupBy], table: MetadataTable | None,
-           title_column: str | None) -> list[GroupBy]:
+def _specs(group_by: Iterable[str | GroupBy], table: MetadataTable | None, title_column: str | None,
+           *, also: Sequence[str] = ()) -> list[GroupBy]:
+    """Parsed ``group_by``, each naming a column of the table or of the documents' own metadata."""
     specs = [GroupBy.parse(g) for g in ([group_by] if isinstance(group_by, str) else group_by)]
-    if table is not None:
-        for column in [*(s.column for s in specs), *([title_column] if title_column else [])]:
-            if column not in table.columns:
-                raise UsageError(f"no column {column!r} in {table.source}")
-    elif title_column:
-        raise UsageError("--title-column needs --metadata")
+    known = [*(table.columns if table is not None else ()), *also]
+    if table is None and not also and (specs or title_column):
+        raise UsageError(("--title-column" if title_column else "--group-by") + " needs --metadata")
+    for column in [*(s.column for s in specs), *([title_column] if title_column else [])]:
+        if column not in known:
+            where = table.source if table is not None else "the documents' metadata"
+            raise UsageError(f"no column {column!r} in {where}")
     return specs
 
 
