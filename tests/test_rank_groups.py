@@ -182,3 +182,24 @@ def test_metadata_errors_are_clear(tmp_path: Path) -> None:
         load_metadata(path, None)
     with pytest.raises(UsageError, match="no column 'country'"):
         build_ranking([], [], table=table, group_by=["country"])
+
+
+def test_silent_documents_are_counted_and_can_be_left_out(collection) -> None:
+    from dataclasses import replace as with_
+
+    # the first eight documents say nothing about governance: index 0, the whole axis as interval
+    scores = [with_(s, index=0.0, ci_low=-1.0, ci_high=1.0) if i < 8 else s
+              for i, s in enumerate(collection.scores)]
+    table = load_metadata(pd.DataFrame(collection.metadata), "doc_id")
+    kept = build_ranking(scores, collection.ids, table=table, group_by=["region"])
+    left = build_ranking(scores, collection.ids, table=table, group_by=["region"],
+                         exclude_silent=True)
+    k = {g.value: g for g in kept.groups}
+    x = {g.value: g for g in left.groups}
+    # doc0000..doc0004 have no row; doc0005..doc0007 are silent members of three regions
+    assert sum(g.n_silent for g in kept.groups) == 8 and k[None].n_silent == k[None].n == 5
+    assert None not in x  # a group of silent documents only is left out
+    for region in ("Eastvale", "Southport", "Westreach"):
+        assert x[region].n == k[region].n - 1 and x[region].n_silent == 1
+    assert len(left) == 1000  # silent documents stay in the ranking
+    assert "n_silent" in left.groups_frame().columns

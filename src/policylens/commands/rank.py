@@ -58,6 +58,8 @@ def rank_command(
                                        "metadata column (repeatable); COLUMN:year groups a date by year."),
     compare: tuple[str, str] | None = typer.Option(None, "--compare", help="Two groups of a --group-by "
                                                    "column: their difference with its 95% interval."),
+    exclude_silent: bool = typer.Option(False, "--exclude-silent", help="Leave documents without "
+                                        "governance language out of the group statistics."),
     method: str | None = typer.Option(None, "--method", help="aggregate, classifier or wordscores "
                                       "(default: the best on held-out frameworks, see docs/ranking.md)."),
     engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
@@ -104,7 +106,8 @@ def rank_command(
             ids = [str(s.extra["id"]) for s in scores]
             own = {str(s.extra["id"]): {k: s.extra.get(k) for k in MANIFEST_METADATA} for s in scores}
             ranking = build_ranking(scores, ids, table=table, own_metadata=own, group_by=group_by,
-                                    compare=compare, title_column=title_column)
+                                    compare=compare, title_column=title_column,
+                                    exclude_silent=exclude_silent)
             # The store keeps every sentence, so the report needs no re-processing either.
             if report is not None:
                 tagged = {d.score.doc: opened.tagged(d.id, model_version=d.score.model_version or None)
@@ -119,7 +122,8 @@ def rank_command(
                          "its own scope = \"...\"")
     mapper = functools.partial(_progress, description="ranking")
     ranking = rank_documents(paths, metadata=metadata, key=key, group_by=group_by, compare=compare,
-                             title_column=title_column, method=method, engine=engine, workers=workers,
+                             title_column=title_column, exclude_silent=exclude_silent, method=method,
+                             engine=engine, workers=workers,
                              scheduler=scheduler, password=password,
                              scope=scope.value if scope is not None else None,
                              keep_sentences=report is not None, mapper=mapper)
@@ -210,10 +214,12 @@ def group_table(groups: Sequence[Any], by: str) -> Table:
     table.add_column("95% interval", justify="right")
     table.add_column("% centr.", justify="right")
     table.add_column("% sector", justify="right")
+    table.add_column("silent", justify="right")
     for g in groups:
         interval = f"[{g.ci_low:+.2f}, {g.ci_high:+.2f}]" if g.ci_low is not None else "—"
         table.add_row(Text(g.label), str(g.n), Text(f"{g.index:+.3f}", style=LABEL_STYLE[lean_of(g.index)]),
-                      interval, f"{100 * g.share_centralized:.1f}", f"{100 * g.share_sector_specific:.1f}")
+                      interval, f"{100 * g.share_centralized:.1f}", f"{100 * g.share_sector_specific:.1f}",
+                      str(g.n_silent))
     return table
 
 

@@ -135,7 +135,7 @@ class Ranking:
         import pandas as pd
 
         columns = ["by", "value", "n", "index", "ci_low", "ci_high", "share_centralized",
-                   "share_sector_specific", "n_sentences"]
+                   "share_sector_specific", "n_sentences", "n_silent"]
         return pd.DataFrame([g.to_dict() for g in self.groups], columns=columns)
 
     def to_parquet(self, path: str | Path) -> None:
@@ -162,15 +162,16 @@ class Ranking:
 def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: MetadataSource | None = None,
                    key: str | None = None, group_by: Iterable[str | GroupBy] = (),
                    compare: tuple[str, str] | None = None, title_column: str | None = None,
-                   method: str | None = None, engine: str = "local", workers: int | None = None,
-                   scheduler: str | None = None, password: str | None = None, scope: str | None = None,
+                   exclude_silent: bool = False, method: str | None = None, engine: str = "local",
+                   workers: int | None = None, scheduler: str | None = None, password: str | None = None, scope: str | None = None,
                    keep_sentences: bool = True, mapper: Mapper | None = None) -> Ranking:
     """Extract, tag and score the files at ``paths`` (folders are searched) and rank them.
 
     ``metadata`` is a CSV/TSV/JSONL/Parquet file, a pandas DataFrame or a ``MetadataTable``,
     joined on column ``key`` to each document's file stem. ``group_by`` names metadata
     columns (``"COLUMN:year"`` groups a date column by year); ``compare=(a, b)`` adds the
-    difference of two groups. ``scope`` overrides the scope model (``horizontal``, ``targeted``
+    difference of two groups; ``exclude_silent`` leaves documents without governance language
+    out of the group statistics. ``scope`` overrides the scope model (``horizontal``, ``targeted``
     or ``none``) for every document. Unreadable files end up in ``Ranking.failures``.
     """
     from policylens.corpus.engines import get_engine
@@ -197,6 +198,7 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     scores = [a.score for a in analyses]
     return build_ranking(scores, [Path(s.doc).stem for s in scores], table=table, group_by=specs,
                          compare=compare, title_column=title_column, failures=failures,
+                         exclude_silent=exclude_silent,
                          tagged={a.score.doc: a.tagged for a in analyses} if keep_sentences else {})
 
 
@@ -205,7 +207,8 @@ def build_ranking(scores: Sequence[FrameworkScore], ids: Sequence[str], *,
                   own_metadata: Mapping[str, Mapping[str, Any]] | None = None,
                   group_by: Iterable[str | GroupBy] = (), compare: tuple[str, str] | None = None,
                   title_column: str | None = None, failures: Sequence[Failure] = (),
-                  tagged: Mapping[str, TaggedDocument] | None = None) -> Ranking:
+                  tagged: Mapping[str, TaggedDocument] | None = None,
+                  exclude_silent: bool = False) -> Ranking:
     """Rank ``scores`` (``ids[i]`` names ``scores[i]``), join metadata, group and compare.
 
     ``own_metadata`` is what documents carry themselves (a corpus manifest's fields);
@@ -226,7 +229,8 @@ def build_ranking(scores: Sequence[FrameworkScore], ids: Sequence[str], *,
     documents = tuple(RankedDocument(id=doc_id, score=s.with_rank(i), metadata=rows[doc_id])
                       for i, (s, doc_id) in enumerate(named, start=1))
     groups = tuple(g for spec in specs for g in group_scores(
-        [d.score for d in documents], [d.id for d in documents], rows, spec))
+        [d.score for d in documents], [d.id for d in documents], rows, spec,
+        exclude_silent=exclude_silent))
     ranking = Ranking(documents=documents, groups=groups, group_by=tuple(specs), join=join,
                       metadata_columns=tuple(columns), failures=tuple(failures), tagged=dict(tagged or {}))
     if compare is not None:

@@ -6,6 +6,10 @@ once, whatever its length). Its interval is a percentile bootstrap over document
 reproducible. It answers "how much would this mean move with another draw of
 documents like these?"; it does not include each document's own uncertainty, nor the
 tagger's errors. A group of one document has no interval (``None``).
+
+A *silent* document (no governance language to speak of: its own interval is the whole axis)
+sits at index 0. It counts in its group like any other, and ``n_silent`` says how many there
+are; with ``exclude_silent`` the group statistics leave them out (they stay in the ranking).
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ class Group:
     share_sector_specific: float
     n_sentences: int
     documents: tuple[str, ...] = ()  # the members' document ids
+    n_silent: int = 0  # silent documents with this value (left out of n when excluded)
 
     @property
     def label(self) -> str:
@@ -111,7 +116,8 @@ class Group:
         return {"by": self.by, "value": self.value, "n": self.n, "index": r(self.index),
                 "ci_low": r(self.ci_low), "ci_high": r(self.ci_high),
                 "share_centralized": r(self.share_centralized),
-                "share_sector_specific": r(self.share_sector_specific), "n_sentences": self.n_sentences}
+                "share_sector_specific": r(self.share_sector_specific), "n_sentences": self.n_sentences,
+                "n_silent": self.n_silent}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,19 +141,33 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
+def is_silent(score: FrameworkScore) -> bool:
+    """No governance language to speak of: the document's own interval is the whole axis."""
+    return score.ci_low <= -0.999 and score.ci_high >= 0.999
+
+
 def group_scores(scores: Sequence[FrameworkScore], ids: Sequence[str],
                  metadata: Mapping[str, Mapping[str, Any]], by: GroupBy | str, *,
-                 seed: int = 0, resamples: int = RESAMPLES) -> list[Group]:
+                 exclude_silent: bool = False, seed: int = 0, resamples: int = RESAMPLES) -> list[Group]:
     """The groups of ``scores`` by ``by`` (largest first; documents without a value last).
 
-    ``ids[i]`` is the id of ``scores[i]`` and ``metadata`` maps an id to its row.
+    ``ids[i]`` is the id of ``scores[i]`` and ``metadata`` maps an id to its row. With
+    ``exclude_silent``, silent documents are left out of the statistics, and a group of
+    silent documents only is left out.
     """
     spec = GroupBy.parse(by)
     members: dict[Any, list[int]] = {}
+    silent: dict[Any, int] = {}
     for i, doc_id in enumerate(ids):
-        members.setdefault(spec.value_of(metadata.get(doc_id, {})), []).append(i)
+        value = spec.value_of(metadata.get(doc_id, {}))
+        if is_silent(scores[i]):
+            silent[value] = silent.get(value, 0) + 1
+            if exclude_silent:
+                continue
+        members.setdefault(value, []).append(i)
     groups = [_group(spec.name, value, [scores[i] for i in rows], [ids[i] for i in rows],
-                     seed=seed, resamples=resamples) for value, rows in members.items()]
+                     n_silent=silent.get(value, 0), seed=seed, resamples=resamples)
+              for value, rows in members.items()]
     key: Callable[[Group], tuple[Any, ...]]
     if spec.transform == "year":  # a time line reads left to right
         key = lambda g: (g.value is MISSING, g.value if g.value is not MISSING else 0)  # noqa: E731
@@ -157,7 +177,7 @@ def group_scores(scores: Sequence[FrameworkScore], ids: Sequence[str],
 
 
 def _group(by: str, value: Any, scores: Sequence[FrameworkScore], ids: Sequence[str], *,
-           seed: int, resamples: int) -> Group:
+           n_silent: int, seed: int, resamples: int) -> Group:
     indices = np.array([s.index for s in scores], dtype=float)
     low, high = bootstrap_mean(indices, seed=_seed(seed, by, value), resamples=resamples)
     total = sum(s.n_sentences for s in scores)
@@ -166,7 +186,7 @@ def _group(by: str, value: Any, scores: Sequence[FrameworkScore], ids: Sequence[
     return Group(by=by, value=value, n=len(scores), index=float(indices.mean()), ci_low=low, ci_high=high,
                  share_centralized=central / total if total else 0.0,
                  share_sector_specific=sector / total if total else 0.0, n_sentences=total,
-                 documents=tuple(ids))
+                 documents=tuple(ids), n_silent=n_silent)
 
 
 def bootstrap_mean(values: np.ndarray, *, seed: int = 0, resamples: int = RESAMPLES,
