@@ -163,7 +163,8 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
                    key: str | None = None, group_by: Iterable[str | GroupBy] = (),
                    compare: tuple[str, str] | None = None, title_column: str | None = None,
                    exclude_silent: bool = False, method: str | None = None, engine: str = "local",
-                   workers: int | None = None, scheduler: str | None = None, password: str | None = None, scope: str | None = None,
+                   workers: int | None = None, scheduler: str | None = None, password: str | None = None,
+                   scope: str | None = None,
                    keep_sentences: bool = True, mapper: Mapper | None = None) -> Ranking:
     """Extract, tag and score the files at ``paths`` (folders are searched) and rank them.
 
