@@ -255,8 +255,10 @@ def score_table(ranked: Sequence[Any]) -> Table:
     for s in ranked:
         index = Text(f"{s.index:+.3f}", style=LABEL_STYLE[lean_of(s.index)])
         scope = SCOPE_SHORT[s.scope.label] + ("*" if s.scope.overridden else "")
-        document = Text(Path(s.doc).name)
-        document.append(f"\nscope: {scope}", style="dim")
+        name = Path(s.doc).name
+        document = Text(s.title or name)  # Text(): titles are document text, never markup
+        document.append(f"\n{name} · scope: {scope}" if s.title and s.title != name else f"\nscope: {scope}",
+                        style="dim")
         table.add_row(str(s.rank), document, index,
                       f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
                       str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),
