@@ -24,7 +24,7 @@ TOP = 34
 BOTTOM = 44
 
 
-def _short(text: str, limit: int = 40) -> str:
+def _short(text: str, limit: int = 36) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
