@@ -76,5 +76,5 @@ def test_report_shows_each_documents_tagged_sentences(run) -> None:
     # the most centralized framework's section leads with centralized evidence
     first = docs[0]["e"]
     assert first and first[0]["l"] == "c"
-    assert ranked[0]["doc"].endswith("quarry-act.txt") and docs[0]["s"] == ranked[0]["doc"]
+    assert ranked[0]["doc"].endswith("quarry-act.txt") and docs[0]["doc"] == ranked[0]["doc"]
     assert any(s.get("c") for d in docs for s in d["e"] + d["g"])

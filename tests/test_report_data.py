@@ -208,7 +208,7 @@ def page_data(html: str) -> dict:
 
 def document_data(html: str, anchor: str) -> dict:
     """One document's entry in the report's inline JSON."""
-    return next(d for d in page_data(html)["documents"] if d["a"] == anchor)
+    return next(d for d in page_data(html)["documents"] if d["anchor"] == anchor)
 
 
 def cue_marks(sentence: dict) -> dict[str, tuple[str, bool]]:

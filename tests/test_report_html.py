@@ -248,6 +248,6 @@ def test_hostile_document_title_is_escaped_in_chart_table_and_heat_map() -> None
     tree = parse(page)
     assert len(tree.find_all("svg")) == 2  # the histogram and the ranking chart: no injected one
     assert tree.find("svg", cls="ranking-chart").find("a").text() == evil
-    assert document_data(page, "doc-1")["t"] == evil
+    assert document_data(page, "doc-1")["title"] == evil
     assert tree.find("tr", cls="rank-row").attrs["data-doc"] == 'x" onmouseover="alert(1)'
     assert tree.find("table", cls="heat").find("tbody").find("a").text() == evil

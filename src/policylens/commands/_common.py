@@ -79,6 +79,7 @@ class RankFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    parquet = "parquet"
 
 
 class DiffFormat(StrEnum):

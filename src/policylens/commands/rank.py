@@ -19,7 +19,11 @@ from policylens.commands._common import (
     EXIT_OK,
     LABEL_STYLE,
     SCHEDULER_HELP,
+    TIMEOUT_HELP,
     WORKERS_HELP,
+    DiffFormat,
+    EngineName,
+    RankFormat,
     Scope,
     err,
     expand_inputs,
@@ -29,8 +33,6 @@ from policylens.commands._common import (
 )
 from policylens.errors import UsageError
 from policylens.extract import SUFFIXES  # every file the extractor reads (already loaded by the CLI)
-
-FORMATS = ("table", "csv", "json", "parquet")
 
 
 def register(app: typer.Typer) -> None:
@@ -43,8 +45,8 @@ def register(app: typer.Typer) -> None:
 def rank_command(
     paths: list[Path] = typer.Argument(None, help="Files or folders (searched recursively for "
                                        + " ".join(SUFFIXES) + ")."),
-    fmt: str = typer.Option("table", "--format", "-f", help="Output: table, csv, json or parquet "
-                            "(parquet needs --out)."),
+    fmt: RankFormat = typer.Option(RankFormat.table, "--format", "-f", help="Output format "
+                                   "(parquet needs --out)."),
     out_file: Path | None = typer.Option(None, "--out", "-o", help="Write the csv, json or parquet "
                                          "output to this file instead of stdout."),
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report to this file."),
@@ -62,9 +64,10 @@ def rank_command(
                                         "governance language out of the group statistics."),
     method: str | None = typer.Option(None, "--method", help="aggregate, classifier or wordscores "
                                       "(default: the best on held-out frameworks, see docs/ranking.md)."),
-    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    engine: EngineName = typer.Option(EngineName.local, "--engine", help=ENGINE_HELP),
     scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     workers: int | None = typer.Option(None, "--workers", "-w", help=WORKERS_HELP),
+    timeout: float | None = typer.Option(None, "--timeout", min=0, help=TIMEOUT_HELP),
     store: Path | None = typer.Option(None, "--store", help="Rank what this corpus store holds, "
                                       "without re-processing documents."),
     password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
@@ -73,8 +76,9 @@ def rank_command(
 ) -> None:
     """Rank frameworks from most centralized (+1) to most sector-specific (-1).
 
-    Each document is extracted, tagged and scored in parallel; one unreadable file
-    is reported on stderr and the others are still ranked (exit code 1). With
+    Each document is extracted, tagged and scored in parallel; one unreadable file,
+    or one that runs past --timeout, is reported on stderr and the others are still
+    ranked (exit code 1). With
     --metadata and --group-by, groups of documents are compared (mean index and a
     bootstrap interval over documents; see docs/workflow.md).
 
@@ -83,8 +87,6 @@ def rank_command(
     from policylens.corpus.ranking import build_ranking, load_metadata, rank_documents
     from policylens.rank.scoring import check_method
 
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}: use table, csv, json or parquet")
     if fmt == "parquet" and out_file is None:
         raise UsageError("--format parquet writes a file: give --out FILE.parquet")
     if out_file is not None and fmt == "table":
@@ -123,7 +125,7 @@ def rank_command(
     mapper = functools.partial(_progress, description="ranking")
     ranking = rank_documents(paths, metadata=metadata, key=key, group_by=group_by, compare=compare,
                              title_column=title_column, exclude_silent=exclude_silent, method=method,
-                             engine=engine, workers=workers,
+                             engine=engine.value, workers=workers, timeout=timeout,
                              scheduler=scheduler, password=password,
                              scope=scope.value if scope is not None else None,
                              keep_sentences=report is not None, mapper=mapper)
@@ -270,7 +272,7 @@ def score_table(ranked: Sequence[Any]) -> Table:
 def diff_command(
     old: Path = typer.Argument(..., help="The earlier version (e.g. the bill as introduced)."),
     new: Path = typer.Argument(..., help="The later version (e.g. the act as passed)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="Output: table or json."),
+    fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help="Output format."),
     password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
 ) -> None:
     """Compare two versions of one framework: sentences added, removed and relabelled.
@@ -279,8 +281,6 @@ def diff_command(
     """
     from policylens.rank import analyze, diff
 
-    if fmt not in ("table", "json"):
-        raise UsageError(f"unknown format {fmt!r}: use table or json")
     for path in (old, new):
         if not path.is_file():
             raise UsageError(f"no such file: {path}")

@@ -163,21 +163,22 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
                    key: str | None = None, group_by: Iterable[str | GroupBy] = (),
                    compare: tuple[str, str] | None = None, title_column: str | None = None,
                    exclude_silent: bool = False, method: str | None = None, engine: str = "local",
-                   workers: int | None = None, scheduler: str | None = None, password: str | None = None,
-                   scope: str | None = None,
+                   workers: int | None = None, scheduler: str | None = None, timeout: float | None = None,
+                   password: str | None = None, scope: str | None = None,
                    keep_sentences: bool = True, mapper: Mapper | None = None) -> Ranking:
     """Extract, tag and score the files at ``paths`` (folders are searched) and rank them.
 
     ``metadata`` is a CSV/TSV/JSONL/Parquet file, a pandas DataFrame or a ``MetadataTable``,
     joined on column ``key`` to each document's file stem. ``group_by`` names metadata
     columns (``"COLUMN:year"`` groups a date column by year); ``compare=(a, b)`` adds the
-    difference of two groups; ``exclude_silent`` leaves documents without governance language
+    difference of two groups; ``timeout`` is the local engine's limit per document in seconds
+    (``None``: its default, ``0``: none); ``exclude_silent`` leaves documents without governance language
     out of the group statistics. ``scope`` overrides the scope model (``horizontal``, ``targeted``
     or ``none``) for every document. Unreadable files end up in ``Ranking.failures``.
     """
     from policylens.corpus.engines import get_engine
     from policylens.extract import SUFFIXES
-    from policylens.rank.analyze import analyze
+    from policylens.rank.analysis import analyze, warm
     from policylens.rank.scoring import check_method
 
     method = check_method(method)
@@ -186,7 +187,7 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = collect_files([Path(p) for p in items], SUFFIXES)
     work = functools.partial(analyze, password=password, method=method, scope=scope)
-    runner = get_engine(engine, workers=workers, scheduler=scheduler)
+    runner = get_engine(engine, workers=workers, scheduler=scheduler, timeout=timeout, warm=warm)
     try:
         outcomes = mapper(runner, work, files) if mapper else list(runner.map(work, files))
     finally:

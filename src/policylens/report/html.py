@@ -4,8 +4,11 @@ One file, no network: jinja2 templates shipped in ``report/templates``, charts a
 inline SVG, styles and script inline. The ranking table is plain HTML that the
 script sorts, searches and pages; each document's evidence and sentences travel
 as inline JSON (``report.payload``) and are built only when the document is
-opened, so 1,000 documents make a page of a few megabytes that opens at once.
-Autoescaping is on for every template because document text is untrusted.
+opened, so 1,000 documents make a page of a few megabytes that opens at once; the
+same JSON gives scripts that read the report each document's rank, title and index.
+Autoescaping is on for every template because document text is untrusted, and the
+JSON is written by ``payload.script_json``, which escapes ``<``, ``>`` and ``&`` so that
+no value can close its ``<script>`` element or open a comment.
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ def render_report(scores: Sequence[FrameworkScore], tagged: Mapping[str, TaggedD
         heat_maps=heat_maps(ordered, titles, anchors) if small else None,
         group_sections=_group_sections(collection),
         group_columns=[spec.name for spec in specs],
-        data=script_json(_page_data(ordered, tagged, rows, cfg, specs)),
+        data=script_json(report_data(ordered, tagged, rows, cfg, specs)),
         colours=COLOURS,
         settings=cfg,
         version=__version__,
@@ -175,19 +178,28 @@ def _fmt_value(value: Any) -> str:
     return "(none)" if value is None else str(value)
 
 
-def _page_data(ordered: Sequence[FrameworkScore], tagged: Mapping[str, TaggedDocument],
-               rows: Sequence[TableRow], cfg: ReportSettings, specs: Sequence[Any]) -> dict[str, Any]:
-    """Everything the page's script needs: per document its header and its sentences (on demand)."""
+def report_data(ordered: Sequence[FrameworkScore], tagged: Mapping[str, TaggedDocument],
+                rows: Sequence[TableRow], cfg: ReportSettings, specs: Sequence[Any]) -> dict[str, Any]:
+    """What the report embeds as JSON (``<script type="application/json" id="policylens-data">``).
+
+    Per document, for scripts that read the report: ``rank``, ``doc``, ``title``, ``anchor``,
+    ``index``, ``ci_low``, ``ci_high``, ``n_sentences``, ``scope`` and ``model_version``; and
+    what the page builds a document's section from when it is opened: counts ``k``, pages
+    ``pg``, whether its sentences were available (``found``), the user's scope override
+    ``scope_overridden``, its group values ``m``, and its sentences (``report.payload``).
+    """
     sentences = document_payloads(ordered, tagged, cfg)
     documents = []
     for score, row, payload in zip(ordered, rows, sentences, strict=True):
         t = tagged.get(score.doc)
         documents.append({
-            "a": row.anchor, "t": row.title, "s": score.doc, "r": score.rank, "i": round(score.index, 4),
-            "lo": round(score.ci_low, 4), "hi": round(score.ci_high, 4), "ns": score.n_sentences,
+            "rank": score.rank, "doc": score.doc, "title": row.title, "anchor": row.anchor,
+            "index": round(score.index, 4), "ci_low": round(score.ci_low, 4),
+            "ci_high": round(score.ci_high, 4), "n_sentences": score.n_sentences,
+            "scope": score.scope.label, "model_version": score.model_version,
+            "scope_overridden": score.scope.overridden,
             "k": [int(score.counts.get(label, 0)) for label in LABELS],
             "pg": t.n_pages if t is not None else 0, "found": t is not None,
-            "sc": [score.scope.label, int(score.scope.overridden)],
             "m": [[spec.name, _fmt_value(v)] for spec, v in zip(specs, row.groups, strict=True)],
             **payload,
         })
@@ -233,4 +245,4 @@ def _title(score: FrameworkScore, tagged: TaggedDocument | None) -> str:
     return Path(score.doc).name or score.doc
 
 
-__all__ = ["Overview", "TableRow", "overview", "render_report", "write_report"]
+__all__ = ["Overview", "TableRow", "overview", "render_report", "report_data", "write_report"]

@@ -9,7 +9,7 @@
   var LABELS = { c: "centralized", s: "sector_specific", n: "neutral" };
   var NAMES = { centralized: "centralized", sector_specific: "sector-specific", neutral: "neutral" };
   var byAnchor = {};
-  data.documents.forEach(function (d) { byAnchor[d.a] = d; });
+  data.documents.forEach(function (d) { byAnchor[d.anchor] = d; });
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -69,23 +69,23 @@
 
   // --- one document's section ---------------------------------------------------------
   function section(d) {
-    var side = lean(d.i);
+    var side = lean(d.index);
     var box = el("details", "doc lean-" + side);
-    box.id = d.a;
+    box.id = d.anchor;
     box.open = true;
     var summary = el("summary");
-    summary.appendChild(el("span", "rank", "#" + d.r));
-    summary.appendChild(el("span", "doc-title", d.t));
-    summary.appendChild(el("span", "pill pill-" + side, signed(d.i, 3).replace("\u2212", "-")));
+    summary.appendChild(el("span", "rank", "#" + d.rank));
+    summary.appendChild(el("span", "doc-title", d.title));
+    summary.appendChild(el("span", "pill pill-" + side, signed(d.index, 3).replace("\u2212", "-")));
     box.appendChild(summary);
     var meta = el("p", "doc-meta");
-    meta.appendChild(el("code", null, d.s));
+    meta.appendChild(el("code", null, d.doc));
     var parts = [];
     if (d.pg) { parts.push(plural(d.pg, "page")); }
-    parts.push(d.ns + " sentences: " + d.k[0] + " centralized, " + d.k[1] + " sector-specific, " +
+    parts.push(d.n_sentences + " sentences: " + d.k[0] + " centralized, " + d.k[1] + " sector-specific, " +
                d.k[2] + " neutral");
-    parts.push("95% interval [" + signed(d.lo, 3) + ", " + signed(d.hi, 3) + "]");
-    parts.push("scope " + d.sc[0] + (d.sc[1] ? " (set by the user)" : ""));
+    parts.push("95% interval [" + signed(d.ci_low, 3) + ", " + signed(d.ci_high, 3) + "]");
+    parts.push("scope " + d.scope + (d.scope_overridden ? " (set by the user)" : ""));
     d.m.forEach(function (pair) { parts.push(pair[0] + ": " + pair[1]); });
     meta.appendChild(document.createTextNode(" \u00b7 " + parts.join(" \u00b7 ")));
     box.appendChild(meta);
@@ -219,7 +219,7 @@
   document.querySelector(".table-tools").hidden = false;
   window.addEventListener("hashchange", fromHash);
 
-  for (var i = data.open - 1; i >= 0; i--) { openDocument(data.documents[i].a, false); }
+  for (var i = data.open - 1; i >= 0; i--) { openDocument(data.documents[i].anchor, false); }
   apply();
   fromHash();
 })();
