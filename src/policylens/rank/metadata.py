@@ -115,7 +115,11 @@ def read_metadata(path: str | Path, key: str) -> MetadataTable:
 def join_metadata(document_ids: Iterable[str], table: MetadataTable) -> MetadataJoin:
     """Each document id's row; ids without a row and rows without a document, in their order."""
     ids = list(document_ids)
-    matched = {doc_id: table.rows[k] for doc_id in ids if (k := normalise_key(doc_id)) in table.rows}
+    matched: dict[str, Mapping[str, Any]] = {}
+    for doc_id in ids:
+        key = normalise_key(doc_id)
+        if key is not None and key in table.rows:
+            matched[doc_id] = table.rows[key]
     used = {normalise_key(doc_id) for doc_id in matched}
     return MetadataJoin(matched=matched,
                         documents_without_row=tuple(d for d in ids if d not in matched),

@@ -39,8 +39,8 @@ def histogram(scores: Sequence[FrameworkScore]) -> Markup:
     out = [f'<svg class="histogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HIST_HEIGHT}" '
            'width="100%" role="img" aria-labelledby="hist-title">',
            '<title id="hist-title">Number of documents per 0.1 of the centralization index</title>']
-    for tick in range(5):
-        value = round(top * tick / 4)
+    for step_no in range(5):
+        value = round(top * step_no / 4)
         y = base - (base - ceiling) * value / top
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#e3e5e8"/>')
         out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{value}</text>')

@@ -157,7 +157,7 @@ def overview(scores: Sequence[FrameworkScore], tagged: Mapping[str, TaggedDocume
     indices = sorted(s.index for s in scores)
     n = len(indices)
     median = (indices[n // 2] if n % 2 else (indices[n // 2 - 1] + indices[n // 2]) / 2) if n else 0.0
-    leans = {label: sum(1 for s in scores if lean_of(s.index) == label) for label in LABELS}
+    leans: dict[str, int] = {label: sum(1 for s in scores if lean_of(s.index) == label) for label in LABELS}
     scopes: dict[str, int] = {}
     for s in scores:
         scopes[s.scope.label] = scopes.get(s.scope.label, 0) + 1

@@ -129,8 +129,10 @@ def _queue(score: FrameworkScore, tagged: TaggedDocument | None, cfg: ReportSett
             shown.add(match.sentence_id)
         evidence.append((match, ev))
     rest = [s for s in sentences if s.sentence_id not in shown]
-    governance = [(s, None) for s in rest if s.label != "neutral"]
-    neutral = [(s, None) for s in rest if s.label == "neutral"]
+    governance: list[tuple[TaggedSentence | None, Evidence | None]] = [
+        (s, None) for s in rest if s.label != "neutral"]
+    neutral: list[tuple[TaggedSentence | None, Evidence | None]] = [
+        (s, None) for s in rest if s.label == "neutral"]
     return _Queue(tiers=[evidence, governance[: cfg.max_governance], neutral[: cfg.max_neutral]],
                   capped=[0, max(0, len(governance) - cfg.max_governance),
                           max(0, len(neutral) - cfg.max_neutral)])
