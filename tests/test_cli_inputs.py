@@ -61,7 +61,7 @@ CHOICES = [
     (["extract"], "--pdf-engine", ["auto", "pdfium", "plumber"]),
     (["extract"], "--engine", ["local", "dask"]),
     (["tag"], "--format", ["table", "jsonl"]),
-    (["rank"], "--format", ["table", "csv", "json"]),
+    (["rank"], "--format", ["table", "csv", "json", "parquet"]),
     (["rank"], "--engine", ["local", "dask"]),
     (["diff"], "--format", ["table", "json"]),
     (["corpus", "export"], "--format", ["parquet", "csv", "jsonl"]),

@@ -53,14 +53,24 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dom(chromium: str, report: Path):
-    # Following the link to the second document must open its (closed) section: the inline script ran.
+def dom(chromium: str, tmp_path_factory: pytest.TempPathFactory):
+    """The page with every document open (few documents: they start open)."""
+    scores, tagged = build_inputs()
+    path = tmp_path_factory.mktemp("report-open") / "report.html"
+    write_report(path, scores, tagged, title="Browser check")
+    return parse(run_browser(chromium, "--dump-dom", path.as_uri()))
+
+
+@pytest.fixture(scope="module")
+def linked(chromium: str, report: Path):
+    # Following the link to the second document must build and open its section: the script ran.
     return parse(run_browser(chromium, "--dump-dom", report.as_uri() + "#doc-2"))
 
 
 def test_rendered_ranking_rows_are_in_order(dom) -> None:
     rows = dom.find("table", cls="ranking").find_all("tr", cls="rank-row")
     assert [r.find("a").text() for r in rows] == expected_order()
+    assert not any("hidden" in r.attrs for r in rows)  # one page holds them all
 
 
 def test_rendered_chart_has_one_marker_per_document(dom) -> None:
@@ -78,22 +88,31 @@ def test_rendered_heat_maps_have_a_cell_per_document_and_facet(dom) -> None:
 
 
 def test_rendered_sentences_are_highlighted_with_cues(dom) -> None:
+    docs = dom.find_all("details", cls="doc")
+    assert [d.find("span", cls="doc-title").text() for d in docs] == expected_order()
     sentences = dom.find_all("li", cls="sent")
     classes = {c for s in sentences for c in s.classes}
     assert {"lab-centralized", "lab-sector_specific", "lab-neutral"} <= classes
     marks = dom.find_all("mark", cls="cue")
     assert any(m.text() == "one set of rules" and "cue-centralized" in m.classes for m in marks)
     assert any(m.text() == "new AI regulator" and "negated" in m.classes for m in marks)
+    first = docs[0].find("ol", cls="evidence").find_all("li", cls="sent")[0]
+    assert first.attrs["title"] == "P(centralized) = 0.82 · P(sector-specific) = 0.10 · P(neutral) = 0.08"
+    assert first.find("span", cls="weight").text() == "+0.123"
+    assert first.find("span", cls="page").text() == "p.\xa01"
 
 
 def test_untrusted_text_stays_text_in_the_browser(dom) -> None:
-    assert len(dom.find_all("script")) == 2  # only the report's own: its data and its few lines
-    assert any(HOSTILE in li.text() for li in dom.find_all("li", cls="sent"))
+    assert len(dom.find_all("script")) == 2  # the report's data block and its own script
+    hostile = [li for li in dom.find_all("li", cls="sent") if HOSTILE in li.text()]
+    assert len(hostile) == 1
+    assert [m.text() for m in hostile[0].find_all("mark")] == ["registry"]
 
 
-def test_inline_script_opens_the_linked_document(dom) -> None:
-    opened = [d.attrs["id"] for d in dom.find_all("details", cls="doc") if "open" in d.attrs]
+def test_inline_script_opens_the_linked_document(linked) -> None:
+    opened = [d.attrs["id"] for d in linked.find_all("details", cls="doc") if "open" in d.attrs]
     assert opened == ["doc-2"]
+    assert linked.find("details", id="doc-2").find("span", cls="doc-title").text() == expected_order()[1]
 
 
 def test_screenshot_shows_both_hues(chromium: str, report: Path, tmp_path: Path) -> None:
@@ -111,3 +130,54 @@ def test_screenshot_shows_both_hues(chromium: str, report: Path, tmp_path: Path)
     assert count(COLOURS["centralized"]) > 300
     assert count(COLOURS["sector_specific"]) > 300
     assert count("#ffffff") < 0.95 * len(pixels)  # something was painted
+
+
+# --- a collection of 1,000 documents: the table is paged, sorted and searched by the page script ---
+
+
+@pytest.fixture(scope="module")
+def collection_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import pandas as pd
+
+    from collection_data import make_collection
+    from policylens.corpus.ranking import build_ranking, load_metadata
+
+    c = make_collection(1000)
+    ranking = build_ranking(c.scores, c.ids, table=load_metadata(pd.DataFrame(c.metadata), "doc_id"),
+                            group_by=["region", "date:year"], tagged=c.tagged)
+    path = tmp_path_factory.mktemp("collection") / "collection.html"
+    ranking.to_report(path, title="A thousand documents")
+    return path
+
+
+def visible_rows(tree) -> list:
+    rows = tree.find("table", cls="ranking").find_all("tr", cls="rank-row")
+    return [r for r in rows if "hidden" not in r.attrs]
+
+
+def test_large_table_starts_on_its_first_page_and_builds_only_the_opened_document(
+        chromium: str, collection_report: Path) -> None:
+    # one browser run: the page as it opens on a link to one document
+    tree = parse(run_browser(chromium, "--dump-dom", collection_report.as_uri() + "#doc-417"))
+    rows = visible_rows(tree)
+    assert [int(r.attrs["data-rank"]) for r in rows] == list(range(1, 51))
+    assert tree.find("span", id="page-info").text() == "page 1 of 20 · 1000 documents"
+    (doc,) = tree.find_all("details", cls="doc")  # no other document is built before it is opened
+    assert doc.attrs["id"] == "doc-417" and doc.find("span", cls="rank").text() == "#417"
+    assert doc.find("ol", cls="evidence").find_all("li", cls="sent")
+    assert "region: " in doc.find("p", cls="doc-meta").text()
+
+
+def test_large_table_searches_sorts_and_pages_from_the_address(chromium: str,
+                                                               collection_report: Path) -> None:
+    url = collection_report.as_uri() + "#q=northmark&sort=index&dir=asc&page=2"
+    tree = parse(run_browser(chromium, "--dump-dom", url))
+    rows = visible_rows(tree)
+    assert len(rows) == 50 and all("Northmark" in r.text() for r in rows)
+    indices = [float(r.attrs["data-index"]) for r in rows]
+    assert indices == sorted(indices)
+    # 248 Northmark documents, plus two without metadata whose generated titles name the region
+    assert tree.find("span", id="page-info").text() == "page 2 of 5 · 250 documents match"
+    heads = {th.attrs["data-sort"]: th.attrs.get("aria-sort") for th in tree.find_all("th")
+             if "data-sort" in th.attrs}
+    assert heads["index"] == "ascending" and heads["rank"] == "none"

@@ -192,3 +192,25 @@ def parse(html: str) -> Node:
     builder.feed(html)
     builder.close()
     return builder.root
+
+
+def page_data(html: str) -> dict:
+    """The inline JSON the report's script renders documents from (checked to be script-safe)."""
+    import json
+    import re
+
+    found = re.search(r'<script type="application/json" id="policylens-data">(.*?)</script>', html, re.S)
+    assert found, "no inline data in the report"
+    raw = found.group(1)
+    assert "<" not in raw and ">" not in raw  # nothing in it can close the script or open a comment
+    return json.loads(raw)
+
+
+def document_data(html: str, anchor: str) -> dict:
+    """One document's entry in the report's inline JSON."""
+    return next(d for d in page_data(html)["documents"] if d["anchor"] == anchor)
+
+
+def cue_marks(sentence: dict) -> dict[str, tuple[str, bool]]:
+    """A payload sentence's cues: marked text -> (approach code, negated)."""
+    return {sentence["t"][s:e]: (side, bool(neg)) for s, e, side, neg in sentence.get("c", [])}

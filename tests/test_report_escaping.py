@@ -46,20 +46,28 @@ def _script_data(html: str) -> dict:
     return json.loads(body)
 
 
-def _check_dom(tree: Node) -> None:
+def _check_dom(tree: Node, *, built: bool) -> None:
+    """The page as a tree: the written HTML (``built=False``), or Chromium's DOM after the page's
+    script built the opened document's section from the JSON data (``built=True``)."""
     scripts = tree.find_all("script")
-    assert len(scripts) == 2  # the data block and the report's own few lines, nothing injected
+    assert len(scripts) == 2  # the data block and the report's own script, nothing injected
     assert [s.attrs.get("type") for s in scripts] == ["application/json", None]
     data = json.loads(scripts[0].text())
     assert sorted(d["title"] for d in data["documents"]) == sorted([BREAKOUT, COMMENT, IMAGE])
     assert FILE in [d["doc"] for d in data["documents"]]
+    # every document's sentences travel as data, exactly as written
+    sentences = [s["t"] for d in data["documents"] for s in d["e"] + d["g"] + d["n"]]
+    assert sum(t == SENTENCE for t in sentences) >= 3
     assert not tree.find_all("img")
     assert not [n for n in tree.iter() if any(name.startswith("on") for name in n.attrs)]
     assert "data-pwned" not in tree.find("body").attrs
     links = [a.text() for a in tree.find("table", cls="ranking").find_all("a")]
     assert sorted(links) == sorted([BREAKOUT, COMMENT, IMAGE])
-    assert sum(SENTENCE in li.text() for li in tree.find_all("li", cls="sent")) >= 3
-    assert any(FILE in c.text() for c in tree.find_all("code"))
+    assert any(Path(FILE).name in s.text() for s in tree.find_all("span", cls="file"))
+    assert FILE in [r.attrs["data-doc"] for r in tree.find_all("tr", cls="rank-row")]
+    if built:  # the opened section shows the hostile sentence and source as text
+        assert any(SENTENCE in li.text() for li in tree.find_all("li", cls="sent"))
+        assert tree.find_all("code")
     assert tree.find("title").text() == REPORT_TITLE
 
 
@@ -71,7 +79,7 @@ def test_written_report_escapes_everything_and_its_json_cannot_end_early() -> No
     assert "<!--" not in body and "<script" not in body.lower() and "</" not in body
     data = _script_data(html)
     assert {d["title"] for d in data["documents"]} == {BREAKOUT, COMMENT, IMAGE}
-    _check_dom(parse(html))
+    _check_dom(parse(html), built=False)
 
 
 @pytest.mark.browser
@@ -80,7 +88,7 @@ def test_chromium_builds_the_hostile_report_as_text(chromium: str, tmp_path: Pat
     path = tmp_path / "hostile <report>.html"
     write_report(path, scores, tagged, title=REPORT_TITLE, settings={"open_documents": 0})
     tree = parse(run_browser(chromium, "--dump-dom", path.as_uri() + "#doc-2"))
-    _check_dom(tree)
+    _check_dom(tree, built=True)
     # the report's own script still ran after the data block: the linked section is open
     opened = [d.attrs["id"] for d in tree.find_all("details", cls="doc") if "open" in d.attrs]
     assert opened == ["doc-2"]

@@ -16,7 +16,16 @@ from policylens.rank.types import FrameworkScore
 from policylens.report.highlight import locate, mark_cues
 from policylens.report.html import render_report, write_report
 from policylens.report.settings import ReportSettings
-from test_report_data import HOSTILE, MODEL, build_inputs, expected_order, parse
+from test_report_data import (
+    HOSTILE,
+    MODEL,
+    build_inputs,
+    cue_marks,
+    document_data,
+    expected_order,
+    page_data,
+    parse,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +55,13 @@ def test_chart_has_one_marker_per_document_in_rank_order(page: str) -> None:
 
 def test_untrusted_text_is_escaped(page: str) -> None:
     assert "<script>alert" not in page
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert r'\u003cscript\u003ealert(\"x\")\u003c/script\u003e' in page  # in the inline JSON
     assert "<b>ranking</b>" not in page and "Test &lt;b&gt;ranking&lt;/b&gt;" in page
-    # the hostile sentence still shows as text, with its cue marked
-    sentence = next(li for li in parse(page).find_all("li", cls="sent") if "alert" in li.text())
-    assert HOSTILE in sentence.text()
-    assert [m.text() for m in sentence.find_all("mark")] == ["registry"]
+    # the hostile sentence travels as data (shown as text by the page), with its cue located
+    sentences = [s for d in page_data(page)["documents"] for s in d["e"] + d["g"]]
+    sentence = next(s for s in sentences if "alert" in s["t"])
+    assert sentence["t"] == HOSTILE
+    assert cue_marks(sentence) == {"registry": ("c", False)}
 
 
 def test_page_is_self_contained(page: str) -> None:
@@ -71,28 +81,24 @@ def test_meta_line_has_date_versions_and_model(page: str) -> None:
 
 
 def test_cues_are_marked_by_approach_and_negation(page: str) -> None:
-    doc = parse(page).find("details", id="doc-3")  # Lowland, the most sector-specific
-    marks = {m.text(): m.classes for m in doc.find_all("mark")}
-    assert marks["existing regulator"] == {"cue", "cue-sector_specific"}
-    assert marks["new AI regulator"] == {"cue", "cue-centralized", "negated"}
-    assert marks["central AI registry"] == {"cue", "cue-centralized", "negated"}
+    doc = document_data(page, "doc-3")  # Lowland, the most sector-specific
+    marks = {k: v for s in doc["e"] + doc["g"] + doc["n"] for k, v in cue_marks(s).items()}
+    assert marks["existing regulator"] == ("s", False)
+    assert marks["new AI regulator"] == ("c", True)
+    assert marks["central AI registry"] == ("c", True)
 
 
 def test_evidence_comes_first_and_is_not_repeated(page: str) -> None:
-    doc = parse(page).find("details", id="doc-1")
-    evidence = doc.find("ol", cls="evidence").find_all("li", cls="sent")
+    doc = document_data(page, "doc-1")
+    evidence = doc["e"]
     assert len(evidence) == 3
-    assert [li.find("span", cls="weight").text() for li in evidence] == ["+0.123"] * 3
-    evidence_texts = {li.find("span", cls="text").text() for li in evidence}
-    others = [li.find("span", cls="text").text() for li in doc.find("ul", cls="governance").find_all("li")]
-    assert others and not evidence_texts & set(others)
-    neutral = doc.find("details", cls="neutral-block")
-    assert "open" not in neutral.attrs
-    assert len(neutral.find_all("li", cls="lab-neutral")) == 2
+    assert [round(s["w"], 3) for s in evidence] == [0.123] * 3
+    others = [s["t"] for s in doc["g"]]
+    assert others and not {s["t"] for s in evidence} & set(others)
+    assert [s["l"] for s in doc["n"]] == ["n", "n"]
     first = evidence[0]
-    assert "lab-centralized" in first.classes
-    assert first.attrs["title"] == "P(centralized) = 0.82 · P(sector-specific) = 0.10 · P(neutral) = 0.08"
-    assert first.find("span", cls="page").text() == "p.\xa01"
+    assert first["l"] == "c" and first["pr"] == [0.82, 0.1, 0.08] and first["p"] == 1
+    assert doc["he"] == doc["hg"] == doc["hn"] == 0
 
 
 def test_heat_map_cells_hold_shares(page: str) -> None:
@@ -117,41 +123,36 @@ def test_heat_map_cells_hold_shares(page: str) -> None:
 
 def test_few_documents_start_open_many_start_closed() -> None:
     scores, tagged = build_inputs()
-    few = parse(render_report(scores, tagged)).find_all("details", cls="doc")
-    assert all("open" in d.attrs for d in few)
-    many = parse(render_report(scores, tagged, settings={"open_documents": 2})).find_all("details", cls="doc")
-    assert not any("open" in d.attrs for d in many)
+    assert page_data(render_report(scores, tagged))["open"] == 3
+    assert page_data(render_report(scores, tagged, settings={"open_documents": 2}))["open"] == 0
 
 
 def test_caps_say_what_was_left_out() -> None:
     scores, tagged = build_inputs()
     page = render_report(scores, tagged, settings=ReportSettings(max_governance=0, max_neutral=1))
-    doc = parse(page).find("details", id="doc-1")
-    assert not doc.find_all("ul", cls="governance")
-    assert "2 more governance sentences not shown (report limit 0)" in " ".join(doc.text().split())
-    neutral = doc.find("details", cls="neutral-block")
-    assert len(neutral.find_all("li")) == 1
-    assert "1 more left out (report limit 1)" in neutral.find("summary").text()
+    doc = document_data(page, "doc-1")
+    assert doc["g"] == [] and doc["hg"] == 2
+    assert len(doc["n"]) == 1 and doc["hn"] == 1
     assert "at most 0 governance and 1 neutral sentences" in " ".join(page.split())
 
 
 def test_long_sentences_are_cut_and_cues_past_the_cut_dropped() -> None:
     scores, tagged = build_inputs()
-    tree = parse(render_report(scores, tagged, settings={"max_chars": 80}))
-    hostile = next(li for li in tree.find_all("li", cls="sent") if "alert" in li.text())
-    text = hostile.find("span", cls="text")
-    assert text.text() == HOSTILE[:80] + "…"
-    assert not text.find_all("mark") and text.find_all("span", cls="cut")
-    short = next(li for li in tree.find_all("li", cls="sent") if "test bed" in li.text())
-    assert not short.find_all("span", cls="cut") and short.find("mark").text() == "test bed"
+    data = page_data(render_report(scores, tagged, settings={"max_chars": 80}))
+    sentences = [s for d in data["documents"] for s in d["e"] + d["g"] + d["n"]]
+    hostile = next(s for s in sentences if "alert" in s["t"])
+    assert hostile["t"] == HOSTILE[:80] and hostile["x"] == 1
+    assert "c" not in hostile  # its cue sat past the cut
+    short = next(s for s in sentences if "test bed" in s["t"])
+    assert "x" not in short and list(cue_marks(short)) == ["test bed"]
 
 
 def test_document_without_sentences_is_ranked_with_a_note() -> None:
     scores, tagged = build_inputs()
     del tagged["frameworks/middle-way.pdf"]
-    doc = parse(render_report(scores, tagged)).find("details", id="doc-2")
-    assert "not available to the report" in doc.text()
-    assert len(doc.find("ol", cls="evidence").find_all("li")) == 3  # evidence comes from the score
+    doc = document_data(render_report(scores, tagged), "doc-2")
+    assert doc["found"] is False and doc["g"] == doc["n"] == []
+    assert len(doc["e"]) == 3  # evidence comes from the score
 
 
 def test_ranks_given_by_the_rank_stage_are_kept() -> None:
@@ -166,8 +167,9 @@ def test_json_round_trip_loses_cue_offsets_but_cues_are_still_marked() -> None:
     scores = [FrameworkScore.from_dict(s.to_dict()) for s in scores]
     tagged = {k: TaggedDocument.from_dict(t.to_dict()) for k, t in tagged.items()}
     assert all(c.start == c.end == 0 for t in tagged.values() for s in t.sentences for c in s.cues)
-    marks = parse(render_report(scores, tagged)).find_all("mark", cls="cue")
-    assert {m.text() for m in marks} >= {"one set of rules", "new AI regulator", "test bed", "registry"}
+    data = page_data(render_report(scores, tagged))
+    marks = {k for d in data["documents"] for s in d["e"] + d["g"] + d["n"] for k in cue_marks(s)}
+    assert marks >= {"one set of rules", "new AI regulator", "test bed", "registry"}
 
 
 def test_empty_ranking_still_renders() -> None:
@@ -244,7 +246,8 @@ def test_hostile_document_title_is_escaped_in_chart_table_and_heat_map() -> None
     page = render_report(scores, {})
     assert "<svg onload" not in page and 'onmouseover="alert' not in page
     tree = parse(page)
-    assert len(tree.find_all("svg")) == 1
+    assert len(tree.find_all("svg")) == 2  # the histogram and the ranking chart: no injected one
     assert tree.find("svg", cls="ranking-chart").find("a").text() == evil
+    assert document_data(page, "doc-1")["title"] == evil
     assert tree.find("tr", cls="rank-row").attrs["data-doc"] == 'x" onmouseover="alert(1)'
     assert tree.find("table", cls="heat").find("tbody").find("a").text() == evil

@@ -8,7 +8,8 @@ The stages follow the data::
 
     extract(path) -> Document -> tag(document) -> TaggedDocument -> score(tagged) -> FrameworkScore
 
-``analyze(path)`` runs all three on one file.
+``analyze(path)`` runs all three on one file; ``rank_documents(paths, metadata=..., key=...,
+group_by=...)`` ranks a collection, joins its metadata and compares groups (a ``Ranking``).
 
 Imports are lazy so that ``import policylens`` stays cheap (the CLI's
 ``--help`` should not load spaCy).
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
     # ruff: noqa: F401  (names re-exported lazily through __getattr__)
+    from policylens.corpus.ranking import Ranking, rank_documents
     from policylens.extract.document import Block, Document
     from policylens.nlp import tag, tag_text
     from policylens.nlp.types import TaggedDocument, TaggedSentence
@@ -41,6 +43,8 @@ _LAZY = {
     "score": ("policylens.rank", "score"),
     "analyze": ("policylens.rank", "analyze"),
     "FrameworkScore": ("policylens.rank.types", "FrameworkScore"),
+    "rank_documents": ("policylens.corpus.ranking", "rank_documents"),
+    "Ranking": ("policylens.corpus.ranking", "Ranking"),
 }
 
 __all__ = ["__version__", *_LAZY]

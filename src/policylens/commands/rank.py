@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from policylens.commands._common import (
     ENGINE_HELP,
+    EXIT_FAILED,
     EXIT_OK,
     LABEL_STYLE,
     SCHEDULER_HELP,
@@ -23,11 +26,9 @@ from policylens.commands._common import (
     RankFormat,
     Scope,
     err,
-    exit_code_for,
     expand_inputs,
     handle_errors,
     out,
-    print_failure,
     progress_map,
 )
 from policylens.errors import UsageError
@@ -44,8 +45,23 @@ def register(app: typer.Typer) -> None:
 def rank_command(
     paths: list[Path] = typer.Argument(None, help="Files or folders (searched recursively for "
                                        + " ".join(SUFFIXES) + ")."),
-    fmt: RankFormat = typer.Option(RankFormat.table, "--format", "-f", help="Output format."),
+    fmt: RankFormat = typer.Option(RankFormat.table, "--format", "-f", help="Output format "
+                                   "(parquet needs --out)."),
+    out_file: Path | None = typer.Option(None, "--out", "-o", help="Write the csv, json or parquet "
+                                         "output to this file instead of stdout."),
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report to this file."),
+    metadata: Path | None = typer.Option(None, "--metadata", help="A table of metadata (CSV, TSV, "
+                                         "JSONL or Parquet) to join to the documents."),
+    key: str | None = typer.Option(None, "--key", help="The --metadata column holding each document's "
+                                   "id: its file name without the suffix (or its manifest id)."),
+    title_column: str | None = typer.Option(None, "--title-column", help="Take document titles from "
+                                            "this metadata column."),
+    group_by: list[str] = typer.Option(None, "--group-by", help="Compare groups of documents by this "
+                                       "metadata column (repeatable); COLUMN:year groups a date by year."),
+    compare: tuple[str, str] | None = typer.Option(None, "--compare", help="Two groups of a --group-by "
+                                                   "column: their difference with its 95% interval."),
+    exclude_silent: bool = typer.Option(False, "--exclude-silent", help="Leave documents without "
+                                        "governance language out of the group statistics."),
     method: str | None = typer.Option(None, "--method", help="aggregate, classifier or wordscores "
                                       "(default: the best on held-out frameworks, see docs/ranking.md)."),
     engine: EngineName = typer.Option(EngineName.local, "--engine", help=ENGINE_HELP),
@@ -62,61 +78,102 @@ def rank_command(
 
     Each document is extracted, tagged and scored in parallel; one unreadable file,
     or one that runs past --timeout, is reported on stderr and the others are still
-    ranked (exit code 1).
+    ranked (exit code 1). With
+    --metadata and --group-by, groups of documents are compared (mean index and a
+    bootstrap interval over documents; see docs/workflow.md).
 
-    Example: policylens rank corpora/samples --report report.html
+    Example: policylens rank laws/ --metadata laws.csv --key id --group-by country --report r.html
     """
-    from policylens.rank import rank
+    from policylens.corpus.ranking import build_ranking, load_metadata, rank_documents
     from policylens.rank.scoring import check_method
 
+    if fmt == "parquet" and out_file is None:
+        raise UsageError("--format parquet writes a file: give --out FILE.parquet")
+    if out_file is not None and fmt == "table":
+        raise UsageError("--out writes csv, json or parquet: add --format")
     method = check_method(method)
+    if report is not None:
+        _check_report_path(report)
+    group_by = group_by or []
+    if compare is not None and not group_by:
+        raise UsageError("--compare needs --group-by: it compares two groups of one column")
     if store is not None:
         if paths:
             raise UsageError("give either documents or --store, not both")
-        if report is not None:
-            _check_report_path(report)
         from policylens.corpus.store import Store
 
+        table = load_metadata(metadata, key)
         with Store(store, create=False) as opened:  # ranking only reads: never create a store here
-            ranked = rank(opened.latest_scores())
+            scores = opened.latest_scores()
+            ids = [str(s.extra["id"]) for s in scores]
+            own = {str(s.extra["id"]): {k: s.extra.get(k) for k in MANIFEST_METADATA} for s in scores}
+            ranking = build_ranking(scores, ids, table=table, own_metadata=own, group_by=group_by,
+                                    compare=compare, title_column=title_column,
+                                    exclude_silent=exclude_silent)
             # The store keeps every sentence, so the report needs no re-processing either.
-            tagged = ({s.doc: opened.tagged(s.extra["id"], model_version=s.model_version or None)
-                       for s in ranked} if report is not None else {})
-        _print_scores(ranked, fmt)
-        if report is not None and ranked:
-            _write_report(report, ranked, tagged)
+            if report is not None:
+                tagged = {d.score.doc: opened.tagged(d.id, model_version=d.score.model_version or None)
+                          for d in ranking.documents}
+                ranking = replace(ranking, tagged=tagged)
+        _finish(ranking, fmt, out_file, report)
         raise typer.Exit(EXIT_OK)
     if not paths:
         raise UsageError("give at least one file or folder (or --store PATH)")
-    if report is not None:
-        _check_report_path(report)
-
-    from policylens.corpus.engines import get_engine
-    from policylens.rank.analysis import analyze, warm
-
-    files = expand_inputs(paths, SUFFIXES)
-    if scope is not None and len(files) != 1:
+    if scope is not None and len(expand_inputs(paths, SUFFIXES)) != 1:
         raise UsageError("--scope is for a single document; in a corpus manifest give each document "
                          "its own scope = \"...\"")
-    work = functools.partial(analyze, password=password, method=method,
-                             scope=scope.value if scope is not None else None)
-    runner = get_engine(engine.value, workers=workers, scheduler=scheduler, timeout=timeout, warm=warm)
-    try:
-        outcomes = progress_map(runner, work, files, description="ranking", label=lambda p: p.name)
-    finally:
-        runner.close()
-    failed = [o for o in outcomes if not o.ok]
-    for outcome in failed:
-        print_failure(outcome.item, outcome)
-    analyses = [o.value for o in outcomes if o.ok and o.value is not None]
-    ranked = rank(a.score for a in analyses)
-    if ranked or fmt != "table":  # JSON and CSV stay parseable when every input failed: [] or a header
-        _print_scores(ranked, fmt)
-    if report is not None and ranked:
-        _write_report(report, ranked, {a.score.doc: a.tagged for a in analyses})
-    if failed:
-        err.print(f"{len(failed)} of {len(files)} documents failed; {len(ranked)} ranked.")
-    raise typer.Exit(exit_code_for(outcomes))
+    mapper = functools.partial(_progress, description="ranking")
+    ranking = rank_documents(paths, metadata=metadata, key=key, group_by=group_by, compare=compare,
+                             title_column=title_column, exclude_silent=exclude_silent, method=method,
+                             engine=engine.value, workers=workers, timeout=timeout,
+                             scheduler=scheduler, password=password,
+                             scope=scope.value if scope is not None else None,
+                             keep_sentences=report is not None, mapper=mapper)
+    for failure in ranking.failures:
+        err.print(f"[bold red]error:[/] {escape(f'{failure.source}: {failure.error} [{failure.code}]')}",
+                  markup=True, highlight=False)
+    _finish(ranking, fmt, out_file, report)
+    if ranking.failures:
+        total = len(ranking.failures) + len(ranking)
+        err.print(f"{len(ranking.failures)} of {total} documents failed; {len(ranking)} ranked.")
+    raise typer.Exit(EXIT_FAILED if ranking.failures else EXIT_OK)
+
+
+# What a corpus manifest says about each document, carried as its own metadata by `rank --store`.
+MANIFEST_METADATA = ("id", "jurisdiction", "year", "doc_type")
+
+
+def _progress(engine: Any, fn: Any, items: Sequence[Any], *, description: str) -> list[Any]:
+    return progress_map(engine, fn, items, description=description, label=lambda p: Path(p).name)
+
+
+def _finish(ranking: Any, fmt: str, out_file: Path | None, report: Path | None) -> None:
+    """Print (or write) the ranking, say what did not join, write the report."""
+    if len(ranking) or fmt != "table":  # JSON and CSV stay parseable when every input failed
+        _print_ranking(ranking, fmt, out_file)
+    if ranking.join is not None:
+        _print_join(ranking.join)
+    if report is not None and len(ranking):
+        ranking.to_report(report, title="policylens ranking")
+        err.print(f"report written to {report}", markup=False)
+
+
+def _print_join(join: Any) -> None:
+    def some(items: Sequence[str]) -> str:
+        shown = ", ".join(items[:10])
+        return shown + (f" … (+{len(items) - 10} more)" if len(items) > 10 else "")
+
+    total = len(join.matched) + len(join.documents_without_row)
+    err.print(f"metadata: {len(join.matched)} of {total} documents joined a row", markup=False)
+    if join.documents_without_row:
+        err.print(f"metadata: {len(join.documents_without_row)} documents without a row: "
+                  f"{some(join.documents_without_row)}", markup=False)
+    if join.rows_without_document:
+        err.print(f"metadata: {len(join.rows_without_document)} rows without a document: "
+                  f"{some(join.rows_without_document)}", markup=False)
+    if join.duplicates:
+        err.print(f"metadata: {len(join.duplicates)} keys appear more than once (the first row is used): "
+                  f"{some(join.duplicates)}", markup=False)
 
 
 def _check_report_path(report: Path) -> None:
@@ -125,23 +182,57 @@ def _check_report_path(report: Path) -> None:
         raise UsageError(f"--report writes HTML: give a .html file name, not {report.name}")
 
 
-def _write_report(path: Path, ranked: Sequence[Any], tagged: dict[str, Any]) -> None:
-    from policylens.report.html import write_report
+def _print_ranking(ranking: Any, fmt: str, out_file: Path | None) -> None:
+    from policylens.atomic import write_text_atomic
 
-    write_report(path, ranked, tagged, title="policylens ranking")
-    err.print(f"report written to {path}", markup=False)
-
-
-def _print_scores(ranked: Sequence[Any], fmt: str) -> None:
-    from policylens.rank.export import to_csv, to_json
-
-    if fmt == "json":
-        out.print(to_json(ranked), markup=False, highlight=False)
-    elif fmt == "csv":
-        out.file.write(to_csv(ranked))
+    if fmt == "parquet":
+        ranking.to_parquet(out_file)
+        err.print(f"{len(ranking)} documents written to {out_file}", markup=False)
+        return
+    text = ranking.to_json() + "\n" if fmt == "json" else ranking.to_csv() if fmt == "csv" else None
+    if text is not None and out_file is not None:
+        write_text_atomic(out_file, text)
+        err.print(f"{len(ranking)} documents written to {out_file}", markup=False)
+    elif text is not None:
+        out.file.write(text)
         out.file.flush()
     else:
-        out.print(score_table(ranked))
+        out.print(score_table(ranking.scores))
+        for by in ranking.group_by:
+            out.print(group_table([g for g in ranking.groups if g.by == by.name], by.name))
+        for c in ranking.comparisons:
+            out.print(comparison_line(c), markup=False)
+
+
+def group_table(groups: Sequence[Any], by: str) -> Table:
+    """Groups of one --group-by column: n, mean index, interval, sentence shares."""
+    from policylens.report.charts import lean_of
+
+    table = Table(title=f"Groups by {by} (mean index of the documents; 95% bootstrap interval "
+                  "over documents)", title_justify="left")
+    table.add_column(by, overflow="fold")
+    table.add_column("n", justify="right")
+    table.add_column("Mean index", justify="right")
+    table.add_column("95% interval", justify="right")
+    table.add_column("% centr.", justify="right")
+    table.add_column("% sector", justify="right")
+    table.add_column("silent", justify="right")
+    for g in groups:
+        interval = f"[{g.ci_low:+.2f}, {g.ci_high:+.2f}]" if g.ci_low is not None else "—"
+        table.add_row(Text(g.label), str(g.n), Text(f"{g.index:+.3f}", style=LABEL_STYLE[lean_of(g.index)]),
+                      interval, f"{100 * g.share_centralized:.1f}", f"{100 * g.share_sector_specific:.1f}",
+                      str(g.n_silent))
+    return table
+
+
+def comparison_line(c: Any) -> str:
+    """``A − B = +0.123, 95% interval [...]`` and whether the interval excludes 0."""
+    if c.ci_low is None:
+        return f"{c.a.label} − {c.b.label} = {c.difference:+.3f} (no interval: a group has one document)"
+    verdict = ("the interval excludes 0" if c.ci_low > 0 or c.ci_high < 0
+               else "the interval includes 0: no clear difference")
+    return (f"{c.a.label} − {c.b.label} = {c.difference:+.3f}, 95% interval [{c.ci_low:+.3f}, "
+            f"{c.ci_high:+.3f}] (n = {c.a.n} and {c.b.n}; {verdict})")
 
 
 SCOPE_SHORT = {"horizontal": "horiz", "targeted": "targ", "none": "none"}
@@ -166,8 +257,10 @@ def score_table(ranked: Sequence[Any]) -> Table:
     for s in ranked:
         index = Text(f"{s.index:+.3f}", style=LABEL_STYLE[lean_of(s.index)])
         scope = SCOPE_SHORT[s.scope.label] + ("*" if s.scope.overridden else "")
-        document = Text(Path(s.doc).name)
-        document.append(f"\nscope: {scope}", style="dim")
+        name = Path(s.doc).name
+        document = Text(s.title or name)  # Text(): titles are document text, never markup
+        document.append(f"\n{name} · scope: {scope}" if s.title and s.title != name else f"\nscope: {scope}",
+                        style="dim")
         table.add_row(str(s.rank), document, index,
                       f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
                       str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),

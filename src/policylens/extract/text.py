@@ -22,6 +22,7 @@ from policylens.extract.structure import (
     with_sections,
     words,
 )
+from policylens.extract.text_title import text_title
 
 _BLANK = re.compile(r"\n\s*\n")
 
@@ -66,7 +67,8 @@ def read_text(path: Path, data: bytes, sha256: str) -> Document:
             joined = join_lines(group, hyphenation)
             emphasised = len(group) == 1 and _standalone_title(joined)
             blocks.append(RawBlock(None, classify_text(joined, emphasised=emphasised), joined))
-    return make_document(path, sha256, blocks, None, {})
+    # a text without a single wordy line keeps its file name rather than a heading such as "A BILL"
+    return make_document(path, sha256, blocks, text_title(text) or path.stem, {})
 
 
 def _split_chunk(lines: list[str]) -> list[list[str]]:
