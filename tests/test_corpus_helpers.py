@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
+import signal
 import threading
 import time
 from collections.abc import Mapping
@@ -275,3 +277,30 @@ def contract_objects(source: str, *, lean: float = 0.5, n: int = 3,
                            evidence=(Evidence(text=text[0], label="centralized", page=1, weight=0.4),),
                            model_version=model)
     return document, tagged, score
+
+
+def test_forked_worker_does_not_keep_a_dead_refresh_locked(tmp_path: Path) -> None:
+    """Regression: a worker forked by a refresh kept its store locked after the refresh was killed."""
+    from policylens.corpus.lock import RefreshLock
+
+    lock = RefreshLock(tmp_path / "s.db")
+    lock.acquire()
+    assert lock._file is not None
+    ready_r, ready_w = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: lives on after its parent's lock is gone
+        os.write(ready_w, b"1")  # fork's hooks have run by now
+        time.sleep(5)
+        os._exit(0)
+    os.close(ready_w)
+    assert os.read(ready_r, 1) == b"1"
+    os.close(ready_r)
+    try:
+        # the refresh dies: its file closes without unlocking, as on SIGKILL
+        handle, lock._file = lock._file, None
+        handle.close()
+        with RefreshLock(tmp_path / "s.db"):  # the next run gets the lock at once
+            pass
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)

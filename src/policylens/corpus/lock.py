@@ -15,6 +15,28 @@ from typing import IO
 
 from policylens.errors import LockHeld, UsageError
 
+#: File descriptors of the locks this process holds (see ``_drop_in_child``).
+_HELD: set[int] = set()
+_FORK_HOOK = False
+
+
+def _drop_in_child() -> None:
+    """In a forked worker, point the inherited lock descriptors at /dev/null.
+
+    An flock belongs to the open file, which ``fork`` shares: a worker that outlives a
+    killed refresh would keep the store locked. Replacing its copy of the descriptor lets
+    the lock go with the parent, and never unlocks it for the parent (no ``LOCK_UN``).
+    """
+    if not _HELD:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for fd in _HELD:
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
+    _HELD.clear()
+
 
 class RefreshLock:
     """Hold ``<store>.lock`` exclusively for the duration of a ``with`` block."""
@@ -58,10 +80,16 @@ class RefreshLock:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             handle.close()
             raise UsageError(f"cannot write the refresh lock {self.path}: {exc.strerror or exc}") from None
+        global _FORK_HOOK
+        if not _FORK_HOOK:
+            os.register_at_fork(after_in_child=_drop_in_child)
+            _FORK_HOOK = True
+        _HELD.add(handle.fileno())
         self._file = handle
 
     def release(self) -> None:
         if self._file is not None:
+            _HELD.discard(self._file.fileno())
             self._file.seek(0)
             self._file.truncate()
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
