@@ -170,8 +170,11 @@ def train_structure(
     prior = (
         em_priors(raw, np.asarray(role.train_prior)) if role_prior == "em" else np.asarray(role.train_prior)
     )
+    # the version changes with the data, the settings and the features (a new feature family
+    # with the same data is a new model)
     version = hashlib.sha256(
-        repr((sorted(e.id for e in role_train), fitted.c, prior.round(6).tolist())).encode()
+        repr((sorted(e.id for e in role_train), fitted.c, prior.round(6).tolist(), sorted(fitted.vocabulary)))
+        .encode()
     ).hexdigest()[:12]
     role = RoleModel(
         **fitted.model_kwargs(),
@@ -214,7 +217,9 @@ def train_structure(
         scope_rows.append(scope_features(inp)[0])
         scope_y.append(SCOPES.index(scope))
     sfit = fit_linear(scope_rows, scope_y, len(SCOPES), seed=seed, min_df=3, c_grid=(0.3, 1.0, 3.0, 10.0))
-    sversion = hashlib.sha256(repr((sorted(scopes.items()), sfit.c)).encode()).hexdigest()[:12]
+    sversion = hashlib.sha256(
+        repr((sorted(scopes.items()), sfit.c, version, sorted(sfit.vocabulary))).encode()
+    ).hexdigest()[:12]
     scope_model = ScopeModel(
         **sfit.model_kwargs(),
         labels=SCOPES,
