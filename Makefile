@@ -42,9 +42,10 @@ bench: install
 ## set (stand-off labels), and the sector facets against AGORA's tags.
 SHARED ?= ../shared/corpus
 eval: install
+	$(BIN)/python bench/tagging_v2.py --shared $(SHARED)
 	$(BIN)/policylens evaluate $(SHARED)/labeled/dev_sentences.jsonl --by confidence
 	$(BIN)/policylens evaluate corpora/annotations/eval/real/labels.jsonl --documents $(SHARED) --by confidence
-	$(BIN)/policylens agree corpora/annotations/eval/real/labels.jsonl corpora/annotations/eval/real/second_annotator_v1.jsonl
+	$(BIN)/policylens agree corpora/annotations/agora/sentences.jsonl corpora/annotations/agora/second_pass/sentences.jsonl
 	$(BIN)/python bench/agora_sectors.py --agora $(SHARED)/agora
 
 clean:
