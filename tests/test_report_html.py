@@ -98,6 +98,7 @@ def test_evidence_comes_first_and_is_not_repeated(page: str) -> None:
     assert [s["l"] for s in doc["n"]] == ["n", "n"]
     first = evidence[0]
     assert first["l"] == "c" and first["pr"] == [0.82, 0.1, 0.08] and first["p"] == 1
+    assert first["r"] in ("a", "p", "o") and 0.0 <= first["rp"] <= 1.0  # the sentence's role travels too
     assert doc["he"] == doc["hg"] == doc["hn"] == 0
 
 

@@ -48,7 +48,8 @@ def script_json(data: Any) -> Markup:
 def sentence_data(sentence: TaggedSentence | None, cfg: ReportSettings, *,
                   evidence: Evidence | None = None) -> dict[str, Any]:
     """One sentence, compactly: text ``t`` (cut to ``max_chars``; ``x`` set when cut), label ``l``,
-    page ``p``, probabilities ``pr`` (in ``LABELS`` order), facets ``f``, cues ``c`` as
+    page ``p``, probabilities ``pr`` (in ``LABELS`` order), role ``r`` (codebook v2.0: ``a``rchitecture,
+    ``p``rovision or ``o``ther) with its probability ``rp``, facets ``f``, cues ``c`` as
     ``[start, end, approach, negated]`` and, for evidence, the signed weight ``w``."""
     text = evidence.text if sentence is None and evidence is not None else sentence.text  # type: ignore[union-attr]
     shown = text[:cfg.max_chars]
@@ -58,6 +59,8 @@ def sentence_data(sentence: TaggedSentence | None, cfg: ReportSettings, *,
     if sentence is not None:
         data["l"] = LABEL_CODE.get(sentence.label, "n")
         data["pr"] = [round(float(sentence.probs.get(label, 0.0)), 2) for label in LABELS]
+        data["r"] = sentence.role[0]
+        data["rp"] = round(float(sentence.role_probs.get(sentence.role, 0.0)), 2)
         cues = [[s.start, s.end, APPROACH_CODE.get(s.cue.approach, "c"), int(s.cue.negated)]
                 for s in locate(text, sentence.cues) if s.end <= len(shown)]
         if cues:

@@ -8,6 +8,7 @@
   var data = JSON.parse(document.getElementById("policylens-data").textContent);
   var LABELS = { c: "centralized", s: "sector_specific", n: "neutral" };
   var NAMES = { centralized: "centralized", sector_specific: "sector-specific", neutral: "neutral" };
+  var ROLES = { a: "architecture", p: "provision", o: "other" };
   var byAnchor = {};
   data.documents.forEach(function (d) { byAnchor[d.anchor] = d; });
 
@@ -58,6 +59,11 @@
     }
     li.appendChild(text);
     if (s.p !== undefined && s.p !== null) { li.appendChild(el("span", "page", "p.\u00a0" + s.p)); }
+    if (s.r) {
+      var role = el("span", "role", ROLES[s.r] || s.r);
+      role.title = "role (codebook v2.0), p = " + s.rp;
+      li.appendChild(role);
+    }
     if (s.f) { li.appendChild(el("span", "facets", s.f)); }
     return li;
   }
