@@ -154,7 +154,7 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
         sents = [doc[start:end] for start, end, _ in triples]
         cues = cues_by_sentence(doc, sents)
         for k, (sent, (_, _, probs)) in enumerate(zip(sents, triples, strict=True)):
-            text = sent.text.strip()
+            text = doc.text[sent.start_char:sent.end_char].strip()  # sent.text, without making every token
             if not text:
                 continue
             role_probs = roles[k][2] if roles else {"architecture": 0.0, "provision": 0.0, "other": 1.0}

@@ -67,7 +67,7 @@ _MODALS = (
     ("is required to", "required"),
     ("are required to", "required"),
 )
-_MODAL_RES = tuple((re.compile(r"\b" + phrase + r"\b"), name) for phrase, name in _MODALS)
+_MODAL_ANY = re.compile(r"\b(?:" + "|".join(phrase for phrase, _ in _MODALS) + r")\b")
 _MODAL_WORDS = frozenset({"shall", "must", "may", "should", "will"})
 #: Words kept from the previous sentence and the heading; the rest of their vocabulary is noise.
 _CONTEXT_WORDS = 12
@@ -89,30 +89,37 @@ def _words(text: str, limit: int | None = None) -> list[str]:
     return words if limit is None else words[:limit]
 
 
-def shape_features(text: str, prefix: str, feats: dict[str, float]) -> None:
+def shape(text: str) -> tuple[str, ...]:
     """Modals, enumerator, colon, case: what makes a sentence read as a rule or a lead-in."""
-    lower = text.lower()
-    for pattern, name in _MODAL_RES:
-        if pattern.search(lower):
-            feats[prefix + "modal:" + name] = 1.0
+    names: list[str] = []
+    found = {m.group(0) for m in _MODAL_ANY.finditer(text.lower())}
+    found |= {phrase.split()[0] for phrase in found if phrase.endswith(" not")}  # "shall not" has "shall"
+    names += ["modal:" + name for phrase, name in _MODALS if phrase in found]
     stripped = text.strip()
     if _ENUMERATOR.match(stripped):
-        feats[prefix + "enum"] = 1.0
+        names.append("enum")
     if stripped.endswith(":"):
-        feats[prefix + "colon"] = 1.0
+        names.append("colon")
     elif stripped.endswith((";", "; and", "; or", ", and", ", or")):
-        feats[prefix + "semicolon"] = 1.0
-    letters = [c for c in stripped if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters):
-        feats[prefix + "upper"] = 1.0
+        names.append("semicolon")
+    if not stripped.islower():  # cheap test first: most sentences have lower-case letters only
+        letters = sum(map(str.isalpha, stripped))
+        if letters and sum(map(str.isupper, stripped)) > 0.8 * letters:
+            names.append("upper")
     if stripped and stripped[-1] not in ".;:!?)\"'" and len(stripped.split()) <= 12:
-        feats[prefix + "unfinished"] = 1.0
+        names.append("unfinished")
+    return tuple(dict.fromkeys(names))
 
 
-def context_features(text: str, prev: str, section: str, *, heading: bool) -> dict[str, float]:
-    """The role-specific features of one sentence given its previous sentence and heading."""
-    feats: dict[str, float] = {}
-    shape_features(text, "r:", feats)
+def context_features(text: str, prev: str, section: str, *, heading: bool,
+                     shapes: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+                     prev_tail: list[str] | None = None, section_words: list[str] | None = None,
+                     ) -> dict[str, float]:
+    """The role-specific features of one sentence given its previous sentence and heading
+    (``shapes``, ``prev_tail``, ``section_words``: parts a caller reading a whole block
+    already has — ``shape`` of both sentences, ``tail_words(prev)``, the heading's words)."""
+    own, before = shapes if shapes is not None else (shape(text), shape(prev) if prev else ())
+    feats: dict[str, float] = {"r:" + name: 1.0 for name in own}
     if heading:
         feats["r:heading"] = 1.0
     body = _ENUMERATOR.sub("", text.strip(), count=1)
@@ -133,14 +140,20 @@ def context_features(text: str, prev: str, section: str, *, heading: bool) -> di
     if len(first) >= 2:
         feats["fw:" + " ".join(first[:2])] = 1.0
     if prev:
-        shape_features(prev, "ctx:", feats)
-        for word in _words(prev[-300:])[-_CONTEXT_WORDS:]:
+        for name in before:
+            feats["ctx:" + name] = 1.0
+        for word in prev_tail if prev_tail is not None else tail_words(prev):
             feats["pw:" + word] = 1.0
     else:
         feats["ctx:none"] = 1.0
-    for word in _words(section, _CONTEXT_WORDS):
+    for word in section_words if section_words is not None else _words(section, _CONTEXT_WORDS):
         feats["sw:" + word] = 1.0
     return feats
+
+
+def tail_words(text: str) -> list[str]:
+    """The last words of a sentence, as the next sentence's context reads them."""
+    return _words(text[-300:])[-_CONTEXT_WORDS:]
 
 
 def content_features(probs: Mapping[str, float]) -> dict[str, float]:
@@ -158,12 +171,17 @@ def role_rows(
     prev = str(context.get("prev") or "")
     heading = bool(doc.user_data.get(HEADING_FLAG))
     rows: list[dict[str, float]] = []
+    before = shape(prev) if prev else ()
+    before_tail = tail_words(prev) if prev else []
+    section_words = _words(section, _CONTEXT_WORDS)
     for sent, feats in zip(sents, base, strict=True):
-        text = sent.text
+        text = doc.text[sent.start_char:sent.end_char]  # == sent.text, without making every token
+        own = shape(text)  # computed once: it is also the next sentence's context
         row = dict(feats)
-        row.update(context_features(text, prev, section, heading=heading))
+        row.update(context_features(text, prev, section, heading=heading, shapes=(own, before),
+                                    prev_tail=before_tail, section_words=section_words))
         rows.append(row)
-        prev = text
+        prev, before, before_tail = text, own, tail_words(text)
     return rows
 
 

@@ -47,6 +47,8 @@ OPENING = 25
 MAX_SENTENCES = 3000
 #: Sentences named as the evidence of a scope decision.
 EVIDENCE = 3
+#: A sentence's role probability below which it is not a candidate for that evidence.
+EVIDENCE_MIN = 0.2
 _WORD = re.compile(r"[a-z][a-z\-]+")
 
 
@@ -81,13 +83,20 @@ def _weighted(
     row: dict[str, float],
     shares: dict[int, dict[str, float]],
 ) -> None:
-    """Words of sentences weighted by a probability, as shares of that probability's mass."""
+    """Words of sentences weighted by a probability, as shares of that probability's mass.
+
+    Only sentences of some weight (``EVIDENCE_MIN``) are kept as candidate evidence: the others
+    add to the features but could never be named as what decided the scope.
+    """
     mass = sum(w for _, _, w in parts) + 1.0
     for i, words, w in parts:
+        share = w / mass
+        own = shares.setdefault(i, {}) if w >= EVIDENCE_MIN else None
         for word in words:
             name = prefix + word
-            row[name] = row.get(name, 0.0) + w / mass
-            shares.setdefault(i, {})[name] = shares.get(i, {}).get(name, 0.0) + w / mass
+            row[name] = row.get(name, 0.0) + share
+            if own is not None:
+                own[name] = own.get(name, 0.0) + share
 
 
 def scope_features(doc: ScopeInput) -> tuple[dict[str, float], dict[int, dict[str, float]]]:
