@@ -88,8 +88,9 @@ class Models:
         probs = self.content.predict_proba(to_matrix(rows, self.content.vocabulary))
         return [dict(zip(LABELS, p, strict=True)) for p in probs.tolist()]
 
-    def role_probs(self, rows: Sequence[Mapping[str, float]],
-                   contents: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
+    def role_probs(
+        self, rows: Sequence[Mapping[str, float]], contents: Sequence[Mapping[str, float]]
+    ) -> list[dict[str, float]]:
         """Role probabilities; each row also reads its content probabilities, as in tagging."""
         if not rows:
             return []
@@ -97,10 +98,40 @@ class Models:
         probs = self.role.predict_proba(to_matrix(full, self.role.vocabulary))
         return [dict(zip(ROLES, p, strict=True)) for p in probs.tolist()]
 
+    def items(
+        self,
+        source: str,
+        labelled: Sequence[Mapping[str, Any]],
+        content_rows: Sequence[Mapping[str, float]],
+        role_rows: Sequence[Mapping[str, float]],
+        scope: str,
+        scope_probs: dict[str, float],
+    ) -> list[Item]:
+        """One ``Item`` per labelled sentence of ``source``, given its two feature rows."""
+        content = self.content_probs(content_rows)
+        roles = self.role_probs(role_rows, content)
+        return [
+            Item(
+                source=source,
+                label=r["label"],
+                role=r["role"],
+                scope=scope,
+                content=c,
+                role_probs=rp,
+                scope_probs=scope_probs,
+                confidence=r.get("confidence"),
+            )
+            for r, c, rp in zip(labelled, content, roles, strict=True)
+        ]
+
     def scope_of(self, doc: DocumentRows) -> dict[str, float]:
         contents = self.content_probs(doc.content_rows)
-        inp = ScopeInput(title=doc.title, texts=doc.texts, roles=self.role_probs(doc.role_rows, contents),
-                         contents=contents)
+        inp = ScopeInput(
+            title=doc.title,
+            texts=doc.texts,
+            roles=self.role_probs(doc.role_rows, contents),
+            contents=contents,
+        )
         return dict(predict_scope(self.scope, inp).probs)
 
 
@@ -128,20 +159,7 @@ def dev_items(path: Path, scopes_path: Path, documents: Path, models: Models, nl
             base = doc_features(d, [(0, len(d))])
             c_rows.append(base[0])
             r_rows.append(role_rows(d, [d[:]], base)[0])
-        c_probs = models.content_probs(c_rows)
-        for r, c, rp in zip(group, c_probs, models.role_probs(r_rows, c_probs), strict=True):
-            items.append(
-                Item(
-                    source=source,
-                    label=r["label"],
-                    role=r["role"],
-                    scope=scopes[source],
-                    content=c,
-                    role_probs=rp,
-                    scope_probs=scope_probs,
-                    confidence=r.get("confidence"),
-                )
-            )
+        items += models.items(source, group, c_rows, r_rows, scopes[source], scope_probs)
     return items
 
 
@@ -162,21 +180,14 @@ def standoff_items(
         found = [(r, doc.index.get(r["sha256"])) for r in group]
         unmatched += sum(i is None for _, i in found)
         found = [(r, i) for r, i in found if i is not None]
-        content = models.content_probs([doc.content_rows[i] for _, i in found])
-        roles = models.role_probs([doc.role_rows[i] for _, i in found], content)
-        for (r, _), c, rp in zip(found, content, roles, strict=True):
-            items.append(
-                Item(
-                    source=source,
-                    label=r["label"],
-                    role=r["role"],
-                    scope=scopes[source],
-                    content=c,
-                    role_probs=rp,
-                    scope_probs=scope_probs,
-                    confidence=r.get("confidence"),
-                )
-            )
+        items += models.items(
+            source,
+            [r for r, _ in found],
+            [doc.content_rows[i] for _, i in found],
+            [doc.role_rows[i] for _, i in found],
+            scopes[source],
+            scope_probs,
+        )
     return items, {"unmatched": unmatched}
 
 

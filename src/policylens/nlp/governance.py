@@ -18,13 +18,14 @@ them the model still runs, on n-grams alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from policylens.nlp.batching import BatchedComponent
 from policylens.nlp.features import FEATURE_CACHE, doc_features, to_matrix
 from policylens.nlp.model import GovernanceModel, resolve_model_dir
 
@@ -37,28 +38,12 @@ def register_extensions() -> None:
         Doc.set_extension(EXTENSION, default=None)
 
 
-class GovernanceClassifier:
+class GovernanceClassifier(BatchedComponent):
     """Applies a ``GovernanceModel`` to every sentence of a doc."""
 
     def __init__(self, model: GovernanceModel, *, model_dir: Path | None = None) -> None:
         self.model = model
         self.model_dir = model_dir
-
-    def __call__(self, doc: Doc) -> Doc:
-        self._predict([doc])
-        return doc
-
-    def pipe(self, docs: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                self._predict(batch)
-                yield from batch
-                batch = []
-        if batch:
-            self._predict(batch)
-            yield from batch
 
     def _predict(self, docs: list[Doc]) -> None:
         rows: list[dict[str, float]] = []

@@ -29,7 +29,7 @@ sentence, like ``doc._.governance``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,6 +38,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from policylens.labels import ROLES
+from policylens.nlp.batching import BatchedComponent
 from policylens.nlp.features import FEATURE_CACHE, doc_features, to_matrix
 from policylens.nlp.model import LinearModel, resolve_model_dir
 from policylens.nlp.segment import HEADING_FLAG
@@ -191,27 +192,11 @@ def register_extensions() -> None:
         Doc.set_extension(EXTENSION, default=None)
 
 
-class RoleClassifier:
+class RoleClassifier(BatchedComponent):
     """Applies a ``RoleModel`` to every sentence of a doc."""
 
     def __init__(self, model: RoleModel) -> None:
         self.model = model
-
-    def __call__(self, doc: Doc) -> Doc:
-        self._predict([doc])
-        return doc
-
-    def pipe(self, docs: Iterable[Doc], *, batch_size: int = 256) -> Iterator[Doc]:
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                self._predict(batch)
-                yield from batch
-                batch = []
-        if batch:
-            self._predict(batch)
-            yield from batch
 
     def _predict(self, docs: list[Doc]) -> None:
         rows: list[dict[str, float]] = []
