@@ -150,3 +150,23 @@ def test_status_and_export_of_a_missing_store_exit_2(tmp_path: Path) -> None:
     exported = CliRunner().invoke(app, ["corpus", "export", "--store", missing, "--out", str(tmp_path / "x")])
     assert exported.exit_code == 2
     assert not (tmp_path / "none.db").exists()  # reading commands never create a store
+
+
+def test_scope_field_is_checked_and_overrides_the_scope_model(tmp_path: Path) -> None:
+    from policylens.corpus.process import process_file
+
+    message = _error(tmp_path, [entry("a", url="https://x.org/1", scope="sectoral")])
+    assert "field 'scope'" in message and "horizontal, targeted, none" in message
+    (tmp_path / "docs").mkdir()
+    text = ("Every provider of an AI system shall keep a log of its automated decisions.\n\n"
+            "The board publishes an annual report.\n")
+    (tmp_path / "docs" / "a.txt").write_text(text, encoding="utf-8")
+    path = write_manifest(tmp_path / "m.toml", [entry("a", path="docs/a.txt", scope="targeted"),
+                                                entry("b", path="docs/a.txt")])
+    a, b = load_manifest(path).documents
+    assert a.scope == "targeted" and b.scope is None and a.to_dict()["scope"] == "targeted"
+    _, tagged, score = process_file(a.path, source=a.source, title=a.title, scope=a.scope)
+    assert tagged.scope.label == "targeted" and tagged.scope.overridden
+    assert score.to_dict()["scope"]["overridden"] is True
+    _, free, _ = process_file(b.path, source=b.source, title=b.title, scope=b.scope)
+    assert not free.scope.overridden

@@ -211,6 +211,8 @@ def train_structure(
         scope_y.append(SCOPES.index(doc.scope))
     n_real_docs = len(scope_rows)
     for inp, scope, rows in pseudo_documents(written_train, seed):
+        # the scope model reads a sentence as its set of words: a written sentence's are its
+        # lemma features (``w:``), close enough for a pseudo-document assembled from them
         texts = [" ".join(k[2:] for k in row if k.startswith("w:")) for row in rows]
         inp = ScopeInput(title="", texts=texts, roles=role_probs(rows),
                          contents=[_content_of(row) for row in rows])
