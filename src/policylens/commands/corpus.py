@@ -18,6 +18,7 @@ from policylens.commands._common import (
     EXIT_FAILED,
     EXIT_OK,
     SCHEDULER_HELP,
+    TIMEOUT_HELP,
     WORKERS_HELP,
     EngineName,
     ExportFormat,
@@ -81,6 +82,7 @@ def refresh_command(
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Simultaneous downloads."),
     out_dir: Path | None = typer.Option(None, "--out",
                                         help="Also write sentences and scores as partitioned Parquet here."),
+    process_timeout: float | None = typer.Option(None, "--process-timeout", min=0, help=TIMEOUT_HELP),
 ) -> None:
     """Fetch a manifest's documents, process new and changed ones, and report what changed.
 
@@ -94,7 +96,8 @@ def refresh_command(
 
     settings = RefreshSettings.resolve({
         "engine": engine.value, "scheduler": scheduler, "workers": workers, "max_bytes": max_bytes,
-        "timeout": timeout, "retries": retries, "concurrency": concurrency})
+        "timeout": timeout, "retries": retries, "concurrency": concurrency,
+        "process_timeout": process_timeout})
     parsed = load_manifest(manifest)  # a bad manifest must not create a store
     with Store(store) as db, _progress(not as_json) as progress:
         report = refresh(parsed, db, settings, progress=progress)

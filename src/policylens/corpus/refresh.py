@@ -53,6 +53,7 @@ class RefreshSettings:
     scheduler: str | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
     remove_missing: bool = True  # mark documents the manifest no longer lists as removed
+    process_timeout: float | None = None  # seconds per document's extract+tag (None: engine default)
 
     def __post_init__(self) -> None:
         if self.engine not in ("local", "dask"):
@@ -61,6 +62,8 @@ class RefreshSettings:
             raise UsageError(f"--workers must be at least 1, not {self.workers}")
         if self.scheduler and self.engine != "dask":
             raise UsageError("--scheduler goes with --engine dask")
+        if self.process_timeout is not None and self.engine == "dask":
+            raise UsageError("--process-timeout is enforced by the local engine only")
 
     @classmethod
     def resolve(cls, value: RefreshSettings | Mapping[str, Any] | None = None) -> RefreshSettings:
@@ -260,7 +263,7 @@ class _Refresh:
             return
         fetched = self.fetched
         engine = get_engine(self.settings.engine, workers=self.settings.workers,
-                            scheduler=self.settings.scheduler)
+                            scheduler=self.settings.scheduler, timeout=self.settings.process_timeout)
         pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
         try:
             for done, outcome in enumerate(engine.map(run_item, items), start=1):
