@@ -355,12 +355,11 @@ def write_image_only_pdf(path: str | Path, n_pages: int = 2) -> Path:
     return path
 
 
-def write_scanned_text_pdf(path: str | Path, lines: Sequence[str]) -> Path:
-    """A 'scanned' page: ``lines`` rendered as pixels (no text layer), for OCR tests."""
+def _draw_scanned_page(pdf: canvas.Canvas, lines: Sequence[str]) -> None:
+    """One page of ``lines`` rendered as pixels (no text layer)."""
     from PIL import Image, ImageDraw, ImageFont
     from reportlab.lib.utils import ImageReader
 
-    path = Path(path)
     image = Image.new("L", (1700, 2200), 255)  # about 200 dpi for A4
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=44)  # Pillow's bundled font: no system fonts needed
@@ -369,9 +368,28 @@ def write_scanned_text_pdf(path: str | Path, lines: Sequence[str]) -> Path:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     buffer.seek(0)
-    pdf = canvas.Canvas(str(path), pagesize=A4)
     pdf.drawImage(ImageReader(buffer), 0, 0, A4[0], A4[1])
     pdf.showPage()
+
+
+def write_scanned_text_pdf(path: str | Path, lines: Sequence[str]) -> Path:
+    """A 'scanned' page: ``lines`` rendered as pixels (no text layer), for OCR tests."""
+    path = Path(path)
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    _draw_scanned_page(pdf, lines)
+    pdf.save()
+    return path
+
+
+def write_mixed_pdf(path: str | Path, text_lines: Sequence[str], scanned_lines: Sequence[str]) -> Path:
+    """A born-digital page of ``text_lines`` followed by a scanned page of ``scanned_lines``."""
+    path = Path(path)
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("Helvetica", 11)
+    for row, line in enumerate(text_lines):
+        pdf.drawString(MARGIN, A4[1] - MARGIN - row * 16, line)
+    pdf.showPage()
+    _draw_scanned_page(pdf, scanned_lines)
     pdf.save()
     return path
 

@@ -149,6 +149,28 @@ def test_ocr_reads_a_scanned_page_when_asked(tmp_path: Path) -> None:
     assert document.title != "ocr"  # regression: the title came from the OCR temp file's name
 
 
+@pytest.mark.skipif(shutil.which("ocrmypdf") is None,
+                    reason="ocrmypdf is not installed (.ci/run installs it)")
+def test_ocr_reads_the_scanned_page_of_a_mixed_pdf_and_keeps_the_text_pages(tmp_path: Path) -> None:
+    # Regression: OCR ran only when every page was a scan, so a scanned annex was never read.
+    from pdf_factory import write_mixed_pdf
+
+    typed = ["Article 1. This Regulation applies to providers of AI systems in the Union."]
+    scanned = ["Annex. Existing regulators will supervise the use",
+               "of artificial intelligence in their sectors."]
+    path = write_mixed_pdf(tmp_path / "mixed.pdf", typed, scanned)
+    plain = extract(path)
+    assert plain.quality.empty_pages == (2,)  # without --ocr the scanned page is reported, not read
+    document = extract(path, {"ocr": True})
+    text = " ".join(b.text for b in document.blocks)
+    assert typed[0] in text  # the typed page keeps its own text layer, word for word
+    words = text.lower().split()
+    expected = " ".join(scanned).lower().split()
+    assert sum(1 for w in expected if w in words) / len(expected) >= 0.9, words
+    assert document.metadata.get("ocr") == "ocrmypdf on pages 2"
+    assert document.quality.empty_pages == ()
+
+
 def test_a_named_pipe_is_refused_instead_of_blocking_the_read(tmp_path: Path) -> None:
     # Regression: extract() read a FIFO (or /dev/zero) with read_bytes(), which never returned.
     pipe = tmp_path / "incoming.txt"

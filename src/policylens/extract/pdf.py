@@ -35,7 +35,7 @@ from policylens.extract.layout import order_page, remove_running_lines
 from policylens.extract.lines import PageLines
 from policylens.extract.paragraphs import PageLayout, assemble, body_size
 from policylens.extract.pdfium_lock import PDFIUM_LOCK
-from policylens.extract.quality import assess, garbled_share
+from policylens.extract.quality import assess, garbled_share, page_ranges
 from policylens.extract.settings import ExtractSettings
 from policylens.extract.structure import with_sections
 from policylens.extract.title import choose_title
@@ -163,6 +163,10 @@ def read_pdf(path: Path, sha256: str, settings: ExtractSettings) -> Document:
 
     if not any(p.lines for p in pages):
         return _no_text_layer(path, sha256, settings)
+    scanned = [p.number for p in pages if not p.lines and not p.blank]
+    if scanned and settings.ocr and shutil.which("ocrmypdf") is not None:
+        # A born-digital text with scanned pages (an annex, a signed page): OCR those pages only.
+        return _ocr(path, sha256, settings, pages=scanned)
     if engines:
         metadata["pdf_engine"] = engines
     return build_document(path, sha256, pages, metadata, settings, n_pages=n_pages)
@@ -250,18 +254,27 @@ def _no_text_layer(path: Path, sha256: str, settings: ExtractSettings) -> Docume
     if not settings.ocr:
         raise NoTextLayer("no text layer on any page (a scan?): rerun with --ocr (needs ocrmypdf)",
                           path=str(path))
-    ocrmypdf = shutil.which("ocrmypdf")
-    if ocrmypdf is None:
+    if shutil.which("ocrmypdf") is None:
         raise NoTextLayer("no text layer on any page and ocrmypdf is not on PATH: install ocrmypdf",
                           path=str(path))
+    return _ocr(path, sha256, settings, pages=None)
+
+
+def _ocr(path: Path, sha256: str, settings: ExtractSettings, *, pages: list[int] | None) -> Document:
+    """Run ocrmypdf on ``path`` and read the result: every page (``pages=None``, a scan), or only
+    the pages without a text layer, leaving the others' own text as it is (``--skip-text``)."""
+    ocrmypdf = shutil.which("ocrmypdf")
+    assert ocrmypdf is not None
+    how = ["--force-ocr"] if pages is None else ["--skip-text"]
     with tempfile.TemporaryDirectory(prefix="policylens-ocr-") as tmp:
         target = Path(tmp) / path.name  # same name, so a title taken from the file stem stays right
         try:
-            subprocess.run([ocrmypdf, "--force-ocr", "--quiet", str(path), str(target)],
+            subprocess.run([ocrmypdf, *how, "--quiet", str(path), str(target)],
                            check=True, capture_output=True, timeout=_OCR_TIMEOUT)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             raise NoTextLayer(f"OCR failed ({exc})", path=str(path)) from None
         document = read_pdf(target, sha256, dataclasses.replace(settings, ocr=False))
+    done = "ocrmypdf" if pages is None else f"ocrmypdf on pages {page_ranges(pages)}"
     return Document(source=str(path), sha256=sha256, title=document.title, n_pages=document.n_pages,
-                    blocks=document.blocks, metadata={**document.metadata, "ocr": "ocrmypdf"},
+                    blocks=document.blocks, metadata={**document.metadata, "ocr": done},
                     quality=document.quality)

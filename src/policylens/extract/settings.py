@@ -21,7 +21,8 @@ class ExtractSettings:
     (pdfplumber, slower, geometric line order) or ``auto`` (pdfium, re-reading with
     pdfplumber only the pages whose pdfium text looks unreliable; see docs/extract.md).
     ``max_pages`` stops after that many pages (``None``: all). ``ocr`` runs
-    ``ocrmypdf`` on PDFs that have no text layer at all, when it is installed.
+    ``ocrmypdf``, when it is installed, on PDFs with no text layer at all, and on the
+    image-only pages of a PDF whose other pages have text (those keep their own text).
     ``tables`` turns ruled tables in PDFs into ``table`` blocks (rows of cells
     joined by ``" | "``) instead of leaving their words in the paragraphs.
     """
