@@ -301,7 +301,9 @@ def diff_command(
     table.add_column("New p.", justify="right")
     table.add_column("Label")
     table.add_column("Sentence", overflow="fold")
-    page = lambda p: "" if p is None else str(p)  # noqa: E731
+    def page(p: int | None) -> str:
+        return "" if p is None else str(p)
+
     # Text(): sentences are document text ("[insert date]" in a draft), never markup
     for s in result.added:
         table.add_row("[green]added[/]", "", page(s.page), s.label, Text(s.text))

@@ -199,7 +199,7 @@ def _is_reference(handle: object, box: object, ref: object, rect: raw.FS_RECTF, 
     before_size, before_bottom = rect.top - rect.bottom, height - rect.bottom
     box(handle, digit, ref)  # type: ignore[operator]
     size, bottom = rect.top - rect.bottom, height - rect.bottom
-    return 0 < size < 0.85 * before_size and bottom < before_bottom - 0.1 * before_size
+    return bool(0 < size < 0.85 * before_size and bottom < before_bottom - 0.1 * before_size)
 
 
 def _utf16_offsets(text: str) -> list[int]:

@@ -24,7 +24,7 @@ def read_page(pdf: Any, index: int, *, tables: bool = False) -> PageLines:
         raw_words = page.extract_words(keep_blank_chars=False, use_text_flow=False,
                                        extra_attrs=["size", "fontname"])
         result.n_chars = len(page.chars)
-        areas = [TableArea(bbox=tuple(t.bbox), rows=[list(r.cells) for r in t.rows])  # type: ignore[arg-type]
+        areas = [TableArea(bbox=tuple(t.bbox), rows=[list(r.cells) for r in t.rows])
                  for t in page.find_tables()] if tables else []
         lines: list[Line] = []
         row: list[Word] = []

@@ -256,7 +256,7 @@ def cues_by_sentence(doc: Doc, sents: Sequence[Span]) -> list[tuple[Cue, ...]]:
         i = bisect.bisect_right(starts, span.start) - 1
         if i >= 0 and span.start < sents[i].end:
             base = sents[i].start_char
-            out[i].append(Cue(text=span.text, approach=span.label_,  # type: ignore[arg-type]
+            out[i].append(Cue(text=span.text, approach=span.label_,
                               negated=bool(span._.negated), start=span.start_char - base,
                               end=span.end_char - base))
     return [tuple(c) for c in out]
@@ -269,7 +269,7 @@ def sentence_cues(sent: Span) -> tuple[Cue, ...]:
         return ()
     base = sent.start_char
     return tuple(
-        Cue(text=span.text, approach=span.label_, negated=bool(span._.negated),  # type: ignore[arg-type]
+        Cue(text=span.text, approach=span.label_, negated=bool(span._.negated),
             start=span.start_char - base, end=span.end_char - base)
         for span in doc.spans[CUE_SPANS]
         if sent.start <= span.start < sent.end

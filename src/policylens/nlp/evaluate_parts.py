@@ -177,9 +177,9 @@ def standoff_items(
         doc = read_document(documents / source, nlp, source=source)
         scope_probs = models.scope_of(doc)
         group = [r for r in labels if r["source"] == source]
-        found = [(r, doc.index.get(r["sha256"])) for r in group]
-        unmatched += sum(i is None for _, i in found)
-        found = [(r, i) for r, i in found if i is not None]
+        where = [(r, doc.index.get(r["sha256"])) for r in group]
+        unmatched += sum(i is None for _, i in where)
+        found = [(r, i) for r, i in where if i is not None]
         items += models.items(
             source,
             [r for r, _ in found],

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
-import spacy
 from scipy import sparse
+from spacy import about as spacy_about
 
 from policylens.atomic import write_text_atomic
 from policylens.errors import ModelError
@@ -38,7 +38,7 @@ CUES_DIR = "cues"
 
 
 def _spacy_major() -> int:
-    return int(spacy.__version__.split(".")[0])
+    return int(spacy_about.__version__.split(".")[0])
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class LinearModel:
     @property
     def prior_shift(self) -> np.ndarray:
         """Log-ratio added to the logits to move from training priors to target priors."""
-        return np.log(np.asarray(self.target_prior)) - np.log(np.asarray(self.train_prior))
+        return np.asarray(np.log(np.asarray(self.target_prior)) - np.log(np.asarray(self.train_prior)))
 
     def predict_proba(self, x: sparse.csr_matrix, *, adjust_priors: bool = True) -> np.ndarray:
         """Calibrated probabilities, one row per sentence, columns in ``labels`` order."""
@@ -84,7 +84,7 @@ class LinearModel:
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
-        return probs
+        return np.asarray(probs)
 
     # --- persistence --------------------------------------------------------------
 
@@ -118,7 +118,7 @@ class LinearModel:
         if data.get("spacy_major") != _spacy_major():
             raise ModelError(
                 f"{where}: model was built with spaCy {data.get('spacy_major')}.x, this is spaCy "
-                f"{spacy.__version__}; retrain it with `policylens train`")
+                f"{spacy_about.__version__}; retrain it with `policylens train`")
         try:
             labels = tuple(data["labels"])
             if labels != cls.LABELS:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +29,7 @@ from spacy.tokens import Doc
 
 from policylens.errors import ModelError
 from policylens.extract.document import Block, Document
+from policylens.labels import LABELS, Label
 from policylens.nlp import cues as _cues  # noqa: F401  (registers the factory)
 from policylens.nlp import governance as _governance
 from policylens.nlp import role as _role
@@ -91,10 +92,10 @@ def load_pipeline(model: str | Path | None = None, *, spacy_model: str | None = 
 
 def model_version(nlp: Language) -> str:
     """The version of the pipeline's models: the content model's, or one hash of all three."""
-    versions = [nlp.get_pipe(name).model.version for name in
+    versions = [getattr(nlp.get_pipe(name), "model").version for name in  # noqa: B009 - spaCy types pipes as callables
                 ("policylens_governance", "policylens_role", "policylens_scope") if name in nlp.pipe_names]
     if len(versions) == 1:
-        return versions[0]
+        return str(versions[0])
     return hashlib.sha256("/".join(versions).encode()).hexdigest()[:12]
 
 
@@ -159,7 +160,7 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
                 continue
             role_probs = roles[k][2] if roles else {"architecture": 0.0, "provision": 0.0, "other": 1.0}
             out.append(TaggedSentence(
-                doc=source, sentence_id=len(out), text=text, label=_argmax(probs),
+                doc=source, sentence_id=len(out), text=text, label=_label(probs),
                 probs=probs, cues=cues[k],
                 facets=sentence_facets(sent) if has_facets else Facets(),
                 page=block.page, section=block.section,
@@ -172,8 +173,15 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
     return [relabel(s, decision) for s in out], decision
 
 
-def _argmax(probs: dict[str, float]) -> str:
+def _argmax(probs: Mapping[str, float]) -> str:
     return max(probs, key=probs.__getitem__)
+
+
+def _label(probs: Mapping[str, float]) -> Label:
+    """The most probable approach label."""
+    label = _argmax(probs)
+    assert label in LABELS
+    return label
 
 
 def _decide_scope(nlp: Language, title: str, sentences: list[TaggedSentence],
@@ -184,7 +192,8 @@ def _decide_scope(nlp: Language, title: str, sentences: list[TaggedSentence],
         return _scope.override(scope)
     if "policylens_scope" not in nlp.pipe_names:
         return None
-    component: _scope.ScopeClassifier = nlp.get_pipe("policylens_scope")
+    component = nlp.get_pipe("policylens_scope")
+    assert isinstance(component, _scope.ScopeClassifier)
     return component.decide(_scope.ScopeInput(
         title=title, texts=[s.text for s in sentences], roles=[s.role_probs for s in sentences],
         contents=[s.content if s.content is not None else s.probs for s in sentences]))
@@ -194,7 +203,7 @@ def relabel(sentence: TaggedSentence, scope: ScopeDecision) -> TaggedSentence:
     """The sentence's label and probabilities under ``scope`` (the procedure, ``procedure.py``)."""
     content = sentence.content if sentence.content is not None else sentence.probs
     probs = compose(sentence.role_probs, scope.probs, content)
-    return replace(sentence, probs=probs, label=_argmax(probs))
+    return replace(sentence, probs=probs, label=_label(probs))
 
 
 def iter_sentence_texts(blocks: Iterable[Block], *, nlp: Language) -> Iterator[str]:

@@ -72,7 +72,7 @@ def label_given(role: str, scope: str, content: Probs) -> dict[str, float]:
 
 def compose(role: Probs, scope: Probs, content: Probs) -> dict[str, float]:
     """The label's probabilities: the procedure averaged over uncertain role and scope."""
-    out = dict.fromkeys(LABELS, 0.0)
+    out: dict[str, float] = dict.fromkeys(LABELS, 0.0)
     for r in ROLES:
         p_role = float(role.get(r, 0.0))
         if p_role <= 0.0:

@@ -159,7 +159,7 @@ def override(scope: str) -> ScopeDecision:
         raise UsageError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     return ScopeDecision(
         label=scope,
-        probs={s: float(s == scope) for s in SCOPES},  # type: ignore[arg-type]
+        probs={s: float(s == scope) for s in SCOPES},
         overridden=True,
     )
 

@@ -109,7 +109,7 @@ def _nb_weights(x: Any, y: np.ndarray, alpha: float, weights: np.ndarray | None 
 
     # NB needs non-negative counts; the one signed column (n:balance) counts only its positive part.
     nb = ComplementNB(alpha=alpha).fit(x.maximum(0), y, sample_weight=weights)
-    return nb.feature_log_prob_.astype(np.float64)
+    return np.asarray(nb.feature_log_prob_, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def em_priors(probs: np.ndarray, train_prior: np.ndarray, *, iterations: int = 1
         adjusted /= adjusted.sum(axis=1, keepdims=True)
         new = adjusted.mean(axis=0)
         if np.abs(new - prior).max() < 1e-6:
-            return new
+            return np.asarray(new)
         prior = new
     return prior
 
@@ -223,7 +223,7 @@ class _Linear:
     train_prior: np.ndarray
 
     def logits(self, rows: Sequence[dict[str, float]]) -> np.ndarray:
-        return np.asarray(to_matrix(rows, self.vocabulary) @ self.coef.T) + self.intercept
+        return np.asarray(to_matrix(rows, self.vocabulary) @ self.coef.T + self.intercept)
 
 
 def _fit_linear(rows: Sequence[dict[str, float]], y: np.ndarray, weights: np.ndarray, choice: _Choice,
@@ -463,9 +463,9 @@ def _heldout_metrics(model: GovernanceModel, heldout: list[Annotation], nlp: Any
 def _versions() -> dict[str, str]:
     import scipy
     import sklearn
-    import spacy
+    from spacy import about as spacy_about
 
-    return {"policylens": __version__, "spacy": spacy.__version__, "scikit-learn": sklearn.__version__,
+    return {"policylens": __version__, "spacy": spacy_about.__version__, "scikit-learn": sklearn.__version__,
             "numpy": np.__version__, "scipy": scipy.__version__}
 
 

@@ -104,7 +104,7 @@ def pseudo_documents(
     for ex in examples:
         if ex.scope in SCOPES:
             by_scope[ex.scope].append(ex)
-    out = []
+    out: list[tuple[ScopeInput, str, list[dict[str, float]]]] = []
     for scope in SCOPES:
         pool = by_scope.get(scope, [])
         if len(pool) < PSEUDO_SIZE:

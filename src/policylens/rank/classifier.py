@@ -95,10 +95,10 @@ class FrameworkScorer(ClassifierMixin, BaseEstimator):
         z = ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return np.asarray(self.classes_[np.argmax(self.predict_proba(X), axis=1)])
 
     def position(self, X: Any) -> np.ndarray:
         """Signed position in [-1, 1]: P(centralized) - P(sector_specific)."""

@@ -86,4 +86,4 @@ def features_from_sums(sums: np.ndarray, n: np.ndarray | float, prior: float = 1
 def document_features(sentences: Sequence[TaggedSentence], prior: float = 1.0) -> np.ndarray:
     """The feature vector (length ``len(FEATURE_NAMES)``) of one document."""
     rows = sentence_rows(sentences)
-    return features_from_sums(rows.sum(axis=0), float(len(sentences)), prior)[0]
+    return np.asarray(features_from_sums(rows.sum(axis=0), float(len(sentences)), prior)[0])

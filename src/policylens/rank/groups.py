@@ -206,7 +206,7 @@ def _resampled_means(values: np.ndarray, rng: np.random.Generator, resamples: in
         return None
     # Multinomial counts per resample times the values: one matrix product, no Python loop.
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)
-    return counts @ values / n
+    return np.asarray(counts @ values / n)
 
 
 def compare_groups(a: Group, b: Group, scores: Mapping[str, FrameworkScore], *, seed: int = 0,
