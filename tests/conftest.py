@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A home for what module- and session-scoped fixtures build before a test's own home is set."""
+    home = tmp_path_factory.mktemp("session_home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POLICYLENS_HOME", str(home))
+        yield home
 
 
 @pytest.fixture(autouse=True)

@@ -99,54 +99,55 @@ class CueTagger:
         self.vocab = vocab
         self.max_scope = max_scope
         self.pattern_files = {name: list(rows) for name, rows in pattern_files.items()}
-        self._tokenizer: Any = None
         self._build()
 
     def _build(self) -> None:
         # Token patterns made only of LOWER values, IN lists and optional tokens are expanded
-        # into phrases for the PhraseMatcher: it matches by hash lookup, while the Matcher
-        # calls a Python predicate per IN list per token (about 50x slower on long texts).
+        # into phrases, matched by one dict lookup per candidate span (a Matcher would call a
+        # Python predicate per IN list per token, about 50x slower on long texts). Expanding
+        # and tokenizing the phrases is the slow part of a start, so its result is cached on
+        # disk by content hash (``compile_patterns``).
+        compiled = load_compiled(self.pattern_files)
         self.matcher = Matcher(self.vocab, validate=True)
-        self.phrase_matcher = PhraseMatcher(self.vocab, attr="LOWER")
         # One matcher key per (label, id): the match tells us both without a lookup table.
         self._keys: dict[int, tuple[str, str]] = {}
-        split_cache: dict[str, list[str]] = {}
         for rows in self.pattern_files.values():
             for row in rows:
-                key_name = f"{row['label']}|{row['id']}"
-                key = self.vocab.strings.add(key_name)
-                self._keys[key] = (row["label"], row["id"])
-                pattern = row["pattern"]
-                phrases = [[pattern]] if isinstance(pattern, str) else expand_pattern(pattern)
-                if phrases is None:
-                    try:
-                        self.matcher.add(key_name, [pattern])
-                    except ValueError as exc:
-                        raise ModelError(f"cue pattern {row['id']!r}: {exc}") from None
-                    continue
-                docs = []
-                for phrase in phrases:
-                    words = [w for part in phrase for w in self._split(part, split_cache)]
-                    if words:
-                        docs.append(Doc(self.vocab, words=words))
-                self.phrase_matcher.add(key_name, docs)
+                self._keys[self.vocab.strings.add(f"{row['label']}|{row['id']}")] = (row["label"], row["id"])
+        for key_name, pattern in compiled["matcher"]:
+            try:
+                self.matcher.add(key_name, [pattern])
+            except ValueError as exc:
+                raise ModelError(f"cue pattern {key_name.split('|', 1)[1]!r}: {exc}") from None
+        add = self.vocab.strings.add
+        self._groups = [tuple(add(k) for k in group.split(_SEP)) for group in compiled["keys"]]
+        self._phrases: dict[str, int] = compiled["phrases"]
+        self._lengths: dict[str, list[int]] = compiled["lengths"]
 
-    def _split(self, text: str, cache: dict[str, list[str]]) -> list[str]:
-        """Words as the tokenizer will see them ("sector-specific" -> sector, -, specific)."""
-        if text not in cache:
-            if self._tokenizer is None:
-                from spacy.lang.en import English
-
-                self._tokenizer = English().tokenizer
-            cache[text] = [t.text for t in self._tokenizer(text) if not t.is_space]
-        return cache[text]
+    def _phrase_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
+        """``(key, start, end)`` of every phrase match, as spaCy's ``PhraseMatcher`` on LOWER gives."""
+        lowers = [t.lower_ for t in doc]
+        phrases, lengths, groups, join = self._phrases, self._lengths, self._groups, _SEP.join
+        out: list[tuple[int, int, int]] = []
+        n = len(lowers)
+        for i, word in enumerate(lowers):
+            sizes = lengths.get(word)
+            if sizes is None:
+                continue
+            for size in sizes:
+                if i + size > n:
+                    break
+                group = phrases.get(join(lowers[i:i + size]))
+                if group is not None:
+                    out.extend((key, i, i + size) for key in groups[group])
+        return out
 
     @property
     def patterns(self) -> list[dict[str, Any]]:
         return [row for rows in self.pattern_files.values() for row in rows]
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = list(self.phrase_matcher(doc))
+        matches = self._phrase_matches(doc)
         if len(self.matcher):
             matches += self.matcher(doc)
         cues: dict[str, list[Span]] = {approach: [] for approach in APPROACHES}
@@ -203,6 +204,105 @@ class CueTagger:
         self.pattern_files = read_pattern_files(path)
         self._build()
         return self
+
+
+#: Bump when the compiled form or the way it is made changes (old cache entries are then unused).
+COMPILED_FORMAT = 1
+CACHE_KIND = "cues"
+_SEP = "\x1f"  # joins words and keys in the compiled form (no token holds it)
+
+
+def load_compiled(pattern_files: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+    """``compile_patterns(pattern_files)``, from the on-disk cache when it holds a valid entry."""
+    import spacy
+
+    from policylens import cache
+
+    key = cache.content_key(COMPILED_FORMAT, spacy.__version__, list(pattern_files.items()))
+    entry = cache.read_entry(CACHE_KIND, key)
+    if _valid_compiled(entry):
+        return entry  # type: ignore[return-value]
+    compiled = compile_patterns(pattern_files)
+    cache.write_entry(CACHE_KIND, key, compiled)
+    return compiled
+
+
+def _valid_compiled(entry: Any) -> bool:
+    """Whether a cache entry has the compiled form's shape (anything else is rebuilt)."""
+    if not isinstance(entry, dict) or entry.get("format") != COMPILED_FORMAT:
+        return False
+    keys, phrases, lengths, matcher = (entry.get(k) for k in ("keys", "phrases", "lengths", "matcher"))
+    if not (isinstance(keys, list) and isinstance(phrases, dict) and isinstance(lengths, dict)
+            and isinstance(matcher, list)):
+        return False
+    # Whole-container checks at C speed: a start must not pay a Python loop over every phrase.
+    indexes = set(phrases.values())
+    sizes = {n for ns in lengths.values() if isinstance(ns, list) for n in ns}
+    return (set(map(type, keys)) <= {str} and all(keys)
+            and set(map(type, phrases)) <= {str} and set(map(type, indexes)) <= {int}
+            and (not indexes or (min(indexes) >= 0 and max(indexes) < len(keys)))
+            and set(map(type, lengths.values())) <= {list} and set(map(type, sizes)) <= {int}
+            and all(isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                    and isinstance(item[1], list) for item in matcher))
+
+
+def compile_patterns(pattern_files: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+    """The matching tables of cue patterns, as plain JSON data.
+
+    ``keys``: groups of matcher keys (joined by U+001F), each in the order spaCy's
+    ``PhraseMatcher`` reports them for one phrase (which match wins a tie in
+    ``filter_spans``, so which pattern id a cue gets, depends on it). ``phrases``: each
+    phrase (lowercase words joined by U+001F) -> its group of keys. ``lengths``: first word
+    -> the lengths of the phrases starting with it, shortest first. ``matcher``:
+    ``[[key, token pattern]]`` for the patterns that need spaCy's ``Matcher``.
+    """
+    from spacy.lang.en import English
+
+    nlp = English()
+    split_cache: dict[str, list[str]] = {}
+
+    def split(text: str) -> list[str]:
+        """Words as the tokenizer will see them ("sector-specific" -> sector, -, specific)."""
+        if text not in split_cache:
+            split_cache[text] = [t.text for t in nlp.tokenizer(text) if not t.is_space]
+        return split_cache[text]
+
+    phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    token_patterns: list[list[Any]] = []
+    keys_of: dict[tuple[str, ...], list[str]] = {}
+    for rows in pattern_files.values():
+        for row in rows:
+            key_name = f"{row['label']}|{row['id']}"
+            pattern = row["pattern"]
+            phrases = [[pattern]] if isinstance(pattern, str) else expand_pattern(pattern)
+            if phrases is None:
+                token_patterns.append([key_name, pattern])
+                continue
+            docs = []
+            for phrase in phrases:
+                words = [w for part in phrase for w in split(part)]
+                if words:
+                    doc = Doc(nlp.vocab, words=words)
+                    docs.append(doc)
+                    found = keys_of.setdefault(tuple(t.lower_ for t in doc), [])
+                    if key_name not in found:
+                        found.append(key_name)
+            phrase_matcher.add(key_name, docs)
+    groups: dict[str, int] = {}
+    table: dict[str, int] = {}
+    lengths: dict[str, set[int]] = {}
+    for words, key_names in keys_of.items():
+        if any(_SEP in w for w in (*words, *key_names)):
+            raise ModelError(f"cue phrase {' '.join(words)!r}: a word holds the character U+001F")
+        if len(key_names) > 1:  # the PhraseMatcher's own order among the keys of one phrase
+            whole = phrase_matcher(Doc(nlp.vocab, words=list(words)))
+            order = [nlp.vocab.strings[k] for k, start, end in whole if start == 0 and end == len(words)]
+            key_names = list(dict.fromkeys(order))
+        group = groups.setdefault(_SEP.join(key_names), len(groups))
+        table[_SEP.join(words)] = group
+        lengths.setdefault(words[0], set()).add(len(words))
+    return {"format": COMPILED_FORMAT, "keys": list(groups), "phrases": table,
+            "lengths": {w: sorted(n) for w, n in lengths.items()}, "matcher": token_patterns}
 
 
 MAX_EXPANSIONS = 20_000
