@@ -271,6 +271,42 @@ def _extended(doc: Doc, start: int, end: int, extend: str | None) -> tuple[int, 
     return start, end
 
 
+TOKENIZED_FORMAT: Final = 1
+
+
+def tokenized(nlp: Language, texts: Iterable[str]) -> dict[str, tuple[list[str], list[bool]]]:
+    """``text -> (words, spaces)`` as ``nlp``'s tokenizer splits each text, cached on disk.
+
+    Tokenizing the phrase variants is most of this component's start-up; the cache key holds
+    the tokenizer's own serialised rules, so a different tokenizer (another spaCy model or
+    version) never reads another's entry.
+    """
+    import hashlib
+
+    import spacy
+
+    from policylens import cache
+
+    unique = list(dict.fromkeys(texts))
+    tokenizer: Any = nlp.tokenizer  # spaCy's Tokenizer (typed as a plain callable)
+    try:
+        rules = hashlib.sha256(tokenizer.to_bytes(exclude=["vocab"])).hexdigest()
+    except (AttributeError, TypeError, ValueError):  # a custom tokenizer without to_bytes: no cache
+        rules = None
+    key = cache.content_key(TOKENIZED_FORMAT, spacy.__version__, nlp.lang, rules, unique)
+    entry = cache.read_entry("facet-tokens", key) if rules else None
+    if (isinstance(entry, dict) and set(entry) == set(unique)
+            and all(isinstance(v, list) and len(v) == 2 and isinstance(v[0], list) and isinstance(v[1], str)
+                    and len(v[0]) == len(v[1]) for v in entry.values())):
+        return {t: (w, [c == "1" for c in sp]) for t, (w, sp) in entry.items()}
+    out = {t: ([tok.text for tok in doc], [bool(tok.whitespace_) for tok in doc])
+           for t, doc in zip(unique, tokenizer.pipe(unique), strict=True)}
+    if rules:
+        cache.write_entry("facet-tokens", key,
+                          {t: [w, "".join("1" if s else "0" for s in sp)] for t, (w, sp) in out.items()})
+    return out
+
+
 def _group_of(pattern: FacetPattern) -> str:
     return "veto" if pattern.veto else "mark" if pattern.mark is not None else "match"
 
@@ -316,9 +352,9 @@ class FacetMatcher:
                 bucket.extend(t.lower() if p.attr == "LOWER" else t for t in texts)
             else:
                 self._tokens[group].add(key, [[dict(token) for token in p.pattern]])
+        tokens = tokenized(self.nlp, [t for texts in grouped.values() for t in texts])
         for (group, key, attr, _role), texts in grouped.items():
-            tokenizer: Any = self.nlp.tokenizer  # spaCy's Tokenizer (typed as a plain callable)
-            docs = list(tokenizer.pipe(dict.fromkeys(texts)))
+            docs = [Doc(vocab, words=tokens[t][0], spaces=tokens[t][1]) for t in dict.fromkeys(texts)]
             self._phrase[group][attr].add(key, docs)
         self._has = {g: any(_group_of(p) == g for p in self.patterns) for g in _GROUPS}
 

@@ -1,4 +1,4 @@
-"""The compiled cue tables: built once, cached on disk by content hash, matching exactly as before."""
+"""Compiled cue tables and facet phrase tokens: cached on disk by content hash, matching exactly as before."""
 
 from __future__ import annotations
 
@@ -160,3 +160,30 @@ def test_an_unwritable_cache_costs_time_not_results(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("POLICYLENS_HOME", str(blocker))  # cache/ cannot be made under a file
     assert cues_module.load_compiled(SMALL)["phrases"]
     assert blocker.read_text() == "not a folder"
+
+
+def facet_text(seed: int = 14) -> str:
+    """Sentences made of facet phrases (with plural variants, random case) and fillers."""
+    from policylens.nlp.facets import default_patterns, phrase_variants
+
+    rng = random.Random(seed)
+    phrases = [v for p in default_patterns() if isinstance(p.pattern, str)
+               for v in phrase_variants(p.pattern, plural=p.plural)[:2]]
+    fillers = ["the", "Department of", "shall", "report", "on", "and", ",", "in consultation with"]
+    words = [rng.choice(phrases) if rng.random() < 0.5 else rng.choice(fillers) for _ in range(3000)]
+    return " ".join(w.upper() if rng.random() < 0.05 else w for w in words) + "."
+
+
+def test_facet_matches_are_the_same_from_the_token_cache() -> None:
+    text = facet_text()
+
+    def facets() -> list[tuple[str, str, int, int]]:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("policylens_facets")
+        doc = nlp(text)
+        return [(s.label_, s.id_, s.start, s.end) for s in doc.spans["facets"]]
+
+    fresh = facets()  # tokenizes every phrase variant and writes the cache
+    assert len(list(cache.cache_dir().glob("facet-tokens-*.json"))) == 1
+    assert len(fresh) > 500 and {role for _, role, _, _ in fresh} == {"domain", "actor"}
+    assert facets() == fresh
