@@ -214,11 +214,11 @@ _SEP = "\x1f"  # joins words and keys in the compiled form (no token holds it)
 
 def load_compiled(pattern_files: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
     """``compile_patterns(pattern_files)``, from the on-disk cache when it holds a valid entry."""
-    import spacy
+    from spacy import about
 
     from policylens import cache
 
-    key = cache.content_key(COMPILED_FORMAT, spacy.__version__, list(pattern_files.items()))
+    key = cache.content_key(COMPILED_FORMAT, about.__version__, list(pattern_files.items()))
     entry = cache.read_entry(CACHE_KIND, key)
     if _valid_compiled(entry):
         return entry  # type: ignore[return-value]
@@ -291,16 +291,16 @@ def compile_patterns(pattern_files: Mapping[str, Sequence[Mapping[str, Any]]]) -
     groups: dict[str, int] = {}
     table: dict[str, int] = {}
     lengths: dict[str, set[int]] = {}
-    for words, key_names in keys_of.items():
-        if any(_SEP in w for w in (*words, *key_names)):
-            raise ModelError(f"cue phrase {' '.join(words)!r}: a word holds the character U+001F")
+    for lowered, key_names in keys_of.items():
+        if any(_SEP in w for w in (*lowered, *key_names)):
+            raise ModelError(f"cue phrase {' '.join(lowered)!r}: a word holds the character U+001F")
         if len(key_names) > 1:  # the PhraseMatcher's own order among the keys of one phrase
-            whole = phrase_matcher(Doc(nlp.vocab, words=list(words)))
-            order = [nlp.vocab.strings[k] for k, start, end in whole if start == 0 and end == len(words)]
+            whole = phrase_matcher(Doc(nlp.vocab, words=list(lowered)))
+            order = [nlp.vocab.strings[k] for k, start, end in whole if start == 0 and end == len(lowered)]
             key_names = list(dict.fromkeys(order))
         group = groups.setdefault(_SEP.join(key_names), len(groups))
-        table[_SEP.join(words)] = group
-        lengths.setdefault(words[0], set()).add(len(words))
+        table[_SEP.join(lowered)] = group
+        lengths.setdefault(lowered[0], set()).add(len(lowered))
     return {"format": COMPILED_FORMAT, "keys": list(groups), "phrases": table,
             "lengths": {w: sorted(n) for w, n in lengths.items()}, "matcher": token_patterns}
 

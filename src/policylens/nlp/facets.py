@@ -283,7 +283,7 @@ def tokenized(nlp: Language, texts: Iterable[str]) -> dict[str, tuple[list[str],
     """
     import hashlib
 
-    import spacy
+    from spacy import about
 
     from policylens import cache
 
@@ -293,7 +293,7 @@ def tokenized(nlp: Language, texts: Iterable[str]) -> dict[str, tuple[list[str],
         rules = hashlib.sha256(tokenizer.to_bytes(exclude=["vocab"])).hexdigest()
     except (AttributeError, TypeError, ValueError):  # a custom tokenizer without to_bytes: no cache
         rules = None
-    key = cache.content_key(TOKENIZED_FORMAT, spacy.__version__, nlp.lang, rules, unique)
+    key = cache.content_key(TOKENIZED_FORMAT, about.__version__, nlp.lang, rules, unique)
     entry = cache.read_entry("facet-tokens", key) if rules else None
     if (isinstance(entry, dict) and set(entry) == set(unique)
             and all(isinstance(v, list) and len(v) == 2 and isinstance(v[0], list) and isinstance(v[1], str)
