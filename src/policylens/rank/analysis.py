@@ -8,6 +8,7 @@ document by its manifest (``title=``, ``source=``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -32,26 +33,35 @@ class Analysis:
 
 
 def analyze(path: str | Path, *, password: str | None = None, method: str | None = None,
-            title: str | None = None, source: str | None = None, scope: str | None = None) -> Analysis:
-    """Extract, tag and score the document at ``path``.
+            title: str | None = None, source: str | None = None, scope: str | None = None,
+            facets: str | Sequence[str] | None = None) -> Analysis:
+    """Extract, tag and score the document at ``path``, and decide its document facets.
 
     ``title`` replaces the title extraction guessed (which is kept in the
     metadata as ``extracted_title``) and ``source`` the path recorded as the
     document's source: a corpus knows both better than the file does. ``scope``
-    overrides the scope model (``horizontal``/``targeted``/``none``).
+    overrides the scope model (``horizontal``/``targeted``/``none``). ``facets``:
+    the document facet families (default ``"codebook"``: sector and instrument;
+    ``"agora"`` adds AGORA's taxonomy; ``"none"`` skips them).
     """
     from policylens.extract import extract
 
     document = extract(Path(path), password=password)
-    return analyze_document(_named(document, title=title, source=source), method=method, scope=scope)
+    return analyze_document(_named(document, title=title, source=source), method=method, scope=scope,
+                            facets=facets)
 
 
-def analyze_document(document: Document, *, method: str | None = None, scope: str | None = None) -> Analysis:
+def analyze_document(document: Document, *, method: str | None = None, scope: str | None = None,
+                     facets: str | Sequence[str] | None = None) -> Analysis:
     """Tag and score a document that is already extracted (a re-tag after the model changed)."""
     from policylens.nlp import tag
+    from policylens.nlp.document_facets import document_facets
 
     tagged = tag(document, scope=scope)
-    return Analysis(document=document, tagged=tagged, score=score(tagged, method=method))
+    scored = score(tagged, method=method)
+    found = document_facets(tagged, families=facets)
+    return Analysis(document=document, tagged=tagged,
+                    score=replace(scored, document_facets=found) if found else scored)
 
 
 def warm() -> None:

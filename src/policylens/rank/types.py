@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from policylens.labels import Label
+from policylens.nlp.document_facets import FamilyFacets, facets_from_dict, facets_to_dict
 from policylens.nlp.types import UNKNOWN_SCOPE, ScopeDecision
 
 
@@ -47,6 +48,8 @@ class FrameworkScore:
     rank: int | None = None  # set when ranked among others (1 = most centralized)
     extra: Mapping[str, Any] = field(default_factory=dict)
     scope: ScopeDecision = UNKNOWN_SCOPE  # the document's instrument scope (codebook section 1)
+    # family (sector, instrument, agora) -> the document-level decision; empty when not computed
+    document_facets: Mapping[str, FamilyFacets] = field(default_factory=dict)
 
     def with_rank(self, rank: int) -> FrameworkScore:
         return replace(self, rank=rank)
@@ -66,6 +69,7 @@ class FrameworkScore:
             "method": self.method,
             "model_version": self.model_version,
             "scope": self.scope.to_dict(),
+            "document_facets": facets_to_dict(self.document_facets),
         }
 
     @classmethod
@@ -84,4 +88,5 @@ class FrameworkScore:
             model_version=data.get("model_version", ""),
             rank=data.get("rank"),
             scope=ScopeDecision.from_dict(data["scope"]) if "scope" in data else UNKNOWN_SCOPE,
+            document_facets=facets_from_dict(data.get("document_facets")),
         )

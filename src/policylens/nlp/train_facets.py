@@ -1,0 +1,503 @@
+"""Training the document facet models on AGORA's tags (training documents only).
+
+    policylens train --part facets --documents ../shared/corpus [--out models/facets]
+
+What is used, from ``<documents>/agora/`` and ``<documents>/eval_documents.txt``:
+
+* **never** the evaluation-only documents: they are dropped before anything
+  else is read from them (not their text, not their tags);
+* the training documents with human tags (AGORA's ``Annotated?``): their tags
+  are the labels, their text the features;
+* the training documents whose tags may be unreviewed machine output: their
+  text joins the vocabulary and idf, and their tags (if any) count as weaker
+  labels (sample weight ``UNREVIEWED_WEIGHT``).
+
+Each label is a logistic regression over the document's TF-IDF and the
+label's mention features (``facet_features``). Out-of-fold predictions from a
+``FOLDS``-fold cross-validation on the training documents fit each label's
+Platt calibration and choose its threshold: the family's F1-best threshold,
+moved toward the label's own F1-best one in proportion to its support
+(``n / (n + SHRINK)``), so rare labels do not get a threshold fitted to two
+examples. The final regression is fitted on all training documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from scipy import sparse
+
+from policylens.errors import DataError
+from policylens.nlp.agora_labels import (
+    AGORA_TO_INSTRUMENT,
+    AgoraRecord,
+    evaluation_only,
+    family_labels,
+    matches_of,
+    read_agora,
+    split_records,
+)
+from policylens.nlp.facet_features import (
+    MENTION_FEATURES,
+    DocumentFeatures,
+    Vocabulary,
+    document_features,
+    words,
+)
+from policylens.nlp.facet_model import FamilyModel, LabelModel
+from policylens.nlp.types import TaggedDocument
+
+VOCABULARY_SIZE: Final = 3000
+MIN_DF: Final = 5  # a word must occur in this many training documents
+C: Final = 16.0  # inverse L2 strength of each label's regression
+FOLDS: Final = 5
+MIN_SUPPORT: Final = 5  # labels with fewer training documents are not modelled
+SHRINK: Final = 20.0
+UNREVIEWED_WEIGHT: Final = 0.3
+THRESHOLDS: Final = tuple(round(0.05 * k, 2) for k in range(1, 20))
+
+
+@dataclass(frozen=True)
+class FamilyReport:
+    """Cross-validated scores of one family on the training documents."""
+
+    family: str
+    n_documents: int
+    labels: Mapping[str, Mapping[str, Any]]  # label -> support, threshold, OOF P/R/F1
+    micro: Mapping[str, float]
+    macro_f1: float
+    validated: Mapping[str, float]  # micro P/R/F1 on the validated training documents only
+    baseline: Mapping[str, Any] = field(default_factory=dict)  # the mention-count rule, same documents
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"family": self.family, "n_documents": self.n_documents, "micro": dict(self.micro),
+                "macro_f1": self.macro_f1, "validated": dict(self.validated), "baseline": dict(self.baseline),
+                "labels": {k: dict(v) for k, v in self.labels.items()}}
+
+
+@dataclass(frozen=True)
+class Training:
+    """What ``train_facets`` produced: the vocabulary, one model per family, and the card."""
+
+    vocabulary: Vocabulary
+    models: Mapping[str, FamilyModel]
+    reports: Mapping[str, FamilyReport]
+    card: dict[str, Any]
+
+
+# --- vocabulary --------------------------------------------------------------------
+
+def build_vocabulary(documents: Sequence[Sequence[str]], *, size: int = VOCABULARY_SIZE, min_df: int = MIN_DF,
+                     stop_words: frozenset[str] = frozenset()) -> Vocabulary:
+    """The ``size`` most frequent words found in at least ``min_df`` of ``documents`` (each a list of
+    words), with smoothed idf ``ln((1 + N) / (1 + df)) + 1``."""
+    df: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for doc in documents:
+        for word in doc:
+            total[word] = total.get(word, 0) + 1
+        for word in set(doc):
+            df[word] = df.get(word, 0) + 1
+    eligible = [w for w, n in df.items() if n >= min_df and w not in stop_words]
+    chosen = sorted(sorted(eligible, key=lambda w: (-total[w], w))[:size])
+    n = len(documents)
+    idf = np.array([math.log((1 + n) / (1 + df[w])) + 1.0 for w in chosen])
+    return Vocabulary(tuple(chosen), idf)
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+# --- fitting -----------------------------------------------------------------------
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _folds(n: int, k: int, seed: int) -> list[np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    return [order[i::k] for i in range(k)]
+
+
+def _regression(x: Any, y: np.ndarray, weight: np.ndarray) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=5000).fit(x, y, sample_weight=weight)
+
+
+def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """``(a, b)`` with ``sigmoid(a * z + b)`` calibrated on out-of-fold logits."""
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=1e4, max_iter=5000).fit(z.reshape(-1, 1), y)
+    return float(fit.coef_[0, 0]), float(fit.intercept_[0])
+
+
+@dataclass(frozen=True)
+class _LabelFit:
+    model: LabelModel
+    rows: np.ndarray  # indices (into the family's documents) the label was trained and scored on
+    oof: np.ndarray  # calibrated out-of-fold probabilities of those rows
+    gold: np.ndarray
+
+
+def _fit_label(name: str, matches: tuple[str, ...], words_x: np.ndarray, mentions: np.ndarray, y: np.ndarray,
+               weight: np.ndarray, rows: np.ndarray, *, seed: int) -> _LabelFit:
+    mean = mentions.mean(axis=0)
+    scale = mentions.std(axis=0)
+    scale[scale < 1e-9] = 1.0  # a constant feature (a label no matcher covers) stays at zero
+    # sparse: lbfgs on a dense matrix this shape is several times slower, for the same solution
+    x = sparse.csr_matrix(np.hstack([words_x, (mentions - mean) / scale]))
+    z = np.zeros(len(y))
+    for test in _folds(len(y), FOLDS, seed):
+        train = np.setdiff1d(np.arange(len(y)), test)
+        if y[train].min() == y[train].max():  # a fold without one of the classes: predict its rate
+            z[test] = 0.0
+            continue
+        z[test] = _regression(x[train], y[train], weight[train]).decision_function(x[test])
+    a, b = _platt(z, y)
+    final = _regression(x, y, weight)
+    n_words = words_x.shape[1]
+    coef = final.coef_[0]
+    model = LabelModel(name=name, matches=matches, intercept=float(final.intercept_[0]), mention_mean=mean,
+                       mention_scale=scale, mention_coef=coef[n_words:], word_coef=coef[:n_words],
+                       calibration=(a, b), threshold=0.5, support=int(y.sum()))
+    return _LabelFit(model, rows, _sigmoid(a * z + b), y)
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(_f1(tp, fp, fn), 4),
+            "tp": tp, "fp": fp, "fn": fn}
+
+
+def _counts(fits: Sequence[_LabelFit], thresholds: Sequence[float], mask: Callable[[_LabelFit], np.ndarray]
+            ) -> tuple[int, int, int]:
+    tp = fp = fn = 0
+    for fit, t in zip(fits, thresholds, strict=True):
+        keep = mask(fit)
+        pred, gold = fit.oof[keep] >= t, fit.gold[keep] == 1
+        tp += int((pred & gold).sum())
+        fp += int((pred & ~gold).sum())
+        fn += int((~pred & gold).sum())
+    return tp, fp, fn
+
+
+def choose_thresholds(fits: Sequence[_LabelFit]) -> list[float]:
+    """Each label's threshold: the family's micro-F1-best one, moved toward the label's own F1-best
+    one by ``support / (support + SHRINK)``."""
+    everything: Callable[[_LabelFit], np.ndarray] = lambda f: np.ones(len(f.gold), dtype=bool)  # noqa: E731
+    family = max(THRESHOLDS, key=lambda t: (_f1(*_counts(fits, [t] * len(fits), everything)), -abs(t - 0.5)))
+    out = []
+    for fit in fits:
+        own = max(THRESHOLDS,
+                  key=lambda t, fit=fit: (_f1(*_counts([fit], [t], everything)), -abs(t - family)))
+        w = fit.model.support / (fit.model.support + SHRINK)
+        out.append(float(w * own + (1 - w) * family))
+    return out
+
+
+def fit_family(family: str, records: Sequence[AgoraRecord], features: Mapping[str, DocumentFeatures],
+               weights: Mapping[str, float], vocabulary: Vocabulary, *,
+               seed: int = 0) -> tuple[FamilyModel, FamilyReport]:
+    """Fit every label of ``family`` with enough support on ``records`` (their ``features``)."""
+    from dataclasses import replace
+
+    if not records:
+        raise DataError(f"no training documents for the {family} facets")
+    words_all = np.vstack([features[r.agora_id].dense() for r in records])
+    weight_all = np.array([weights[r.agora_id] for r in records])
+    candidates = sorted({label for r in records for label in family_labels(family, r.tags)})
+    fits: list[_LabelFit] = []
+    skipped = {}
+    for label in candidates:
+        rows = np.arange(len(records))
+        y = np.array([int(label in family_labels(family, r.tags)) for r in records])
+        if y.sum() < MIN_SUPPORT or y.sum() == len(y):
+            skipped[label] = int(y.sum())
+            continue
+        matches = matches_of(family, label)
+        mentions = np.vstack([features[records[i].agora_id].mention_features(matches) for i in rows])
+        fits.append(_fit_label(label, matches, words_all[rows], mentions, y, weight_all[rows], rows,
+                               seed=seed))
+    if not fits:
+        raise DataError(f"no {family} label has {MIN_SUPPORT} training documents")
+    thresholds = choose_thresholds(fits)
+    labels = tuple(replace(f.model, threshold=t) for f, t in zip(fits, thresholds, strict=True))
+    validated = np.array([r.validated for r in records])
+    report = _report(family, records, fits, thresholds, validated, skipped, features)
+    meta = {"trained_on": len(records), "min_support": MIN_SUPPORT, "skipped_labels": skipped}
+    return FamilyModel(family=family, labels=labels, vocabulary=vocabulary, meta=meta), report
+
+
+def _report(family: str, records: Sequence[AgoraRecord], fits: Sequence[_LabelFit],
+            thresholds: Sequence[float],
+            validated: np.ndarray, skipped: Mapping[str, int],
+            features: Mapping[str, DocumentFeatures]) -> FamilyReport:
+    everything: Callable[[_LabelFit], np.ndarray] = lambda f: np.ones(len(f.gold), dtype=bool)  # noqa: E731
+    only_validated: Callable[[_LabelFit], np.ndarray] = lambda f: validated[f.rows]  # noqa: E731
+    per_label = {}
+    for fit, t in zip(fits, thresholds, strict=True):
+        per_label[fit.model.name] = {"support": fit.model.support, "threshold": round(t, 4),
+                                     **_prf(*_counts([fit], [t], everything))}
+    micro = _prf(*_counts(fits, thresholds, everything))
+    macro = round(float(np.mean([v["f1"] for v in per_label.values()])), 4)
+    baseline = _baseline(family, records, fits, features) if family in ("sector", "instrument") else {}
+    return FamilyReport(family=family, n_documents=len(records), labels=per_label, micro=micro,
+                        macro_f1=macro, validated=_prf(*_counts(fits, thresholds, only_validated)),
+                        baseline=baseline)
+
+
+def _baseline(family: str, records: Sequence[AgoraRecord], fits: Sequence[_LabelFit],
+              features: Mapping[str, DocumentFeatures]) -> dict[str, Any]:
+    """The phrase-list rule on the same documents and labels (sectors: ``agora.present_sectors``;
+    instruments: mentioned in at least two sentences)."""
+    from policylens.nlp.agora import present_sectors
+
+    tp = fp = fn = 0
+    per_label_f1 = []
+    for fit in fits:
+        a = b = c = 0
+        for row, gold in zip(fit.rows, fit.gold, strict=True):
+            counts = features[records[row].agora_id].mention_counts()
+            if family == "sector":
+                present = present_sectors({k.split(":", 1)[1]: v for k, v in counts.items()
+                                           if k.startswith("sector:")})
+                pred = fit.model.name in present
+            else:
+                pred = counts.get(f"instrument:{fit.model.name}", 0) >= 2
+            a += int(pred and gold == 1)
+            b += int(pred and gold == 0)
+            c += int(not pred and gold == 1)
+        tp, fp, fn = tp + a, fp + b, fn + c
+        per_label_f1.append(_f1(a, b, c))
+    return {"micro": _prf(tp, fp, fn), "macro_f1": round(float(np.mean(per_label_f1)), 4)}
+
+
+# --- the whole run -----------------------------------------------------------------
+
+def _tag_file(path: str) -> TaggedDocument:
+    from policylens.extract import extract
+    from policylens.nlp import tag
+
+    return tag(extract(Path(path)))
+
+
+def tag_records(records: Sequence[AgoraRecord], *, workers: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, TaggedDocument],
+                                                                          dict[str, str]]:
+    """Tag each record's full text as ``rank`` would: ``(tagged by id, error by id)``."""
+    from policylens.corpus.engines import get_engine
+
+    by_path = {str(r.path): r.agora_id for r in records}
+    engine = get_engine("local", workers=workers)
+    tagged: dict[str, TaggedDocument] = {}
+    errors: dict[str, str] = {}
+    try:
+        for done, outcome in enumerate(engine.map(_tag_file, list(by_path)), start=1):
+            agora_id = by_path[str(outcome.item)]
+            if outcome.ok and outcome.value is not None:
+                tagged[agora_id] = outcome.value
+            else:
+                errors[agora_id] = str(outcome.error)
+            if progress is not None:
+                progress(done, len(by_path))
+    finally:
+        engine.close()
+    return tagged, errors
+
+
+def train_facets(documents: str | Path, *, families: Sequence[str] = ("sector", "instrument", "agora"),
+                 seed: int = 0, workers: int | None = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 tagged: Mapping[str, TaggedDocument] | None = None) -> Training:
+    """Train the facet families on the AGORA training documents of the corpus folder ``documents``.
+
+    ``tagged`` (by AGORA id) skips tagging documents already tagged by the caller.
+    """
+    corpus = Path(documents)
+    agora_dir = corpus / "agora"
+    held_out = evaluation_only(corpus)
+    records = read_agora(agora_dir / "documents.csv", agora_dir / "fulltext")
+    human, unreviewed, evaluation = split_records(records, held_out)
+    human = [r for r in human if r.tags]  # an annotated document without a single tag was left unfinished
+    train = human + unreviewed
+    if any(r.agora_id in held_out for r in train):  # pragma: no cover - split_records guarantees it
+        raise DataError("an evaluation-only document reached the training set")
+    have = dict(tagged or {})
+    missing = [r for r in train if r.agora_id not in have]
+    new, errors = tag_records(missing, workers=workers, progress=progress) if missing else ({}, {})
+    have.update(new)
+    train = [r for r in train if r.agora_id in have]
+    human = [r for r in human if r.agora_id in have]
+    texts = [[w for s in have[r.agora_id].sentences for w in words(s.text)] for r in train]
+    vocabulary = build_vocabulary(texts, stop_words=_stop_words())
+    features = {r.agora_id: document_features(have[r.agora_id].sentences, vocabulary) for r in train}
+    weights = {r.agora_id: 1.0 for r in human} | {r.agora_id: UNREVIEWED_WEIGHT for r in unreviewed}
+    labelled = human + [r for r in unreviewed if r.tags]
+    models, reports = {}, {}
+    for family in families:
+        models[family], reports[family] = fit_family(family, labelled, features, weights, vocabulary,
+                                                         seed=seed)
+    card = _card(corpus, vocabulary, models, reports, human=human, unreviewed=unreviewed,
+                 evaluation=evaluation, errors=errors, seed=seed)
+    return Training(vocabulary, models, reports, card)
+
+
+def _sha(parts: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _card(corpus: Path, vocabulary: Vocabulary, models: Mapping[str, FamilyModel],
+          reports: Mapping[str, FamilyReport], *, human: Sequence[AgoraRecord],
+          unreviewed: Sequence[AgoraRecord], evaluation: Sequence[AgoraRecord], errors: Mapping[str, str],
+          seed: int) -> dict[str, Any]:
+    import sklearn
+
+    from policylens import __version__
+    from policylens.nlp.agora import AGORA_TO_SECTOR
+
+    csv_path = corpus / "agora" / "documents.csv"
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "policylens": __version__,
+        "libraries": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
+        "training_data": {
+            "source": "AGORA (ETO/CSET) documents.csv and full texts, read in place; nothing copied",
+            "documents_csv_sha256": hashlib.sha256(csv_path.read_bytes()).hexdigest(),
+            "human_tagged": len(human),
+            "human_tagged_validated": sum(r.validated for r in human),
+            "unreviewed": len(unreviewed),
+            "unreviewed_with_tags": sum(bool(r.tags) for r in unreviewed),
+            "evaluation_only_left_out": len(evaluation),
+            "untaggable": dict(errors),
+            "training_ids_sha256": _sha(sorted(r.agora_id for r in [*human, *unreviewed])),
+        },
+        "mapping": {
+            "sector": {area: sector for area, sector in AGORA_TO_SECTOR.items()},
+            "instrument": {inst: list(tags) for inst, tags in AGORA_TO_INSTRUMENT.items()},
+            "agora": "AGORA's own tags, unchanged",
+        },
+        "settings": {"vocabulary_size": len(vocabulary), "min_df": MIN_DF, "C": C, "folds": FOLDS,
+                     "seed": seed, "min_support": MIN_SUPPORT, "threshold_shrink": SHRINK,
+                     "unreviewed_weight": UNREVIEWED_WEIGHT, "mention_features": list(MENTION_FEATURES)},
+        "vocabulary": vocabulary.version,
+        "models": {family: model.version for family, model in models.items()},
+        "cross_validation": {family: report.to_dict() for family, report in reports.items()},
+    }
+
+
+# --- writing -------------------------------------------------------------------------
+
+def save_training(training: Training, out: str | Path) -> list[Path]:
+    """Write the vocabulary, each family's model and the model card (JSON and Markdown) into ``out``."""
+    import json
+
+    from policylens.atomic import write_text_atomic
+    from policylens.nlp.facet_model import CARD_FILE, CARD_MD, save_vocabulary
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [save_vocabulary(training.vocabulary, folder)]
+    written += [model.save(folder) for model in training.models.values()]
+    write_text_atomic(folder / CARD_FILE, json.dumps(training.card, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(folder / CARD_MD, model_card_markdown(training))
+    return [*written, folder / CARD_FILE, folder / CARD_MD]
+
+
+def _top_words(model: LabelModel, vocabulary: Vocabulary, n: int = 8) -> str:
+    order = np.argsort(-model.word_coef)[:n]
+    return ", ".join(vocabulary.words[i] for i in order if model.word_coef[i] > 0)
+
+
+def model_card_markdown(training: Training) -> str:
+    """The human-readable model card: data, mapping, method, cross-validated scores, top words."""
+    card = training.card
+    data = card["training_data"]
+    lines = [
+        "# Document facet models",
+        "",
+        f"Trained {card['created']} by policylens {card['policylens']} "
+        f"(scikit-learn {card['libraries']['scikit-learn']}, numpy {card['libraries']['numpy']}). "
+        "Regenerate with `policylens train --part facets --documents ../shared/corpus`.",
+        "",
+        "## Training data",
+        "",
+        "AGORA (ETO/CSET, `../shared/corpus/agora/`, read in place; no text of it is in this folder: "
+        "the vocabulary is a list of common words with their weights).",
+        "",
+        f"- {data['human_tagged']} training documents with human tags ({data['human_tagged_validated']} of "
+        "them validated by AGORA's reviewers): their tags are the labels.",
+        f"- {data['unreviewed']} training documents whose tags may include unreviewed machine output: "
+        f"{data['unreviewed_with_tags']} of them carry any tag in this snapshot, so they serve the "
+        "vocabulary and idf only (tags would count at sample weight "
+        f"{card['settings']['unreviewed_weight']}).",
+        f"- {data['evaluation_only_left_out']} evaluation-only documents (`eval_documents.txt`) were left "
+        "out "
+        "before anything was read from them: not their text, not their tags.",
+        "- Training documents with no tag at all (in any taxonomy) are left out: their annotation was not "
+        "finished. Every other one is a negative example for each tag it lacks.",
+        f"- documents.csv sha256 `{data['documents_csv_sha256']}`; training ids hash "
+        f"`{data['training_ids_sha256']}`.",
+        "",
+        "## How AGORA's tags were mapped",
+        "",
+        "| AGORA Applications tag | codebook sector |",
+        "|---|---|",
+    ]
+    for area, sector in card["mapping"]["sector"].items():
+        lines.append(f"| {area} | {sector or '*none (not modelled)*'} |")
+    lines += ["", "The codebook sector `employment` has no AGORA tag and is not modelled.", "",
+              "| codebook instrument | AGORA tags (each with its sub-tags) |", "|---|---|"]
+    for inst, tags in card["mapping"]["instrument"].items():
+        lines.append(f"| {inst} | {'; '.join(tags)} |")
+    lines += ["", "The family `agora` (`--facets agora`) predicts AGORA's own tags, unchanged.", "",
+              "## Method", "",
+              "Per label, an L2 logistic regression (C = "
+              f"{card['settings']['C']}) over the document's TF-IDF ({card['settings']['vocabulary_size']} "
+              f"words found in at least {card['settings']['min_df']} training documents) and six features of "
+              "how many sentences the span matchers found the label in. Out-of-fold predictions of a "
+              f"{card['settings']['folds']}-fold cross-validation fit a Platt calibration and the threshold "
+              "(the family's F1-best one, moved toward the label's own in proportion to "
+              f"support / (support + {card['settings']['threshold_shrink']:g})). Labels with fewer than "
+              f"{card['settings']['min_support']} training documents are not modelled.", "",
+              "## Cross-validated scores (training documents only)", "",
+              "Out-of-fold, at the chosen thresholds. The labels of unvalidated documents are noisy, so the "
+              "row for the validated training documents is closer to what the benchmark "
+              "(`bench/document_facets.py`, evaluation-only documents) measures.", "",
+              "| family | documents | micro P / R / F1 | macro-F1 | validated only F1 "
+              "| phrase-list rule F1 |",
+              "|---|---|---|---|---|---|"]
+    for family, rep in card["cross_validation"].items():
+        m = rep["micro"]
+        base = rep["baseline"]
+        base_text = f"{base['micro']['f1']:.3f} (macro {base['macro_f1']:.3f})" if base else "—"
+        lines.append(f"| {family} | {rep['n_documents']} | {m['precision']:.3f} / {m['recall']:.3f} / "
+                     f"{m['f1']:.3f} | {rep['macro_f1']:.3f} | {rep['validated']['f1']:.3f} | {base_text} |")
+    for family, model in training.models.items():
+        rep = card["cross_validation"][family]
+        lines += ["", f"### {family}", "", "| label | support | threshold | CV F1 | strongest words |",
+                  "|---|---|---|---|---|"]
+        for label in model.labels:
+            row = rep["labels"][label.name]
+            lines.append(f"| {label.name} | {row['support']} | {row['threshold']:.2f} | {row['f1']:.2f} | "
+                         f"{_top_words(label, training.vocabulary)} |")
+        if skipped := model.meta.get("skipped_labels"):
+            lines += ["", "Not modelled (too few training documents): "
+                      + "; ".join(f"{k} ({v})" for k, v in skipped.items()) + "."]
+    return "\n".join(lines) + "\n"
