@@ -33,9 +33,11 @@ EXPECTED_SCHEMA = {
                   "content"],
     "scores": ["id", "version_id", "document_id", "model_version", "method", "index", "ci_low", "ci_high",
                "n_sentences", "score", "created_at", "run_id", "scope", "scope_overridden"],
+    "document_facets": ["score_id", "family", "label", "prob", "assigned", "mentions", "evidence",
+                        "model_version"],
 }
 EXPECTED_INDEXES = {"versions_document", "scores_document", "sentences_label", "runs_status",
-                    "sentences_role"}
+                    "sentences_role", "document_facets_label"}
 
 
 def _schema(db: sqlite3.Connection) -> dict[str, list[str]]:
@@ -79,7 +81,7 @@ def test_scope_role_migration_keeps_tagged_results_of_a_v1_store(tmp_path: Path)
     db.close()
     with Store(old) as migrated:
         names = [r[0] for r in migrated.db.execute("SELECT name FROM migrations ORDER BY rowid")]
-        assert names[-1] == "m003_scope_role"
+        assert names[2] == "m003_scope_role" and names == [name for name, _ in MIGRATIONS]
         tagged = migrated.tagged("act")
         assert [(s.text, s.label, s.role) for s in tagged.sentences] == [("A board is set up.", "centralized",
                                                                           "other")]

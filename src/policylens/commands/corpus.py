@@ -164,6 +164,8 @@ def status_command(
               f"{status.versions} versions, {status.scored} scored", markup=False)
     for model, n in status.model_versions.items():
         out.print(f"  model {model}: {n} documents")
+    for family, counts in status.document_facets.items():  # document facets assigned, most common first
+        out.print(f"  {family}: " + ", ".join(f"{label} {n}" for label, n in counts.items()), markup=False)
     table = Table(title="Recent runs")
     for column in ("run", "started", "ended", "status", "new", "updated", "unchanged", "failed"):
         table.add_column(column)

@@ -73,6 +73,11 @@ def rank_command(
     password: str | None = typer.Option(None, "--password", help="Password for encrypted PDFs."),
     scope: Scope | None = typer.Option(None, "--scope", help="Instrument scope of a single document, "
                                        "overriding the scope model (recorded as overridden)."),
+    facets: str | None = typer.Option(None, "--facets", help="Document facets to decide: codebook "
+                                      "(sector and instrument, the default), agora (those and AGORA's "
+                                      "own taxonomy), none, or a comma-separated list of sector, "
+                                      "instrument, agora. With --store, given facets are decided again "
+                                      "from the stored sentences."),
 ) -> None:
     """Rank frameworks from most centralized (+1) to most sector-specific (-1).
 
@@ -85,6 +90,7 @@ def rank_command(
     Example: policylens rank laws/ --metadata laws.csv --key id --group-by country --report r.html
     """
     from policylens.corpus.ranking import build_ranking, load_metadata, rank_documents
+    from policylens.nlp.document_facets import resolve_families
     from policylens.rank.scoring import check_method
 
     if fmt == "parquet" and out_file is None:
@@ -92,6 +98,7 @@ def rank_command(
     if out_file is not None and fmt == "table":
         raise UsageError("--out writes csv, json or parquet: add --format")
     method = check_method(method)
+    families = resolve_families(facets)  # a bad --facets fails before any work
     if report is not None:
         _check_report_path(report)
     group_by = group_by or []
@@ -105,6 +112,8 @@ def rank_command(
         table = load_metadata(metadata, key)
         with Store(store, create=False) as opened:  # ranking only reads: never create a store here
             scores = opened.latest_scores()
+            if facets is not None:  # decided again from the stored sentences: no re-processing
+                scores = _refaceted(opened, scores, families)
             ids = [str(s.extra["id"]) for s in scores]
             own = {str(s.extra["id"]): {k: s.extra.get(k) for k in MANIFEST_METADATA} for s in scores}
             ranking = build_ranking(scores, ids, table=table, own_metadata=own, group_by=group_by,
@@ -127,7 +136,7 @@ def rank_command(
                              title_column=title_column, exclude_silent=exclude_silent, method=method,
                              engine=engine.value, workers=workers, timeout=timeout,
                              scheduler=scheduler, password=password,
-                             scope=scope.value if scope is not None else None,
+                             scope=scope.value if scope is not None else None, facets=families,
                              keep_sentences=report is not None, mapper=mapper)
     for failure in ranking.failures:
         err.print(f"[bold red]error:[/] {escape(f'{failure.source}: {failure.error} [{failure.code}]')}",
@@ -137,6 +146,14 @@ def rank_command(
         total = len(ranking.failures) + len(ranking)
         err.print(f"{len(ranking.failures)} of {total} documents failed; {len(ranking)} ranked.")
     raise typer.Exit(EXIT_FAILED if ranking.failures else EXIT_OK)
+
+
+def _refaceted(store: Any, scores: Sequence[Any], families: Sequence[str]) -> list[Any]:
+    """Stored scores with their document facets decided again from the stored sentences."""
+    from policylens.nlp.document_facets import document_facets
+
+    return [replace(s, document_facets=document_facets(
+        store.tagged(s.extra["id"], model_version=s.model_version or None), families=families)) for s in scores]
 
 
 # What a corpus manifest says about each document, carried as its own metadata by `rank --store`.
@@ -261,6 +278,10 @@ def score_table(ranked: Sequence[Any]) -> Table:
         document = Text(s.title or name)  # Text(): titles are document text, never markup
         document.append(f"\n{name} · scope: {scope}" if s.title and s.title != name else f"\nscope: {scope}",
                         style="dim")
+        for family, found in s.document_facets.items():
+            if found.labels:  # AGORA's tags are long: the table gives their number, JSON/CSV the tags
+                names = ", ".join(found.labels) if family != "agora" else f"{len(found.labels)} tags"
+                document.append(f"\n{family}: {names}", style="dim")
         table.add_row(str(s.rank), document, index,
                       f"[{s.ci_low:+.2f}, {s.ci_high:+.2f}]", str(s.n_sentences),
                       str(s.counts.get("centralized", 0)), str(s.counts.get("sector_specific", 0)),
@@ -284,7 +305,8 @@ def diff_command(
     for path in (old, new):
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
-    result = diff(analyze(old, password=password).tagged, analyze(new, password=password).tagged)
+    result = diff(analyze(old, password=password, facets="none").tagged,
+                  analyze(new, password=password, facets="none").tagged)
     if fmt == "json":
         import json
 

@@ -121,6 +121,25 @@ def _train_structure(data: Path | None, out_dir: Path | None, documents: Path | 
                       f"(n = {card[name]['n']})")
 
 
+def _train_facets(out_dir: Path | None, documents: Path | None, seed: int) -> None:
+    from policylens.nlp.facet_model import default_facets_dir
+    from policylens.nlp.train_facets import save_training, train_facets
+
+    if documents is None:
+        raise fail("--part facets needs --documents DIR: the corpus folder with agora/ and "
+                   "eval_documents.txt", EXIT_USAGE)
+    with err.status("tagging the AGORA training documents and fitting the facet models"):
+        training = train_facets(documents, seed=seed)
+    out = out_dir or default_facets_dir()
+    save_training(training, out)
+    err.print(f"facet models {', '.join(f'{k} {m.version}' for k, m in training.models.items())} "
+              f"written to {out}")
+    for family, report in training.reports.items():
+        base = f"; phrase-list rule {report.baseline['micro']['f1']:.3f}" if report.baseline else ""
+        err.print(f"{family}: cross-validated micro-F1 {report.micro['f1']:.3f} on {report.n_documents} "
+                  f"training documents ({report.validated['f1']:.3f} on the validated ones){base}")
+
+
 @handle_errors
 def train_command(
     data: Path | None = typer.Option(None, "--data", help="Annotations folder or .jsonl file "
@@ -142,9 +161,11 @@ def train_command(
         None, "--content-from", help="Folder of v2.0 stand-off labels of free documents "
         "(corpora/annotations/agora): add the sentences whose label judges their words, label written "
         "sentences by their words, predict under training priors (the shipped content model)."),
-    part: str = typer.Option("content", "--part", help="content (the approach of a sentence's words) or "
+    part: str = typer.Option("content", "--part", help="content (the approach of a sentence's words), "
                              "structure (the role and scope models, from the stand-off labels in "
-                             "corpora/annotations/agora of the documents in --documents)."),
+                             "corpora/annotations/agora of the documents in --documents) or facets "
+                             "(the document facet models, from AGORA's tags of the training documents "
+                             "in --documents/agora; evaluation-only documents are left out)."),
 ) -> None:
     """Train the tagger's models on their training data (held-out splits are never used).
 
@@ -155,8 +176,11 @@ def train_command(
     if part == "structure":
         _train_structure(data, out_dir, documents, seed)
         return
+    if part == "facets":
+        _train_facets(out_dir, documents, seed)
+        return
     if part != "content":
-        raise fail(f"unknown --part {part!r} (use content or structure)", EXIT_USAGE)
+        raise fail(f"unknown --part {part!r} (use content, structure or facets)", EXIT_USAGE)
 
     result = train(data, out_dir, seed=seed, unlabeled=unlabeled, self_train=self_train,
                    standoff=standoff, documents=documents, content_from=content_from)

@@ -2,7 +2,10 @@
 
 Only the current version of each active document counts, tagged by the newest
 model that scored it. Cues, facets and counts are JSON strings in every format,
-so the columns stay flat for pandas, DuckDB and spreadsheets.
+so the columns stay flat for pandas, DuckDB and spreadsheets; a score's document
+facets are ``document_sectors`` and ``document_instruments`` (JSON lists of the
+assigned values) and ``document_facets`` (every family's labels, probabilities,
+mention counts and evidence sentences).
 
 A single file is written to a temporary name and renamed into place. A
 partitioned Parquet export is a Hive-style folder (``jurisdiction=EU/...``)
@@ -46,6 +49,7 @@ _COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("model_version", "string"), ("method", "string"), ("index", "float64"), ("ci_low", "float64"),
         ("ci_high", "float64"), ("n_sentences", "int32"), ("counts", "string"), ("facets", "string"),
         ("scope", "string"), ("scope_overridden", "int32"), ("scope_probs", "string"),
+        ("document_sectors", "string"), ("document_instruments", "string"), ("document_facets", "string"),
     ],
 }
 

@@ -129,11 +129,32 @@ M003_SCOPE_ROLE = [
     "CREATE INDEX sentences_role ON sentences (role)",
 ]
 
+# Document facets (sector, instrument, AGORA's taxonomy): one row per score and facet value, so
+# a query can find the documents that govern a sector. The score's JSON holds the same decision
+# with its evidence sentences; scores written before have no rows and read back without facets.
+M004_DOCUMENT_FACETS = [
+    """
+    CREATE TABLE document_facets (
+        score_id INTEGER NOT NULL REFERENCES scores(id) ON DELETE CASCADE,
+        family TEXT NOT NULL,
+        label TEXT NOT NULL,
+        prob REAL NOT NULL,
+        assigned INTEGER NOT NULL CHECK (assigned IN (0, 1)),
+        mentions INTEGER NOT NULL DEFAULT 0,
+        evidence TEXT NOT NULL DEFAULT '[]',
+        model_version TEXT NOT NULL,
+        PRIMARY KEY (score_id, family, label)
+    )
+    """,
+    "CREATE INDEX document_facets_label ON document_facets (family, label, assigned)",
+]
+
 # (name, statements), applied in this order; the name is what the store records.
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_indexes", M002_INDEXES),
     ("m003_scope_role", M003_SCOPE_ROLE),
+    ("m004_document_facets", M004_DOCUMENT_FACETS),
 ]
 
 

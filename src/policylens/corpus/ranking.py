@@ -165,6 +165,7 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
                    exclude_silent: bool = False, method: str | None = None, engine: str = "local",
                    workers: int | None = None, scheduler: str | None = None, timeout: float | None = None,
                    password: str | None = None, scope: str | None = None,
+                   facets: str | Sequence[str] | None = None,
                    keep_sentences: bool = True, mapper: Mapper | None = None) -> Ranking:
     """Extract, tag and score the files at ``paths`` (folders are searched) and rank them.
 
@@ -174,7 +175,9 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     difference of two groups; ``timeout`` is the local engine's limit per document in seconds
     (``None``: its default, ``0``: none); ``exclude_silent`` leaves documents without governance language
     out of the group statistics. ``scope`` overrides the scope model (``horizontal``, ``targeted``
-    or ``none``) for every document. Unreadable files end up in ``Ranking.failures``.
+    or ``none``) for every document. ``facets`` chooses the document facet families (default:
+    sector and instrument; ``"agora"`` adds AGORA's taxonomy, ``"none"`` skips them).
+    Unreadable files end up in ``Ranking.failures``.
     """
     from policylens.corpus.engines import get_engine
     from policylens.extract import SUFFIXES
@@ -186,7 +189,7 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     specs = _specs(group_by, table, title_column)
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = collect_files([Path(p) for p in items], SUFFIXES)
-    work = functools.partial(analyze, password=password, method=method, scope=scope)
+    work = functools.partial(analyze, password=password, method=method, scope=scope, facets=facets)
     runner = get_engine(engine, workers=workers, scheduler=scheduler, timeout=timeout, warm=warm)
     try:
         outcomes = mapper(runner, work, files) if mapper else list(runner.map(work, files))

@@ -4,7 +4,8 @@ Tables (see ``migrations.py``): ``documents`` (what the manifests list, never
 deleted: a document that leaves its manifest is marked ``removed``),
 ``versions`` (each distinct content of a document, with how it was fetched),
 ``blocks`` (its extracted text), ``sentences`` and ``scores`` (per version and
-model version) and ``runs`` (one row per refresh). Raw bytes live in
+model version), ``document_facets`` (per score: each facet value's probability,
+whether it is assigned, its evidence sentences) and ``runs`` (one row per refresh). Raw bytes live in
 ``<store>.objects/``.
 
 Everything one document contributes is written in one transaction, so a
@@ -117,11 +118,14 @@ class StoreStatus:
     scored: int
     model_versions: Mapping[str, int]  # model version -> documents whose latest score used it
     runs: tuple[Run, ...]
+    # family -> facet value -> active documents whose latest score assigns it
+    document_facets: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "documents": self.documents, "active": self.active,
                 "removed": self.removed, "versions": self.versions, "scored": self.scored,
-                "model_versions": dict(self.model_versions), "runs": [r.to_dict() for r in self.runs]}
+                "model_versions": dict(self.model_versions), "runs": [r.to_dict() for r in self.runs],
+                "document_facets": {k: dict(v) for k, v in self.document_facets.items()}}
 
 
 def _sqlite_errors(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
@@ -418,6 +422,10 @@ class Store:
             (version_id, doc_id, model, score.method, float(score.index), float(score.ci_low),
              float(score.ci_high), score.n_sentences, json.dumps(score.to_dict()), now(), run_id,
              tagged.scope.label, int(tagged.scope.overridden)))
+        score_id = db.execute(
+            "SELECT id FROM scores WHERE version_id = ? AND model_version = ? AND method = ?",
+            (version_id, model, score.method)).fetchone()[0]
+        _insert_document_facets(db, int(score_id), score)
 
     # --- reading results ------------------------------------------------------
 
@@ -525,7 +533,33 @@ class Store:
             scored=sum(n for _, n in latest),
             model_versions={m: n for m, n in latest},
             runs=tuple(self.runs(runs)),
+            document_facets=self.facet_counts(),
         )
+
+    _LATEST_FACETS = """
+        SELECT d.id AS document_id, f.family, f.label, f.prob, f.assigned
+        FROM documents d
+        JOIN scores s ON s.id = (SELECT max(id) FROM scores WHERE version_id = d.current_version)
+        JOIN document_facets f ON f.score_id = s.id
+        WHERE d.status = 'active'"""
+
+    def facet_counts(self) -> dict[str, dict[str, int]]:
+        """Family -> facet value -> how many active documents' newest scores assign it."""
+        rows = self.db.execute(f"SELECT family, label, count(*) FROM ({self._LATEST_FACETS}) "
+                               "WHERE assigned = 1 GROUP BY family, label "
+                               "ORDER BY family, count(*) DESC, label")
+        counts: dict[str, dict[str, int]] = {}
+        for family, label, n in rows:
+            counts.setdefault(family, {})[label] = n
+        return counts
+
+    def documents_with_facet(self, family: str, label: str) -> list[tuple[str, float]]:
+        """``(document id, probability)`` of the active documents whose newest score assigns
+        ``label`` of ``family``, most probable first."""
+        rows = self.db.execute(f"SELECT document_id, prob FROM ({self._LATEST_FACETS}) "
+                               "WHERE assigned = 1 AND family = ? AND label = ? "
+                               "ORDER BY prob DESC, document_id", (family, label))
+        return [(doc_id, float(prob)) for doc_id, prob in rows]
 
     @_sqlite_errors_in_batches
     def sentence_rows(self, *, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
@@ -557,6 +591,10 @@ class Store:
                 row["counts"] = json.dumps(score.get("counts", {}))
                 row["facets"] = json.dumps(score.get("facets", {}))
                 row["scope_probs"] = json.dumps(score.get("scope", {}).get("probs", {}))
+                found = score.get("document_facets", {})
+                row["document_sectors"] = json.dumps(found.get("sector", {}).get("labels", []))
+                row["document_instruments"] = json.dumps(found.get("instrument", {}).get("labels", []))
+                row["document_facets"] = json.dumps(found, ensure_ascii=False)
             yield rows
 
 
@@ -572,6 +610,20 @@ def _check_integrity(db: sqlite3.Connection, path: Path) -> None:
         detail = "; ".join(" ".join(p.split()) for p in problems)
         raise StoreError(f"the store {path} is damaged (PRAGMA quick_check: {detail}); "
                          f"it was left untouched. {RECOVER}")
+
+
+def _insert_document_facets(db: sqlite3.Connection, score_id: int, score: FrameworkScore) -> None:
+    """Replace a score's document facet rows: one per facet value, assigned or not."""
+    db.execute("DELETE FROM document_facets WHERE score_id = ?", (score_id,))
+    rows = []
+    for family, found in score.document_facets.items():
+        assigned = set(found.labels)
+        for label, prob in found.probs.items():
+            evidence = [e.sentence_id for e in found.evidence.get(label, ())]
+            rows.append((score_id, family, label, float(prob), int(label in assigned),
+                         int(found.mentions.get(label, 0)), json.dumps(evidence), found.model_version))
+    db.executemany("INSERT INTO document_facets (score_id, family, label, prob, assigned, mentions, "
+                   "evidence, model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

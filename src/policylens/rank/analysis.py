@@ -65,10 +65,15 @@ def analyze_document(document: Document, *, method: str | None = None, scope: st
 
 
 def warm() -> None:
-    """Load the tagging pipeline (cached) before any document: engines call it in their workers."""
+    """Load the tagging pipeline and the codebook's facet models (cached) before any document: engines
+    call it in their workers."""
     from policylens.nlp import load_pipeline
+    from policylens.nlp.document_facets import CODEBOOK_FAMILIES
+    from policylens.nlp.facet_model import load_family
 
     load_pipeline()
+    for family in CODEBOOK_FAMILIES:
+        load_family(family)
 
 
 def _named(document: Document, *, title: str | None, source: str | None) -> Document:

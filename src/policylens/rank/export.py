@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from policylens.labels import FACET_KINDS, LABELS
+from policylens.nlp.document_facets import FAMILIES
 from policylens.rank.types import FrameworkScore
 
 CSV_FIELDS: tuple[str, ...] = (
@@ -17,6 +18,7 @@ CSV_FIELDS: tuple[str, ...] = (
     *(f"n_{label}" for label in LABELS),
     *(f"{kind}_top" for kind in FACET_KINDS),
     "top_centralized", "top_sector_specific", "method",
+    *(f"document_{family}" for family in FAMILIES),
 )
 
 
@@ -26,7 +28,8 @@ def to_json(scores: Sequence[FrameworkScore]) -> str:
 
 
 def csv_row(score: FrameworkScore) -> dict[str, Any]:
-    """One flat row: counts as columns, each facet kind as ``name:n;name:n``, the strongest evidence."""
+    """One flat row: counts as columns, each facet kind as ``name:n;name:n``, the strongest evidence,
+    each document facet family's assigned values as ``name:probability;...`` (empty when not decided)."""
     row: dict[str, Any] = {
         "rank": score.rank, "doc": score.doc, "title": score.title, "index": round(score.index, 4),
         "ci_low": round(score.ci_low, 4), "ci_high": round(score.ci_high, 4),
@@ -43,6 +46,10 @@ def csv_row(score: FrameworkScore) -> dict[str, Any]:
     pulls = [e for e in score.evidence if e.weight < 0]
     row["top_centralized"] = pushes[0].text if pushes else ""
     row["top_sector_specific"] = pulls[0].text if pulls else ""
+    for family in FAMILIES:
+        found = score.document_facets.get(family)
+        row[f"document_{family}"] = (";".join(f"{name}:{found.probs[name]:.2f}" for name in found.labels)
+                                     if found is not None else "")
     return row
 
 

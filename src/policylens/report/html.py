@@ -31,6 +31,7 @@ from policylens.rank.groups import Group, GroupDifference
 from policylens.rank.types import FrameworkScore
 from policylens.report.charts import COLOURS, heat_colour, heat_maps, lean_of, ranking_chart
 from policylens.report.collection_charts import group_chart, histogram, trend_chart
+from policylens.report.facet_views import Chip, chips, data_facets, facet_filters, facets_payload
 from policylens.report.payload import document_payloads, script_json
 from policylens.report.settings import ReportSettings
 
@@ -49,6 +50,8 @@ class TableRow:
     score: FrameworkScore
     lean: str
     groups: tuple[Any, ...]  # the document's value for each --group-by column
+    chips: tuple[Chip, ...] = ()  # its assigned sectors and instruments
+    facets: str = "[]"  # JSON list of its assigned "family:value" keys, for the facet filter
 
 
 def write_report(path: Path, scores: Sequence[FrameworkScore], tagged: Mapping[str, TaggedDocument], *,
@@ -85,7 +88,8 @@ def render_report(scores: Sequence[FrameworkScore], tagged: Mapping[str, TaggedD
     specs = collection.group_by if collection is not None else ()
     metadata = _metadata_by_doc(collection)
     rows = [TableRow(anchor=anchors[i], title=titles[i], score=score, lean=lean_of(score.index),
-                     groups=tuple(spec.value_of(metadata.get(score.doc, {})) for spec in specs))
+                     groups=tuple(spec.value_of(metadata.get(score.doc, {})) for spec in specs),
+                     chips=chips(score), facets=data_facets(score))
             for i, score in enumerate(ordered)]
     small = len(ordered) <= cfg.max_chart_documents
     models = sorted({s.model_version for s in ordered if s.model_version}
@@ -102,6 +106,8 @@ def render_report(scores: Sequence[FrameworkScore], tagged: Mapping[str, TaggedD
         heat_maps=heat_maps(ordered, titles, anchors) if small else None,
         group_sections=_group_sections(collection),
         group_columns=[spec.name for spec in specs],
+        filters=facet_filters(ordered),
+        has_facets=any(s.document_facets for s in ordered),
         data=script_json(report_data(ordered, tagged, rows, cfg, specs)),
         colours=COLOURS,
         settings=cfg,
@@ -186,7 +192,8 @@ def report_data(ordered: Sequence[FrameworkScore], tagged: Mapping[str, TaggedDo
     ``index``, ``ci_low``, ``ci_high``, ``n_sentences``, ``scope`` and ``model_version``; and
     what the page builds a document's section from when it is opened: counts ``k``, pages
     ``pg``, whether its sentences were available (``found``), the user's scope override
-    ``scope_overridden``, its group values ``m``, and its sentences (``report.payload``).
+    ``scope_overridden``, its group values ``m``, its document facets ``df``
+    (``facet_views.facets_payload``) and its sentences (``report.payload``).
     """
     sentences = document_payloads(ordered, tagged, cfg)
     documents = []
@@ -201,6 +208,7 @@ def report_data(ordered: Sequence[FrameworkScore], tagged: Mapping[str, TaggedDo
             "k": [int(score.counts.get(label, 0)) for label in LABELS],
             "pg": t.n_pages if t is not None else 0, "found": t is not None,
             "m": [[spec.name, _fmt_value(v)] for spec, v in zip(specs, row.groups, strict=True)],
+            "df": facets_payload(score),
             **payload,
         })
     return {"documents": documents, "open": len(ordered) if len(ordered) <= cfg.open_documents else 0,

@@ -2,7 +2,8 @@
 // document's section from the inline JSON when it is opened. Document text is only ever
 // inserted with textContent / createTextNode, never parsed as HTML.
 // State can be given in the address: #doc-3 opens a document; #q=word&sort=index&dir=asc&page=2
-// filters, sorts and pages the table (and is kept up to date as you use it).
+// filters, sorts and pages the table, and facet=sector:finance (repeatable, one per family) keeps only
+// the documents with that document facet (the address is kept up to date as you use it).
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("policylens-data").textContent);
@@ -73,6 +74,35 @@
     return node;
   }
 
+  // --- a document's facets: each assigned value with its probability and evidence ------
+  function facetBlock(families) {
+    var dl = el("dl", "doc-facets");
+    families.forEach(function (fam) {
+      dl.appendChild(el("dt", null, fam.t));
+      var dd = el("dd");
+      if (!fam.v.length) { dd.appendChild(el("span", "empty", "none assigned")); }
+      fam.v.forEach(function (v) {
+        var box = el("details", "facet-value");
+        var summary = el("summary");
+        summary.appendChild(el("span", "chip chip-" + fam.f, v.n));
+        summary.appendChild(el("span", "facet-p", " P\u00a0=\u00a0" + v.p.toFixed(2)));
+        if (v.m) { summary.appendChild(document.createTextNode(" \u00b7 named in " + plural(v.m, "sentence"))); }
+        box.appendChild(summary);
+        var ol = el("ol", "facet-evidence");
+        v.e.forEach(function (e) {
+          var li = el("li", null, e[0]);
+          if (e[1] !== null && e[1] !== undefined) { li.appendChild(el("span", "page", "p.\u00a0" + e[1])); }
+          if (!e[2]) { li.appendChild(el("span", "facets", "(words that weigh for this value; no phrase-list match)")); }
+          ol.appendChild(li);
+        });
+        box.appendChild(ol);
+        dd.appendChild(box);
+      });
+      dl.appendChild(dd);
+    });
+    return dl;
+  }
+
   // --- one document's section ---------------------------------------------------------
   function section(d) {
     var side = lean(d.index);
@@ -95,6 +125,10 @@
     d.m.forEach(function (pair) { parts.push(pair[0] + ": " + pair[1]); });
     meta.appendChild(document.createTextNode(" \u00b7 " + parts.join(" \u00b7 ")));
     box.appendChild(meta);
+    if (d.df && d.df.length) {
+      box.appendChild(el("h4", null, "Document facets"));
+      box.appendChild(facetBlock(d.df));
+    }
     if (!d.found) {
       box.appendChild(el("p", "empty", "The sentences of this document were not available to the report."));
     }
@@ -146,6 +180,11 @@
   var search = document.getElementById("table-search");
   var state = { q: "", sort: "rank", dir: "asc", page: 1 };
   var texts = rows.map(function (r) { return r.textContent.toLowerCase(); });
+  var facetSelects = Array.prototype.slice.call(document.querySelectorAll(".facet-filter select"));
+  var rowFacets = rows.map(function (r) { return JSON.parse(r.getAttribute("data-facets") || "[]"); });
+  function chosenFacets() {
+    return facetSelects.map(function (s) { return s.value; }).filter(Boolean);
+  }
 
   function sortValue(row, key, numeric) {
     if (numeric) { return parseFloat(row.getAttribute("data-" + key)); }
@@ -157,7 +196,11 @@
     var head = heads.filter(function (h) { return h.getAttribute("data-sort") === state.sort; })[0] || heads[0];
     var numeric = head.getAttribute("data-type") === "num";
     var q = state.q.toLowerCase();
-    var shown = rows.filter(function (r, i) { return !q || texts[i].indexOf(q) >= 0; });
+    var wanted = chosenFacets();
+    var shown = rows.filter(function (r, i) {
+      return (!q || texts[i].indexOf(q) >= 0) &&
+        wanted.every(function (w) { return rowFacets[i].indexOf(w) >= 0; });
+    });
     var sign = state.dir === "desc" ? -1 : 1;
     shown.sort(function (a, b) {
       var x = sortValue(a, state.sort, numeric), y = sortValue(b, state.sort, numeric);
@@ -177,7 +220,7 @@
       h.setAttribute("aria-sort", h === head ? (state.dir === "asc" ? "ascending" : "descending") : "none");
     });
     document.getElementById("page-info").textContent = "page " + state.page + " of " + pages + " \u00b7 " +
-      plural(shown.length, "document") + (q ? " match" : "");
+      plural(shown.length, "document") + (q || wanted.length ? " match" : "");
     document.getElementById("page-prev").disabled = state.page <= 1;
     document.getElementById("page-next").disabled = state.page >= pages;
   }
@@ -188,12 +231,14 @@
       params.push("sort=" + state.sort, "dir=" + state.dir);
     }
     if (state.page > 1) { params.push("page=" + state.page); }
+    chosenFacets().forEach(function (f) { params.push("facet=" + encodeURIComponent(f)); });
     if (history.replaceState) { history.replaceState(null, "", params.length ? "#" + params.join("&") : "#"); }
   }
   function fromHash() {
     var hash = decodeURIComponent(location.hash.slice(1));
     if (/^doc-\d+$/.test(hash)) { openDocument(hash, true); return; }
     if (hash.indexOf("=") < 0) { return; }
+    var facets = [];
     location.hash.slice(1).split("&").forEach(function (pair) {
       var at = pair.indexOf("=");
       var key = pair.slice(0, at), value = decodeURIComponent(pair.slice(at + 1).replace(/\+/g, " "));
@@ -202,6 +247,12 @@
       if (key === "dir") { state.dir = value === "desc" ? "desc" : "asc"; }
       if (key === "page") { state.page = parseInt(value, 10) || 1; }
       if (key === "doc") { openDocument(value, true); }
+      if (key === "facet") { facets.push(value); }
+    });
+    facetSelects.forEach(function (s) {
+      var family = s.getAttribute("data-family");
+      var mine = facets.filter(function (f) { return f.indexOf(family + ":") === 0; });
+      s.value = mine.length ? mine[mine.length - 1] : "";
     });
     search.value = state.q;
     apply();
@@ -220,6 +271,9 @@
     });
   });
   search.addEventListener("input", function () { state.q = search.value; state.page = 1; apply(); remember(); });
+  facetSelects.forEach(function (s) {
+    s.addEventListener("change", function () { state.page = 1; apply(); remember(); });
+  });
   document.getElementById("page-prev").addEventListener("click", function () { state.page -= 1; apply(); remember(); });
   document.getElementById("page-next").addEventListener("click", function () { state.page += 1; apply(); remember(); });
   document.querySelector(".table-tools").hidden = false;
