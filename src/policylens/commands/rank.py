@@ -152,8 +152,11 @@ def _refaceted(store: Any, scores: Sequence[Any], families: Sequence[str]) -> li
     """Stored scores with their document facets decided again from the stored sentences."""
     from policylens.nlp.document_facets import document_facets
 
-    return [replace(s, document_facets=document_facets(
-        store.tagged(s.extra["id"], model_version=s.model_version or None), families=families)) for s in scores]
+    out = []
+    for s in scores:
+        tagged = store.tagged(s.extra["id"], model_version=s.model_version or None)
+        out.append(replace(s, document_facets=document_facets(tagged, families=families)))
+    return out
 
 
 # What a corpus manifest says about each document, carried as its own metadata by `rank --store`.

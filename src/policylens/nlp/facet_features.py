@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -161,21 +162,15 @@ def document_features(sentences: Iterable[TaggedSentence], vocabulary: Vocabular
     terms: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     mentions: list[frozenset[str]] = []
-    totals: dict[int, int] = {}
     for sentence in sentences:
-        seen: dict[int, int] = {}
-        for word in words(sentence.text):
-            col = index.get(word)
-            if col is not None:
-                seen[col] = seen.get(col, 0) + 1
-        for col, n in seen.items():
-            totals[col] = totals.get(col, 0) + n
-        terms.append(np.fromiter(seen.keys(), dtype=np.int64, count=len(seen)))
-        counts.append(np.fromiter(seen.values(), dtype=np.float64, count=len(seen)))
+        hits = [(index[w], n) for w, n in Counter(words(sentence.text)).items() if w in index]
+        terms.append(np.array([c for c, _ in hits], dtype=np.int64))
+        counts.append(np.array([n for _, n in hits], dtype=np.float64))
         mentions.append(sentence_mentions(sentence))
-    cols = np.fromiter(totals.keys(), dtype=np.int64, count=len(totals))
-    tf = np.fromiter(totals.values(), dtype=np.float64, count=len(totals))
-    values = (1.0 + np.log(tf)) * vocabulary.idf[cols] if len(cols) else tf
+    tf = (np.bincount(np.concatenate(terms), weights=np.concatenate(counts), minlength=len(vocabulary))
+          if terms else np.zeros(len(vocabulary)))
+    cols = np.flatnonzero(tf)
+    values = (1.0 + np.log(tf[cols])) * vocabulary.idf[cols]
     norm = float(np.sqrt(np.dot(values, values)))
     if norm > 0:
         values = values / norm

@@ -191,9 +191,9 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"no {path.name} in {path.parent}; {TRAIN_HINT}", path=str(path)) from None
+        raise ModelError(f"facet model file not found; {TRAIN_HINT}", path=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"cannot read {path}: {exc}", path=str(path)) from None
+        raise ModelError(f"cannot read the facet model file ({exc})", path=str(path)) from None
 
 
 def load_vocabulary(directory: Path) -> Vocabulary:
