@@ -47,6 +47,7 @@ eval: install
 	$(BIN)/policylens evaluate corpora/annotations/eval/real/labels.jsonl --documents $(SHARED) --by confidence
 	$(BIN)/policylens agree corpora/annotations/agora/sentences.jsonl corpora/annotations/agora/second_pass/sentences.jsonl
 	$(BIN)/python bench/agora_sectors.py --agora $(SHARED)/agora
+	$(BIN)/python bench/document_facets.py --corpus $(SHARED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist

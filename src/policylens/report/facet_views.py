@@ -17,8 +17,11 @@ from policylens.nlp.document_facets import FAMILIES
 from policylens.rank.types import FrameworkScore
 
 FAMILY_NAMES = {"sector": "Sector", "instrument": "Instrument", "agora": "AGORA tag"}
-#: Evidence sentences of a facet value are cut to this many characters in the report.
-EVIDENCE_CHARS = 400
+#: The report shows the strongest evidence sentence of each facet value, cut to this many
+#: characters (JSON, CSV, Parquet and the store keep up to three, whole): 1,000 documents
+#: with three whole sentences per value would add about 2 MB to the page.
+EVIDENCE_PER_VALUE = 1
+EVIDENCE_CHARS = 240
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,8 @@ def facets_payload(score: FrameworkScore) -> list[dict[str, Any]]:
         found = score.document_facets[family]
         values = [{"n": display(label), "p": round(float(found.probs.get(label, 0.0)), 2),
                    "m": int(found.mentions.get(label, 0)),
-                   "e": [[_cut(e.text), e.page, e.matched] for e in found.evidence.get(label, ())]}
+                   "e": [[_cut(e.text), e.page, e.matched]
+                         for e in found.evidence.get(label, ())[:EVIDENCE_PER_VALUE]]}
                   for label in found.labels]
         out.append({"f": family, "t": FAMILY_NAMES.get(family, family), "v": values})
     return out
