@@ -198,15 +198,25 @@ def _counts(fits: Sequence[_LabelFit], thresholds: Sequence[float], mask: Callab
     return tp, fp, fn
 
 
+def _everything(fit: _LabelFit) -> np.ndarray:
+    return np.ones(len(fit.gold), dtype=bool)
+
+
+def _best_threshold(fits: Sequence[_LabelFit], *, near: float) -> float:
+    """The micro-F1-best of ``THRESHOLDS`` for ``fits`` together; ties go to the one nearest ``near``."""
+    def key(t: float) -> tuple[float, float]:
+        return _f1(*_counts(fits, [t] * len(fits), _everything)), -abs(t - near)
+
+    return max(THRESHOLDS, key=key)
+
+
 def choose_thresholds(fits: Sequence[_LabelFit]) -> list[float]:
     """Each label's threshold: the family's micro-F1-best one, moved toward the label's own F1-best
     one by ``support / (support + SHRINK)``."""
-    everything: Callable[[_LabelFit], np.ndarray] = lambda f: np.ones(len(f.gold), dtype=bool)  # noqa: E731
-    family = max(THRESHOLDS, key=lambda t: (_f1(*_counts(fits, [t] * len(fits), everything)), -abs(t - 0.5)))
+    family = _best_threshold(fits, near=0.5)
     out = []
     for fit in fits:
-        own = max(THRESHOLDS,
-                  key=lambda t, fit=fit: (_f1(*_counts([fit], [t], everything)), -abs(t - family)))
+        own = _best_threshold([fit], near=family)
         w = fit.model.support / (fit.model.support + SHRINK)
         out.append(float(w * own + (1 - w) * family))
     return out
@@ -225,16 +235,15 @@ def fit_family(family: str, records: Sequence[AgoraRecord], features: Mapping[st
     candidates = sorted({label for r in records for label in family_labels(family, r.tags)})
     fits: list[_LabelFit] = []
     skipped = {}
+    rows = np.arange(len(records))  # every document is an example of every label
     for label in candidates:
-        rows = np.arange(len(records))
         y = np.array([int(label in family_labels(family, r.tags)) for r in records])
         if y.sum() < MIN_SUPPORT or y.sum() == len(y):
             skipped[label] = int(y.sum())
             continue
         matches = matches_of(family, label)
-        mentions = np.vstack([features[records[i].agora_id].mention_features(matches) for i in rows])
-        fits.append(_fit_label(label, matches, words_all[rows], mentions, y, weight_all[rows], rows,
-                               seed=seed))
+        mentions = np.vstack([features[r.agora_id].mention_features(matches) for r in records])
+        fits.append(_fit_label(label, matches, words_all, mentions, y, weight_all, rows, seed=seed))
     if not fits:
         raise DataError(f"no {family} label has {MIN_SUPPORT} training documents")
     thresholds = choose_thresholds(fits)
@@ -249,13 +258,14 @@ def _report(family: str, records: Sequence[AgoraRecord], fits: Sequence[_LabelFi
             thresholds: Sequence[float],
             validated: np.ndarray, skipped: Mapping[str, int],
             features: Mapping[str, DocumentFeatures]) -> FamilyReport:
-    everything: Callable[[_LabelFit], np.ndarray] = lambda f: np.ones(len(f.gold), dtype=bool)  # noqa: E731
-    only_validated: Callable[[_LabelFit], np.ndarray] = lambda f: validated[f.rows]  # noqa: E731
+    def only_validated(fit: _LabelFit) -> np.ndarray:
+        return validated[fit.rows]
+
     per_label = {}
     for fit, t in zip(fits, thresholds, strict=True):
         per_label[fit.model.name] = {"support": fit.model.support, "threshold": round(t, 4),
-                                     **_prf(*_counts([fit], [t], everything))}
-    micro = _prf(*_counts(fits, thresholds, everything))
+                                     **_prf(*_counts([fit], [t], _everything))}
+    micro = _prf(*_counts(fits, thresholds, _everything))
     macro = round(float(np.mean([v["f1"] for v in per_label.values()])), 4)
     baseline = _baseline(family, records, fits, features) if family in ("sector", "instrument") else {}
     return FamilyReport(family=family, n_documents=len(records), labels=per_label, micro=micro,
