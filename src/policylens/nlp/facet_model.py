@@ -118,11 +118,12 @@ class FamilyModel:
     def logits(self, features: DocumentFeatures) -> np.ndarray:
         """Each label's regression logit for one document."""
         cols, values = features.vector
-        words = self._words[:, cols] @ values if len(cols) else np.zeros(len(self.labels))
+        words: np.ndarray = self._words[:, cols] @ values if len(cols) else np.zeros(len(self.labels))
         counts = features.mention_counts()
         mentions = np.array([m.mention_logit(features.mention_features(m.matches, counts))
                              for m in self.labels])
-        return words + mentions + np.array([m.intercept for m in self.labels])
+        out: np.ndarray = words + mentions + np.array([m.intercept for m in self.labels])
+        return out
 
     def probabilities(self, features: DocumentFeatures) -> dict[str, float]:
         """Each label's calibrated probability for one document."""

@@ -121,7 +121,8 @@ def _stop_words() -> frozenset[str]:
 # --- fitting -----------------------------------------------------------------------
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+    return out
 
 
 def _folds(n: int, k: int, seed: int) -> list[np.ndarray]:
@@ -259,7 +260,8 @@ def _report(family: str, records: Sequence[AgoraRecord], fits: Sequence[_LabelFi
             validated: np.ndarray, skipped: Mapping[str, int],
             features: Mapping[str, DocumentFeatures]) -> FamilyReport:
     def only_validated(fit: _LabelFit) -> np.ndarray:
-        return validated[fit.rows]
+        chosen: np.ndarray = validated[fit.rows]
+        return chosen
 
     per_label = {}
     for fit, t in zip(fits, thresholds, strict=True):
