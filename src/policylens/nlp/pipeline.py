@@ -133,6 +133,7 @@ def _docs(nlp: Language, blocks: Iterable[Block]) -> Iterator[tuple[Block, Doc]]
             if block.kind == "heading":
                 doc.user_data[_segment.HEADING_FLAG] = True
             doc.user_data[_role.CONTEXT] = {"prev": prev, "section": block.section or ""}
+            doc.user_data[_role.TEXT] = chunk
             prev = chunk[-CONTEXT_CHARS:]
             yield block, doc
 
@@ -154,8 +155,9 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
         roles = _role.sentence_roles(doc) if has_roles else []
         sents = [doc[start:end] for start, end, _ in triples]
         cues = cues_by_sentence(doc, sents)
+        whole = doc.user_data.get(_role.TEXT) or doc.text  # Doc.text joins every token: never per sentence
         for k, (sent, (_, _, probs)) in enumerate(zip(sents, triples, strict=True)):
-            text = doc.text[sent.start_char:sent.end_char].strip()  # sent.text, without making every token
+            text = whole[sent.start_char:sent.end_char].strip()  # == sent.text.strip()
             if not text:
                 continue
             role_probs = roles[k][2] if roles else {"architecture": 0.0, "provision": 0.0, "other": 1.0}

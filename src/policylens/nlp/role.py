@@ -46,6 +46,8 @@ from policylens.nlp.segment import HEADING_FLAG
 EXTENSION = "roles"
 #: ``doc.user_data`` key of a block's context: ``{"prev": text before the block, "section": heading}``.
 CONTEXT = "policylens_context"
+#: ``doc.user_data`` key of the text the doc was made from (``Doc.text`` re-joins every token).
+TEXT = "policylens_text"
 ROLE_FILE = "role.json"
 
 _WORD = re.compile(r"[a-z][a-z\-']+")
@@ -175,8 +177,9 @@ def role_rows(
     before = shape(prev) if prev else ()
     before_tail = tail_words(prev) if prev else []
     section_words = _words(section, _CONTEXT_WORDS)
+    whole = doc.user_data.get(TEXT) or doc.text  # Doc.text joins every token: never per sentence
     for sent, feats in zip(sents, base, strict=True):
-        text = doc.text[sent.start_char:sent.end_char]  # == sent.text, without making every token
+        text = whole[sent.start_char:sent.end_char]  # == sent.text
         own = shape(text)  # computed once: it is also the next sentence's context
         row = dict(feats)
         row.update(context_features(text, prev, section, heading=heading, shapes=(own, before),
