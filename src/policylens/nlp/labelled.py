@@ -18,7 +18,6 @@ training never sees those documents.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -282,25 +281,3 @@ def content_labels(standoff_dir: Path, *, others: int = 1200, seed: int = 0) -> 
     random.Random(seed).shuffle(other)
     return [StandoffLabel(id=r["id"], source=r["source"], sha256=r["sha256"], label=r["label"],
                           confidence=r.get("confidence")) for r in keep + other[:others]]
-
-
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    """Plain JSON Lines, one object per line (the annotation files' format)."""
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-__all__ = [
-    "LABELS",
-    "DocumentRows",
-    "Example",
-    "RealData",
-    "evaluation_sources",
-    "load_scopes",
-    "load_sentence_labels",
-    "read_document",
-    "refuse_evaluation",
-    "resolve_real",
-    "written_examples",
-]
