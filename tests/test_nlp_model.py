@@ -257,3 +257,30 @@ def test_self_training_on_an_unlabelled_folder(tmp_path: Path) -> None:
             assert "quorvel statistics office" not in file.read_text(encoding="utf-8").lower()
     model = GovernanceModel.load(tmp_path / "model")
     assert abs(sum(model.train_prior) - 1) < 1e-6
+
+
+def test_grouped_cross_validation_is_not_fooled_by_document_words() -> None:
+    """Rows of one document share a word that names the document; labels are drawn per
+    document at random, so only a split inside documents can "learn" them from that word."""
+    from policylens.nlp.fit import fit_linear
+
+    rng = np.random.default_rng(0)
+    rows, y, groups = [], [], []
+    for d in range(40):
+        label = int(rng.integers(0, 3)) if d >= 3 else d  # every class present
+        for _ in range(8):
+            rows.append({f"w:doc{d}": 1.0, f"w:noise{int(rng.integers(0, 5))}": 1.0})
+            y.append(label)
+            groups.append(f"doc{d}")
+    leaky = fit_linear(rows, y, 3, min_df=1)
+    grouped = fit_linear(rows, y, 3, min_df=1, groups=groups)
+    assert leaky.cv_macro_f1 > 0.9
+    assert grouped.cv_macro_f1 < 0.6
+
+
+def test_grouped_fit_needs_one_group_per_row() -> None:
+    from policylens.nlp.fit import fit_linear
+
+    rows = [{"w:a": 1.0}, {"w:b": 1.0}, {"w:c": 1.0}] * 4
+    with pytest.raises(DataError, match="groups"):
+        fit_linear(rows, [0, 1, 2] * 4, 3, min_df=1, groups=["x"])

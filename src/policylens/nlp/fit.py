@@ -1,7 +1,9 @@
 """Fitting a ``LinearModel`` from named feature rows (the role and scope models).
 
 A multinomial logistic regression whose ``C`` is chosen by stratified k-fold
-cross-validation on the training rows (best out-of-fold macro-F1), with a
+cross-validation on the training rows (best out-of-fold macro-F1; folds keep each
+document's rows together when ``groups`` are given, since sentences of one document share
+its wording and a split inside a document flatters the score), with a
 softmax temperature fitted on the out-of-fold scores (calibration). Learned
 weights become plain JSON through the ``LinearModel`` they fill. Nothing here
 sees evaluation data: callers pass training rows only.
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from policylens.errors import DataError
 from policylens.nlp.features import build_vocabulary, to_matrix
@@ -66,6 +68,7 @@ def fit_linear(
     folds: int = 5,
     sample_weight: np.ndarray | None = None,
     keep_prefixes: Sequence[str] = ("r:", "n:", "len:"),
+    groups: Sequence[str] | None = None,
 ) -> Fitted:
     """Fit on ``rows``/``y``; ``C`` by cross-validated macro-F1, temperature on out-of-fold scores."""
     labels = np.asarray(y)
@@ -75,7 +78,14 @@ def fit_linear(
     vocabulary = build_vocabulary(rows, min_df=min_df, keep_prefixes=keep_prefixes)
     x = to_matrix(rows, vocabulary)
     n_folds = max(2, min(folds, min(counts.values())))
-    splits = list(StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(x, labels))
+    if groups is not None:
+        if len(groups) != len(labels):
+            raise DataError(f"{len(groups)} groups for {len(labels)} training rows")
+        n_folds = max(2, min(n_folds, len(set(groups))))
+        splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        splits = list(splitter.split(x, labels, groups=list(groups)))
+    else:
+        splits = list(StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(x, labels))
     best: tuple[float, float, np.ndarray] | None = None
     for c in c_grid:
         scores = np.zeros((len(labels), n_labels))

@@ -159,8 +159,10 @@ def train_structure(
     if balanced:  # each role weighs the same in the loss: macro-F1 rewards the rare roles' recall
         counts = Counter(y_role)
         weights = weights * np.asarray([len(y_role) / (len(ROLES) * counts[k]) for k in y_role])
+    # CV folds keep a document's sentences together; a written sentence is its own group
     fitted = fit_linear(
-        [e.role_row for e in role_train], y_role, len(ROLES), seed=seed, sample_weight=weights
+        [e.role_row for e in role_train], y_role, len(ROLES), seed=seed, sample_weight=weights,
+        groups=[e.source or e.id for e in role_train],
     )
     role = RoleModel(**fitted.model_kwargs(), labels=ROLES)
     unlabeled = [
