@@ -35,7 +35,14 @@ from policylens.nlp.document_facets import (
     resolve_families,
 )
 from policylens.nlp.facet_features import MENTION_FEATURES, Vocabulary, document_features
-from policylens.nlp.facet_model import FamilyModel, LabelModel, load_family, save_vocabulary
+from policylens.nlp.facet_model import (
+    COMBINER_FEATURES,
+    Combiner,
+    FamilyModel,
+    LabelModel,
+    load_family,
+    save_vocabulary,
+)
 from policylens.nlp.types import Facets, TaggedSentence
 from policylens.rank.types import FrameworkScore
 
@@ -137,6 +144,42 @@ def test_decision_assigns_by_threshold_and_cites_matching_sentences(tmp_path: Pa
     assert all(e.matched for e in sector.evidence["finance"])
     assert sector.evidence["healthcare"] == (FacetEvidence(1, SENTENCES[1].text, 2, True),)
     assert sector.model_version == hand_model().version
+
+
+def combined_model() -> FamilyModel:
+    """Words-only regressions under one combiner: log(1 + n) weighs 2, the word logit 1."""
+    labels = tuple(replace(m, mention_coef=np.zeros(6)) for m in hand_model().labels)
+    k = len(COMBINER_FEATURES)
+    combiner = Combiner(mean=np.zeros(k), scale=np.ones(k), coef=np.array([2.0, 0, 0, 0, 0, 0, 1.0]),
+                        intercepts={"finance": -3.0, "healthcare": -1.0, "transportation": -0.5})
+    return replace(hand_model(), labels=labels, combiner=combiner)
+
+
+def test_a_combiner_reads_each_values_mentions_and_word_logit_and_round_trips(tmp_path: Path) -> None:
+    model = combined_model()
+    f = document_features(SENTENCES, VOCAB)
+    words = -1.0 + 2.0 * f.dense()[0] + 2.0 * f.dense()[2]  # finance's word regression
+    assert model.logits(f)[0] == pytest.approx(-3.0 + 2.0 * np.log(3) + words)
+    assert model.logits(f)[2] == pytest.approx(-0.5 + 0.0 - 1.0)  # transportation: no mention, no words
+    assert model.version != hand_model().version
+    save_vocabulary(VOCAB, tmp_path)
+    model.save(tmp_path)
+    facet_model._load.cache_clear()
+    loaded = load_family("sector", tmp_path)
+    assert loaded.combiner is not None and loaded.version == model.version
+    assert loaded.probabilities(f) == pytest.approx(model.probabilities(f))
+    found = document_facets(SENTENCES, families="sector", directory=tmp_path)["sector"]
+    assert found.labels == ("healthcare", "finance")  # most probable first; transportation under 0.9
+    # a combiner that reads other features, or misses a value's intercept, is refused
+    data = model.to_dict()
+    for key, value, message in [("features", ["log(1 + n)"], "the combiner reads"),
+                                ("intercepts", {"finance": 0.0}, "intercepts do not name")]:
+        broken = {**data, "combiner": {**data["combiner"], key: value}}
+        (tmp_path / "sector.json").write_text(json.dumps(broken), encoding="utf-8")
+        facet_model._load.cache_clear()
+        with pytest.raises(ModelError, match=message):
+            load_family("sector", tmp_path)
+    facet_model._load.cache_clear()
 
 
 def test_a_value_no_matcher_covers_cites_the_sentences_whose_words_weigh_for_it(tmp_path: Path) -> None:
@@ -312,6 +355,9 @@ def test_trained_models_decide_new_documents(trained) -> None:  # type: ignore[n
     assert found["sector"].labels == ("healthcare",)
     assert "sandbox_testbed" in found["instrument"].labels
     assert "hospital" in found["sector"].evidence["healthcare"][0].text
+    # sectors are decided by a combiner over the word regressions; instruments by their own regressions
+    assert training.models["sector"].combiner is not None and training.models["instrument"].combiner is None
+    assert not any(m.mention_coef.any() for m in training.models["sector"].labels)
     report = training.reports["sector"]
     assert report.micro["f1"] > 0.9  # separable texts: the cross-validation finds them
     assert set(report.labels) == {"healthcare", "finance", "transportation"}

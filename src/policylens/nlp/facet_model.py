@@ -6,7 +6,12 @@ A facet model folder (default: the bundled ``models/facets/``) holds
 * ``<family>.json`` (``sector``, ``instrument``, ``agora``): one logistic
   regression per label over the document's TF-IDF and the label's mention
   features (``facet_features.MENTION_FEATURES``), with its Platt calibration
-  and decision threshold (both chosen by cross-validation on training data);
+  and decision threshold (both chosen by cross-validation on training data).
+  A family may also carry a **combiner** (``sector`` does): one logistic
+  regression shared by all its labels that reads each label's mention features
+  and its word regression's logit, with one intercept per label, so that a
+  rare label borrows how mention counts translate into a decision from the
+  frequent ones;
 * ``model_card.json`` and ``MODEL_CARD.md``: what the models were trained on,
   how AGORA's tags were mapped, cross-validated scores.
 
@@ -31,7 +36,7 @@ from policylens.errors import ModelError
 from policylens.nlp.facet_features import MENTION_FEATURES, DocumentFeatures, Vocabulary
 
 FORMAT: Final = "policylens-document-facets"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2  # 2: families may carry a combiner
 VOCABULARY_FILE: Final = "vocabulary.json"
 CARD_FILE: Final = "model_card.json"
 CARD_MD: Final = "MODEL_CARD.md"
@@ -89,6 +94,44 @@ class LabelModel:
                    threshold=float(data["threshold"]), support=int(data.get("support", 0)))
 
 
+#: What a combiner reads per label: its mention features, then its word regression's logit.
+COMBINER_FEATURES: Final[tuple[str, ...]] = (*MENTION_FEATURES, "word logit")
+
+
+@dataclass(frozen=True)
+class Combiner:
+    """A logistic regression shared by a family's labels, with ``f`` a label's ``COMBINER_FEATURES``:
+    ``z = ((f - mean) / scale) . coef + intercepts[label]``."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercepts: dict[str, float]
+
+    def logits(self, features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+        """``features``: [documents x] labels x ``COMBINER_FEATURES``, labels in the order of ``names``."""
+        out: np.ndarray = ((features - self.mean) / self.scale) @ self.coef
+        out = out + np.array([self.intercepts[n] for n in names])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(COMBINER_FEATURES), "mean": _round(self.mean, 6),
+                "scale": _round(self.scale, 6), "coef": _round(self.coef, 6),
+                "intercepts": {k: round(float(v), 6) for k, v in self.intercepts.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], names: tuple[str, ...]) -> Combiner:
+        if list(data.get("features", ())) != list(COMBINER_FEATURES):
+            raise ValueError(f"the combiner reads {data.get('features')}, not {list(COMBINER_FEATURES)}")
+        arrays = [np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
+        if any(len(a) != len(COMBINER_FEATURES) for a in arrays):
+            raise ValueError(f"the combiner needs {len(COMBINER_FEATURES)} values per array")
+        intercepts = {str(k): float(v) for k, v in data["intercepts"].items()}
+        if set(intercepts) != set(names):
+            raise ValueError("the combiner's intercepts do not name the family's labels")
+        return cls(arrays[0], arrays[1], arrays[2], intercepts)
+
+
 @dataclass(frozen=True)
 class FamilyModel:
     """The classifiers of one facet family (sector, instrument or agora) over one vocabulary."""
@@ -97,6 +140,7 @@ class FamilyModel:
     labels: tuple[LabelModel, ...]
     vocabulary: Vocabulary
     meta: dict[str, Any] = field(default_factory=dict)
+    combiner: Combiner | None = None
     _words: np.ndarray = field(init=False, repr=False, compare=False)  # (n_labels, n_words)
     _version: str = field(init=False, repr=False, compare=False)
 
@@ -116,14 +160,17 @@ class FamilyModel:
         return self._version
 
     def logits(self, features: DocumentFeatures) -> np.ndarray:
-        """Each label's regression logit for one document."""
+        """Each label's logit for one document: its own regression's or, with a combiner, the
+        combiner's over the label's mention features and its regression's logit."""
         cols, values = features.vector
         words: np.ndarray = self._words[:, cols] @ values if len(cols) else np.zeros(len(self.labels))
         counts = features.mention_counts()
-        mentions = np.array([m.mention_logit(features.mention_features(m.matches, counts))
-                             for m in self.labels])
+        mention_rows = np.array([features.mention_features(m.matches, counts) for m in self.labels])
+        mentions = np.array([m.mention_logit(row) for m, row in zip(self.labels, mention_rows, strict=True)])
         out: np.ndarray = words + mentions + np.array([m.intercept for m in self.labels])
-        return out
+        if self.combiner is None:
+            return out
+        return self.combiner.logits(np.column_stack([mention_rows, out]), self.names)
 
     def probabilities(self, features: DocumentFeatures) -> dict[str, float]:
         """Each label's calibrated probability for one document."""
@@ -143,7 +190,8 @@ class FamilyModel:
 
     def _content(self) -> dict[str, Any]:
         return {"family": self.family, "vocabulary": self.vocabulary.version, "meta": self.meta,
-                "mention_features": list(MENTION_FEATURES), "labels": [m.to_dict() for m in self.labels]}
+                "mention_features": list(MENTION_FEATURES), "labels": [m.to_dict() for m in self.labels],
+                "combiner": self.combiner.to_dict() if self.combiner is not None else None}
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "format_version": FORMAT_VERSION, "version": self.version,
@@ -159,8 +207,10 @@ class FamilyModel:
             raise ModelError(f"{where}: its mention features differ from this policylens'; {TRAIN_HINT}")
         try:
             labels = tuple(LabelModel.from_dict(item, len(vocabulary)) for item in data["labels"])
+            raw = data.get("combiner")
+            combiner = Combiner.from_dict(raw, tuple(m.name for m in labels)) if raw is not None else None
             return cls(family=str(data["family"]), labels=labels, vocabulary=vocabulary,
-                       meta=dict(data.get("meta", {})))
+                       meta=dict(data.get("meta", {})), combiner=combiner)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{where}: malformed facet model ({exc})") from None
 

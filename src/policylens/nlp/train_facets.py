@@ -13,7 +13,12 @@ What is used, from ``<documents>/agora/`` and ``<documents>/eval_documents.txt``
   labels (sample weight ``UNREVIEWED_WEIGHT``).
 
 Each label is a logistic regression over the document's TF-IDF and the
-label's mention features (``facet_features``). Out-of-fold predictions from a
+label's mention features (``facet_features``). The families in ``STACKED``
+(``sector``) are decided in two stages instead: each label's regression reads
+the words only, and one regression shared by the family's labels (the
+*combiner*) reads each label's mention features and its word logit, with an
+intercept per label. The combiner is fitted on out-of-fold word logits (an
+inner cross-validation), so it learns how far to trust the words. Out-of-fold predictions from a
 ``FOLDS``-fold cross-validation on the training documents fit each label's
 Platt calibration and choose its threshold: the family's F1-best threshold,
 moved toward the label's own F1-best one in proportion to its support
@@ -51,7 +56,7 @@ from policylens.nlp.facet_features import (
     document_features,
     words,
 )
-from policylens.nlp.facet_model import FamilyModel, LabelModel
+from policylens.nlp.facet_model import COMBINER_FEATURES, Combiner, FamilyModel, LabelModel
 from policylens.nlp.types import TaggedDocument
 
 VOCABULARY_SIZE: Final = 3000
@@ -62,6 +67,10 @@ MIN_SUPPORT: Final = 5  # labels with fewer training documents are not modelled
 SHRINK: Final = 20.0
 UNREVIEWED_WEIGHT: Final = 0.3
 THRESHOLDS: Final = tuple(round(0.05 * k, 2) for k in range(1, 20))
+STACKED: Final = ("sector",)  # families decided by a combiner over mention features and word logits
+WORD_C: Final = 4.0  # inverse L2 strength of a stacked family's word regressions
+COMBINER_C: Final = 1.0  # inverse L2 strength of the combiner
+INNER_FOLDS: Final = 3  # the cross-validation that gives the combiner its out-of-fold word logits
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,90 @@ def _fit_label(name: str, matches: tuple[str, ...], words_x: np.ndarray, mention
     return _LabelFit(model, rows, _sigmoid(a * z + b), y)
 
 
+# --- stacked families: word regressions, then one combiner --------------------------
+
+def _word_regression(x: Any, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(coef, intercept)`` of a words-only regression; a sample without one of the classes gives
+    its smoothed log-odds as a constant."""
+    from sklearn.linear_model import LogisticRegression
+
+    if y.min() == y.max():
+        return np.zeros(x.shape[1]), math.log((y.sum() + 0.5) / (len(y) - y.sum() + 0.5))
+    fit = LogisticRegression(C=WORD_C, max_iter=5000).fit(x, y, sample_weight=weight)
+    return fit.coef_[0].copy(), float(fit.intercept_[0])
+
+
+def _word_logits(x: Any, ys: np.ndarray, weight: np.ndarray, train: np.ndarray, test: np.ndarray
+                 ) -> np.ndarray:
+    """Documents ``test`` x labels: the logits of word regressions fitted on ``train``."""
+    out = np.zeros((len(test), ys.shape[1]))
+    for j in range(ys.shape[1]):
+        coef, b = _word_regression(x[train], ys[train, j], weight[train])
+        out[:, j] = x[test] @ coef + b
+    return out
+
+
+def _inner_word_logits(x: Any, ys: np.ndarray, weight: np.ndarray, rows: np.ndarray, seed: int
+                       ) -> np.ndarray:
+    """Out-of-fold word logits of ``rows`` (an ``INNER_FOLDS``-fold cross-validation within them)."""
+    out = np.zeros((len(rows), ys.shape[1]))
+    for test in _folds(len(rows), INNER_FOLDS, seed + 1):
+        train = np.setdiff1d(np.arange(len(rows)), test)
+        out[test] = _word_logits(x, ys, weight, rows[train], rows[test])
+    return out
+
+
+def _combiner_rows(mentions: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """Documents x labels x ``COMBINER_FEATURES``."""
+    return np.concatenate([mentions, logits[:, :, None]], axis=2)
+
+
+def _fit_combiner(f: np.ndarray, ys: np.ndarray, weight: np.ndarray, names: Sequence[str]) -> Combiner:
+    """The shared regression over (document, label) pairs: standardized features + a one-hot label."""
+    from sklearn.linear_model import LogisticRegression
+
+    n_docs, n_labels, k = f.shape
+    flat = f.reshape(-1, k)
+    mean, scale = flat.mean(axis=0), flat.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    design = np.hstack([(flat - mean) / scale, np.tile(np.eye(n_labels), (n_docs, 1))])
+    fit = LogisticRegression(C=COMBINER_C, max_iter=5000).fit(design, ys.reshape(-1),
+                                                             sample_weight=np.repeat(weight, n_labels))
+    coef = fit.coef_[0]
+    intercepts = {name: float(fit.intercept_[0] + coef[k + j]) for j, name in enumerate(names)}
+    return Combiner(mean, scale, coef[:k].copy(), intercepts)
+
+
+def _fit_stacked(kept: Sequence[tuple[str, tuple[str, ...], np.ndarray, np.ndarray]], words_x: np.ndarray,
+                 weight: np.ndarray, *, seed: int) -> tuple[list[_LabelFit], Combiner]:
+    """A stacked family's word regressions and combiner, with out-of-fold probabilities of the whole
+    (both stages refitted within each fold) for the thresholds and the report."""
+    x = sparse.csr_matrix(words_x)
+    names = [label for label, *_ in kept]
+    ys = np.column_stack([y for _, _, y, _ in kept])
+    mentions = np.stack([m for *_, m in kept], axis=1)  # documents x labels x mention features
+    n = len(ys)
+    oof = np.zeros(ys.shape)
+    for test in _folds(n, FOLDS, seed):
+        train = np.setdiff1d(np.arange(n), test)
+        inner = _inner_word_logits(x, ys, weight, train, seed)
+        combiner = _fit_combiner(_combiner_rows(mentions[train], inner), ys[train], weight[train], names)
+        f = _combiner_rows(mentions[test], _word_logits(x, ys, weight, train, test))
+        oof[test] = _sigmoid(combiner.logits(f, tuple(names)))
+    everything = np.arange(n)
+    combiner = _fit_combiner(_combiner_rows(mentions, _inner_word_logits(x, ys, weight, everything, seed)),
+                             ys, weight, names)
+    fits = []
+    for j, (label, matches, y, _) in enumerate(kept):
+        coef, b = _word_regression(x, y, weight)
+        k = len(COMBINER_FEATURES) - 1  # the mention features: read by the combiner, not the word regression
+        model = LabelModel(name=label, matches=matches, intercept=b, mention_mean=np.zeros(k),
+                           mention_scale=np.ones(k), mention_coef=np.zeros(k), word_coef=coef,
+                           calibration=(1.0, 0.0), threshold=0.5, support=int(y.sum()))
+        fits.append(_LabelFit(model, everything, oof[:, j], y))
+    return fits, combiner
+
+
 def _f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
@@ -234,9 +327,8 @@ def fit_family(family: str, records: Sequence[AgoraRecord], features: Mapping[st
     words_all = np.vstack([features[r.agora_id].dense() for r in records])
     weight_all = np.array([weights[r.agora_id] for r in records])
     candidates = sorted({label for r in records for label in family_labels(family, r.tags)})
-    fits: list[_LabelFit] = []
     skipped = {}
-    rows = np.arange(len(records))  # every document is an example of every label
+    kept: list[tuple[str, tuple[str, ...], np.ndarray, np.ndarray]] = []  # label, matches, y, mentions
     for label in candidates:
         y = np.array([int(label in family_labels(family, r.tags)) for r in records])
         if y.sum() < MIN_SUPPORT or y.sum() == len(y):
@@ -244,15 +336,23 @@ def fit_family(family: str, records: Sequence[AgoraRecord], features: Mapping[st
             continue
         matches = matches_of(family, label)
         mentions = np.vstack([features[r.agora_id].mention_features(matches) for r in records])
-        fits.append(_fit_label(label, matches, words_all, mentions, y, weight_all, rows, seed=seed))
-    if not fits:
+        kept.append((label, matches, y, mentions))
+    if not kept:
         raise DataError(f"no {family} label has {MIN_SUPPORT} training documents")
+    combiner: Combiner | None = None
+    if family in STACKED:
+        fits, combiner = _fit_stacked(kept, words_all, weight_all, seed=seed)
+    else:
+        rows = np.arange(len(records))  # every document is an example of every label
+        fits = [_fit_label(label, matches, words_all, mentions, y, weight_all, rows, seed=seed)
+                for label, matches, y, mentions in kept]
     thresholds = choose_thresholds(fits)
     labels = tuple(replace(f.model, threshold=t) for f, t in zip(fits, thresholds, strict=True))
     validated = np.array([r.validated for r in records])
     report = _report(family, records, fits, thresholds, validated, skipped, features)
     meta = {"trained_on": len(records), "min_support": MIN_SUPPORT, "skipped_labels": skipped}
-    return FamilyModel(family=family, labels=labels, vocabulary=vocabulary, meta=meta), report
+    model = FamilyModel(family=family, labels=labels, vocabulary=vocabulary, meta=meta, combiner=combiner)
+    return model, report
 
 
 def _report(family: str, records: Sequence[AgoraRecord], fits: Sequence[_LabelFit],
@@ -407,7 +507,9 @@ def _card(corpus: Path, vocabulary: Vocabulary, models: Mapping[str, FamilyModel
         },
         "settings": {"vocabulary_size": len(vocabulary), "min_df": MIN_DF, "C": C, "folds": FOLDS,
                      "seed": seed, "min_support": MIN_SUPPORT, "threshold_shrink": SHRINK,
-                     "unreviewed_weight": UNREVIEWED_WEIGHT, "mention_features": list(MENTION_FEATURES)},
+                     "unreviewed_weight": UNREVIEWED_WEIGHT, "mention_features": list(MENTION_FEATURES),
+                     "stacked_families": [f for f in models if f in STACKED], "word_C": WORD_C,
+                     "combiner_C": COMBINER_C, "inner_folds": INNER_FOLDS},
         "vocabulary": vocabulary.version,
         "models": {family: model.version for family, model in models.items()},
         "cross_validation": {family: report.to_dict() for family, report in reports.items()},
@@ -435,6 +537,28 @@ def save_training(training: Training, out: str | Path) -> list[Path]:
 def _top_words(model: LabelModel, vocabulary: Vocabulary, n: int = 8) -> str:
     order = np.argsort(-model.word_coef)[:n]
     return ", ".join(vocabulary.words[i] for i in order if model.word_coef[i] > 0)
+
+
+def _stacked_method(training: Training) -> list[str]:
+    settings = training.card["settings"]
+    stacked = [f for f in training.models if training.models[f].combiner is not None]
+    if not stacked:
+        return []
+    lines = [f"Stacked ({', '.join(stacked)}): each label's regression reads the words only (C = "
+             f"{settings['word_C']:g}); one regression shared by the family's labels, the combiner "
+             f"(C = {settings['combiner_C']:g}), reads each label's six mention features and its word "
+             "logit, with one intercept per label, and gives the probability (no separate Platt step: it is "
+             f"itself fitted on out-of-fold word logits, from a {settings['inner_folds']}-fold "
+             "cross-validation). Its out-of-fold predictions, both stages refitted in each fold, choose the "
+             "thresholds as above.", ""]
+    for family in stacked:
+        combiner = training.models[family].combiner
+        assert combiner is not None
+        lines += [f"Combiner of `{family}` (weights per standard deviation of each feature):", "",
+                  "| feature | weight |", "|---|---|"]
+        lines += [f"| {name} | {w:+.3f} |" for name, w in zip(COMBINER_FEATURES, combiner.coef, strict=True)]
+        lines.append("")
+    return lines
 
 
 def model_card_markdown(training: Training) -> str:
@@ -488,6 +612,7 @@ def model_card_markdown(training: Training) -> str:
               "(the family's F1-best one, moved toward the label's own in proportion to "
               f"support / (support + {card['settings']['threshold_shrink']:g})). Labels with fewer than "
               f"{card['settings']['min_support']} training documents are not modelled.", "",
+              *_stacked_method(training),
               "## Cross-validated scores (training documents only)", "",
               "Out-of-fold, at the chosen thresholds. The labels of unvalidated documents are noisy, so the "
               "row for the validated training documents is closer to what the benchmark "
