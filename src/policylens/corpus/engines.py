@@ -14,14 +14,17 @@ killed and replaced, fails with error code ``timeout``, and the others go on.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import logging
 import math
 import os
+import queue
 import signal
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -74,7 +77,7 @@ def run_isolated(fn: Callable[[T], R], item: T) -> Outcome[R]:
 class Engine(Protocol):
     """Maps a picklable function over items, yielding outcomes as they complete."""
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]: ...
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome[R]]: ...
 
     def close(self) -> None: ...
 
@@ -164,54 +167,123 @@ class LocalEngine:
         self.timeout = check_timeout(timeout)
         self.warm = warm
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]:
-        from concurrent.futures import TimeoutError as FutureTimeout
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome[R]]:
+        """Outcomes as they complete. ``items`` may be lazy (a refresh feeds documents as they
+        download): it is read from a thread only while fewer than ``2 * workers`` items are in
+        flight, so an item that is slow to arrive never holds back the outcomes of earlier ones."""
+        from pebble import ProcessPool
 
-        from pebble import ProcessExpired, ProcessPool
-
-        items = list(items)
-        if not items:
+        pending = iter(items)
+        head = list(itertools.islice(pending, self.workers))  # fewer: that is all of them
+        if not head:
             return
-        if self.timeout is None and (self.workers == 1 or len(items) == 1):
-            for item in items:
+        if self.timeout is None and (self.workers == 1 or len(head) == 1):
+            for item in itertools.chain(head, pending):
                 yield run_isolated(fn, item)
             return
         if self.warm is not None:
             self.warm()
-        log.debug("local engine: %d items on %d worker processes, time limit %s", len(items),
-                  min(self.workers, len(items)), f"{self.timeout:g} s" if self.timeout else "none")
-        pool = ProcessPool(max_workers=min(self.workers, len(items)), initializer=_start_worker,
+        log.debug("local engine: %d worker processes, time limit %s", min(self.workers, len(head)),
+                  f"{self.timeout:g} s" if self.timeout else "none")
+        pool = ProcessPool(max_workers=min(self.workers, len(head)), initializer=_start_worker,
                            initargs=(os.getpid(), self.warm))
+        feed = _Feed(pool, fn, head, pending, window=2 * self.workers, timeout=self.timeout)
         finished = False
         try:
-            futures: dict[Future[Outcome[R]], T] = {
-                pool.schedule(run_isolated, args=(fn, item), timeout=self.timeout): item for item in items}
-            for future in as_completed(futures):
-                item = futures[future]
-                try:
-                    yield future.result()
-                except FutureTimeout:
-                    yield _timed_out(item, self.timeout or 0.0)
-                except ProcessExpired as exc:
-                    log.info("%s: its worker process died (exit code %s); a new one takes over",
-                             item, exc.exitcode)
-                    yield Outcome(item, error="the worker process died while processing this document "
-                                  f"(exit code {exc.exitcode}: a crash in a C library, or killed, e.g. "
-                                  "out of memory)", error_code="worker")
-                except Exception as exc:  # this item alone could not be sent or returned (pickling),
-                    # or the pool broke (every worker dying on start): that item fails, not the run
-                    yield Outcome(item, error=f"worker process failed: {type(exc).__name__}: {exc}",
-                                  error_code="worker")
+            for future, item in feed.completed():
+                yield self._outcome(future, item)
             finished = True
         finally:
+            feed.stop()
             if finished:
                 pool.close()
             else:  # interrupted, or the caller stopped reading: no worker outlives the map
                 pool.stop()
             pool.join()
 
+    def _outcome(self, future: Future[Outcome[R]], item: Any) -> Outcome[R]:
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        from pebble import ProcessExpired
+
+        try:
+            return future.result()
+        except FutureTimeout:
+            return _timed_out(item, self.timeout or 0.0)
+        except ProcessExpired as exc:
+            log.info("%s: its worker process died (exit code %s); a new one takes over", item, exc.exitcode)
+            return Outcome(item, error="the worker process died while processing this document "
+                           f"(exit code {exc.exitcode}: a crash in a C library, or killed, e.g. "
+                           "out of memory)", error_code="worker")
+        except Exception as exc:  # this item alone could not be sent or returned (pickling),
+            # or the pool broke (every worker dying on start): that item fails, not the run
+            return Outcome(item, error=f"worker process failed: {type(exc).__name__}: {exc}",
+                           error_code="worker")
+
     def close(self) -> None:
         """Nothing to release: each ``map`` call owns its pool."""
+
+
+class _Feed:
+    """Schedules items on a pool from a thread, at most ``window`` in flight; hands back each completion.
+
+    The items are read on the feeding thread, so a lazy source that blocks (a
+    download still under way) delays only what comes after it. If reading the
+    source raises, that is raised where completions are read.
+    """
+
+    _END = object()
+
+    def __init__(self, pool: Any, fn: Callable[[Any], Any], head: list[Any], rest: Iterator[Any], *,
+                 window: int, timeout: float | None) -> None:
+        self._pool, self._fn, self._items, self._timeout = pool, fn, rest, timeout
+        self._slots = threading.Semaphore(window)
+        self._done: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        # The first items are scheduled here: the pool forks its first workers in the thread
+        # that schedules first, and PR_SET_PDEATHSIG kills a worker when *that thread* ends.
+        for item in head:
+            self._schedule(item)
+        self._thread = threading.Thread(target=self._run, args=(len(head),), name="policylens-engine-feed",
+                                        daemon=True)
+        self._thread.start()
+
+    def _schedule(self, item: Any) -> None:
+        self._slots.acquire()
+        if self._stopping.is_set():
+            return
+        future = self._pool.schedule(run_isolated, args=(self._fn, item), timeout=self._timeout)
+        future.add_done_callback(lambda done: self._done.put((done, item)))
+
+    def _run(self, scheduled: int) -> None:
+        error: BaseException | None = None
+        try:
+            for item in self._items:
+                self._schedule(item)
+                if self._stopping.is_set():
+                    break
+                scheduled += 1
+        except BaseException as exc:  # the source failed: raised in the reading thread
+            error = exc
+        self._done.put((self._END, (scheduled, error)))
+
+    def completed(self) -> Iterator[tuple[Future[Any], Any]]:
+        received, total, error = 0, None, None
+        while total is None or received < total:
+            future, item = self._done.get()
+            if future is self._END:
+                total, error = item
+                continue
+            received += 1
+            self._slots.release()
+            yield future, item
+        if error is not None:
+            raise error
+
+    def stop(self) -> None:
+        """Schedule nothing more (the thread may still be waiting for the source's next item)."""
+        self._stopping.set()
+        self._slots.release()
 
 
 class DaskEngine:
@@ -239,7 +311,7 @@ class DaskEngine:
         except OSError as exc:
             raise EngineError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[Outcome[R]]:
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome[R]]:
         from distributed import as_completed as dask_as_completed
 
         items = list(items)

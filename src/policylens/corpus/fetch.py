@@ -167,13 +167,20 @@ class Fetcher:
 
     def fetch_all(self, entries: Iterable[ManifestEntry],
                   previous: Mapping[str, Version]) -> Iterator[FetchResult]:
-        """Fetch every entry with bounded concurrency, yielding results as they complete."""
+        """Fetch every entry with bounded concurrency, yielding results as they complete.
+
+        Closing the iterator early cancels the downloads not yet started (it waits
+        for the ones under way, each bounded by its deadline).
+        """
         entries = list(entries)
         workers = min(self.settings.concurrency, max(1, len(entries)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="policylens-fetch") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="policylens-fetch")
+        try:
             futures = [pool.submit(self.fetch, entry, previous.get(entry.id)) for entry in entries]
             for future in as_completed(futures):
                 yield future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def fetch(self, entry: ManifestEntry, previous: Version | None = None) -> FetchResult:
         """Fetch one entry; expected failures become a ``failed`` result, never an exception."""

@@ -74,8 +74,11 @@ def run_item(item: WorkItem) -> Processed:
 
 
 def model_version() -> str:
-    """The version of the tagging model a refresh would use now (from the nlp stage's model card)."""
-    from policylens.nlp import load_pipeline
-    from policylens.nlp.pipeline import model_version as version_of  # not re-exported by policylens.nlp
+    """The version of the tagging model a refresh would use now, read from its files.
 
-    return version_of(load_pipeline())
+    Building the pipeline takes seconds, and a refresh where nothing changed needs
+    nothing but this; the engine's workers build it when there is work.
+    """
+    from policylens.nlp.model_files import model_version as version_of
+
+    return version_of()

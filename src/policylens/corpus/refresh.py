@@ -8,22 +8,31 @@ One refresh is one row in ``runs``. Under the store's lock it
 3. fetches every document (conditional requests, bounded concurrency) in this
    process, straight into the object store;
 4. sends new or changed documents, and unchanged ones whose score came from an
-   older model (re-tagged from their stored blocks), to the engine;
-5. commits each document's results in its own transaction as they arrive;
+   older model (re-tagged from their stored blocks), to the engine as soon as
+   each download ends, so fetching and processing overlap;
+5. commits the results as they arrive, a batch of documents per transaction
+   (each document in its own savepoint);
 6. removes raw files that no stored version references (``corpus/gc.py``):
    downloads of a killed refresh, or of documents that failed to process.
 
 A refresh killed at any moment leaves every committed document complete; the
 next refresh picks up the rest, since a document counts as done only once its
-version, blocks, sentences and score are committed together.
+version, blocks, sentences and score are committed together. A kill loses at
+most the work of one uncommitted batch (``BATCH_DOCUMENTS``), which the next
+refresh does again.
+
+What a refresh holds in memory does not grow with the manifest beyond its list of
+entries and ids: downloads go to disk, at most a few documents wait for a worker
+(the engine reads the work lazily), and results are written as they come.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -36,10 +45,15 @@ from policylens.corpus.manifest import Manifest, ManifestEntry, load_manifest
 from policylens.corpus.process import WorkItem, model_version, run_item
 from policylens.corpus.store import Fetched, Store, Version
 from policylens.errors import StoreError, UsageError
+from policylens.extract.document import Document
+from policylens.nlp.types import TaggedDocument
+from policylens.rank.types import FrameworkScore
 from policylens.settings import resolve_settings
 
 PAUSE_ENV = "POLICYLENS_TEST_PAUSE_AFTER"
 MOVE_EPSILON = 5e-4  # indexes are reported to 4 decimals: smaller moves are noise
+BATCH_DOCUMENTS = 32  # processed documents committed in one transaction, at most
+BATCH_SECONDS = 2.0  # a batch is committed once its oldest result is this old (checked as results come)
 
 ProgressCallback = Callable[[str, int, int, str], None]  # phase, done, total, document id
 
@@ -174,10 +188,16 @@ class _Refresh:
         self.unchanged: list[str] = []
         self.rescored: list[str] = []
         self.failed: dict[str, str] = {}
-        self.fetched: dict[str, Fetched] = {}  # new content waiting to be processed, by id
+        self.fetched: dict[str, Fetched] = {}  # new content being processed, by id (until committed)
         self.moved: list[Moved] = []
         self.pages = 0
         self.committed = 0
+        self.queued = 0  # work items handed to the engine so far
+        # The engine reads the work (which reads and writes the store) on its own thread
+        # while this one commits results: one store operation at a time.
+        self.store_lock = threading.Lock()
+        self.batch: list[tuple[str, Document, TaggedDocument, FrameworkScore]] = []
+        self.batch_started = 0.0
 
     def run(self) -> RefreshReport:
         start = time.perf_counter()
@@ -190,8 +210,10 @@ class _Refresh:
             old_index = self.store.latest_index()
             previous = self.store.current_versions()
             scored_with = self.store.score_models()
-            items = self._fetch(previous, scored_with, model)
-            self._process(items, previous, old_index, run_id)
+            with Fetcher(self.store.objects, self.settings.fetch) as fetcher:
+                results = fetcher.fetch_all(self.entries.values(), previous)
+                self._process(self._work(results, previous, scored_with, model), previous, old_index,
+                              run_id)
             collected = collect_locked(self.store)
         except BaseException as exc:  # record why the run stopped, then let it propagate
             if not self.store.damaged:  # a damaged store is never written to
@@ -210,18 +232,17 @@ class _Refresh:
                               errors=[{"id": d, "error": e} for d, e in report.failed])
         return report
 
-    def _fetch(self, previous: Mapping[str, Version], scored_with: Mapping[str, set[str]],
-               model: str) -> list[WorkItem]:
-        """Fetch every entry; return the work for the engine (changed, or scored by an older model)."""
-        items: list[WorkItem] = []
+    def _work(self, results: Iterable[FetchResult], previous: Mapping[str, Version],
+              scored_with: Mapping[str, set[str]], model: str) -> Iterator[WorkItem]:
+        """The engine's work, as downloads end: changed documents, and ones scored by an older model."""
         total = len(self.entries)
-        with Fetcher(self.store.objects, self.settings.fetch) as fetcher:
-            for done, result in enumerate(fetcher.fetch_all(self.entries.values(), previous), start=1):
-                self.progress("fetch", done, total, result.id)
+        for done, result in enumerate(results, start=1):
+            self.progress("fetch", done, total, result.id)
+            with self.store_lock:
                 item = self._after_fetch(result, previous.get(result.id), scored_with, model)
-                if item is not None:
-                    items.append(item)
-        return items
+            if item is not None:
+                self.queued += 1
+                yield item
 
     def _after_fetch(self, result: FetchResult, previous: Version | None,
                      scored_with: Mapping[str, set[str]], model: str) -> WorkItem | None:
@@ -257,38 +278,67 @@ class _Refresh:
             return replace(item, data=self.store.objects.read(fetched.sha256))
         return replace(item, path=str(self.store.objects.path(fetched.sha256)))
 
-    def _process(self, items: list[WorkItem], previous: Mapping[str, Any], old_index: Mapping[str, float],
-                 run_id: int) -> None:
-        if not items:
-            return
-        fetched = self.fetched
+    def _process(self, items: Iterable[WorkItem], previous: Mapping[str, Any],
+                 old_index: Mapping[str, float], run_id: int) -> None:
+        from policylens.rank.analysis import warm
+
+        # the pipeline is loaded (once, before the workers fork) only when a first item arrives
         engine = get_engine(self.settings.engine, workers=self.settings.workers,
-                            scheduler=self.settings.scheduler, timeout=self.settings.process_timeout)
+                            scheduler=self.settings.scheduler, timeout=self.settings.process_timeout,
+                            warm=warm if self.settings.engine == "local" else None)
         pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
         try:
             for done, outcome in enumerate(engine.map(run_item, items), start=1):
                 doc_id = outcome.item.doc_id
-                self.progress("process", done, len(items), doc_id)
                 if not outcome.ok or outcome.value is None:
                     self.failed[doc_id] = outcome.error or "processing failed"
+                    self.fetched.pop(doc_id, None)
+                else:
+                    if not self.batch:
+                        self.batch_started = time.monotonic()
+                    self.batch.append((doc_id, *outcome.value))
+                    full = len(self.batch) >= BATCH_DOCUMENTS
+                    old = time.monotonic() - self.batch_started >= BATCH_SECONDS
+                    if full or old or self.committed + len(self.batch) == pause_after:
+                        self._commit(previous, old_index, run_id)
+                        if pause_after and self.committed == pause_after:
+                            _test_pause()
+                self.progress("process", done, max(done, self.queued), doc_id)
+            self._commit(previous, old_index, run_id)
+        finally:
+            engine.close()
+
+    def _commit(self, previous: Mapping[str, Any], old_index: Mapping[str, float], run_id: int) -> None:
+        """Write the batch of processed documents in one transaction (each in its own savepoint)."""
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        with self.store_lock, self.store.transaction():
+            for doc_id, document, tagged, score in batch:
+                try:
+                    fetched = self.fetched.get(doc_id)
+                    if fetched is not None:
+                        self.store.record_version(doc_id, fetched, document, tagged, score, run_id=run_id)
+                    else:
+                        self.store.record_score(doc_id, tagged, score, run_id=run_id)
+                except StoreError as exc:  # e.g. a block of an unknown kind: this document only
+                    if self.store.damaged:
+                        raise
+                    self.failed[doc_id] = exc.message
                     continue
-                document, tagged, score = outcome.value
-                if doc_id in fetched:
-                    self.store.record_version(doc_id, fetched[doc_id], document, tagged, score, run_id=run_id)
+                if fetched is not None:
                     (self.updated if doc_id in previous else self.new).append(doc_id)
                     self.pages += document.n_pages
                 else:
-                    self.store.record_score(doc_id, tagged, score, run_id=run_id)
                     self.rescored.append(doc_id)
                     self.unchanged.append(doc_id)
                 old = old_index.get(doc_id)
                 if old is not None and abs(score.index - old) >= MOVE_EPSILON:
                     self.moved.append(Moved(doc_id, old, score.index))
+        for doc_id, *_ in batch:
+            self.fetched.pop(doc_id, None)
+            if doc_id not in self.failed:
                 self.committed += 1
-                if pause_after and self.committed == pause_after:
-                    _test_pause()
-        finally:
-            engine.close()
 
 
 def _test_pause() -> None:

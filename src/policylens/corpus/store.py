@@ -214,9 +214,18 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it is committed, or none of it (never on a damaged store)."""
+        """One write transaction: all of it is committed, or none of it (never on a damaged store).
+
+        Inside another transaction (a refresh commits a batch of documents at once) it
+        is a savepoint instead: a failure undoes this part alone, and the outer
+        transaction decides what is committed.
+        """
         if self.damaged:
             raise StoreError(f"the store {self.path} is damaged: refusing to write to it. {RECOVER}")
+        if self.db.in_transaction:
+            with self._savepoint() as db:
+                yield db
+            return
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.DatabaseError as exc:
@@ -227,6 +236,23 @@ class Store:
         except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):  # a failed COMMIT leaves the transaction open
                 self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._error(exc) from None
+            raise
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.db.execute("SAVEPOINT part")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+        try:
+            yield self.db
+            self.db.execute("RELEASE part")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK TO part")
+                self.db.execute("RELEASE part")
             if isinstance(exc, sqlite3.DatabaseError):
                 raise self._error(exc) from None
             raise

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -29,6 +27,12 @@ from spacy import about as spacy_about
 from policylens.atomic import write_text_atomic
 from policylens.errors import ModelError
 from policylens.labels import LABELS
+from policylens.nlp.model_files import (  # re-exported: callers import them from here
+    default_model_dir as default_model_dir,
+)
+from policylens.nlp.model_files import (
+    resolve_model_dir as resolve_model_dir,
+)
 
 FORMAT = "policylens-governance"
 FORMAT_VERSION = 1
@@ -168,18 +172,3 @@ class GovernanceModel(LinearModel):
     """The content model: the approach a sentence's own words favour (codebook rules A1-A7)."""
 
 
-@cache
-def default_model_dir() -> Path:
-    """The bundled model: inside an installed wheel, else the repository's ``models/``."""
-    packaged = resources.files("policylens") / "_models" / "governance"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[3] / "models" / "governance"
-
-
-def resolve_model_dir(model: str | Path | None) -> Path:
-    """``None`` -> the default model folder; a path -> that folder (must exist)."""
-    directory = default_model_dir() if model is None else Path(model)
-    if not directory.is_dir():
-        raise ModelError(f"model folder not found: {directory}")
-    return directory
