@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,3 +151,45 @@ def test_dask_worker_death_fails_only_its_item_not_the_run(process_cluster: str)
     assert {n: o.value for n, o in outcomes.items() if n != 2} == {1: 10, 3: 30, 4: 40, 5: 50}
     assert not outcomes[2].ok and outcomes[2].error_code == "worker"
     assert "KilledWorker" in (outcomes[2].error or "")
+
+
+def _double(n: int) -> int:
+    return n * 2
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_engine_reads_a_lazy_source_and_hands_back_outcomes_before_it_ends(workers: int) -> None:
+    # regression: the engine read every item before starting, so a refresh could not process
+    # the documents already downloaded while others were still downloading
+    events: list[str] = []
+    first_outcome = threading.Event()
+
+    def source() -> Iterator[int]:
+        yield from range(4)
+        events.append("source waits")
+        first_outcome.wait(timeout=60)  # the next item "downloads" only once an outcome came back
+        events.append("source resumes")
+        yield from range(4, 6)
+
+    outcomes = {}
+    for outcome in LocalEngine(workers, timeout=60).map(_double, source()):
+        events.append(f"outcome {outcome.item}")
+        outcomes[outcome.item] = outcome.value
+        first_outcome.set()
+    assert outcomes == {n: n * 2 for n in range(6)}
+    resumed = events.index("source resumes")
+    assert any(e.startswith("outcome") for e in events[:resumed]), events
+
+
+def _fails_on_three() -> Iterator[int]:
+    yield from range(3)
+    raise OSError("the source broke")
+
+
+def test_local_engine_raises_a_failing_source_after_the_outcomes_before_it() -> None:
+    seen = []
+    with pytest.raises(OSError, match="the source broke"):
+        for outcome in LocalEngine(2, timeout=60).map(_double, _fails_on_three()):
+            seen.append(outcome.item)
+    assert sorted(seen) == [0, 1, 2]

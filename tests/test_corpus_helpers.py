@@ -17,7 +17,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,6 +84,7 @@ class Resource:
     send_last_modified: bool = True  # False: a server that sends only an ETag
     etag: str = ""
     last_modified: str = field(default_factory=lambda: formatdate(usegmt=True))
+    hold: Callable[[], None] | None = None  # called before answering: a test's way to hold a download
 
     def __post_init__(self) -> None:
         self.refresh_etag()
@@ -146,6 +147,8 @@ class PolicyServer:
                     return self._send(404, b"<html><body>not found</body></html>", "text/html")
                 if resource.delay:
                     time.sleep(resource.delay)
+                if resource.hold is not None:
+                    resource.hold()
                 if failing:
                     return self._send(503, b"busy", "text/plain")
                 if resource.status != 200:

@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -379,3 +380,80 @@ def test_unchanged_document_stores_new_validators_whichever_the_server_sends(
     # and so the next refresh is answered 304, not downloaded again
     assert refresh(manifest, store_path, _settings()).unchanged == ("notes",)
     assert server.statuses_for(path)[-1] == 304
+
+
+def _committed(store_path: Path) -> int:
+    """Documents with a committed version, read through a connection of its own (as another process would)."""
+    db = sqlite3.connect(store_path, timeout=30)
+    try:
+        row = db.execute("SELECT count(*) FROM documents WHERE current_version IS NOT NULL").fetchone()
+        return int(row[0])
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("engine", [{"workers": 1, "process_timeout": 0}, {"workers": 2}],
+                         ids=["in-process", "two-worker-processes"])
+def test_documents_are_processed_and_committed_while_a_slow_download_is_still_running(
+        tmp_path: Path, engine: dict[str, object]) -> None:
+    # regression: a refresh fetched every document before processing the first one, so one slow
+    # server held back all the work (and a refresh killed during it had committed nothing)
+    store_path = tmp_path / "s.db"
+    events: list[tuple[str, str]] = []  # what happened, in order
+    processed = threading.Event()
+
+    def progress(phase: str, done: int, total: int, doc_id: str) -> None:
+        if phase == "process":
+            events.append(("processed", doc_id))
+            processed.set()
+
+    def hold() -> None:
+        """Answer only once a document was processed and committed (or give up after a minute)."""
+        events.append(("slow download waiting", ""))
+        processed.wait(timeout=60)
+        for _ in range(1200):  # a commit can follow its processing by up to BATCH_SECONDS
+            if _committed(store_path):
+                break
+            time.sleep(0.05)
+        events.append(("slow download answered", f"{_committed(store_path)} committed"))
+
+    with PolicyServer() as slow:
+        for name, body in GOOD.items():
+            slow.resources[f"/{name}.pdf"] = Resource(body)
+        slow.resources["/slow.pdf"] = Resource(pdf_bytes(SECTORAL, title="Slow"), hold=hold)
+        names = [*GOOD, "slow"]
+        entries = [entry(n, url=slow.url(f"/{n}.pdf")) for n in names]
+        manifest = write_manifest(tmp_path / "corpus.toml", entries)
+        # the slow download may take as long as the first documents do (loading the pipeline first)
+        report = refresh(manifest, store_path, _settings(**engine, timeout=300.0), progress=progress)
+
+    assert report.new == tuple(sorted(names)) and report.failed == ()
+    kinds = [kind for kind, _ in events]
+    answered = kinds.index("slow download answered")
+    assert "processed" in kinds[:answered], events  # an early document was processed first ...
+    assert events[answered][1] != "0 committed", events  # ... and committed, while the download ran
+    assert ("processed", "slow") in events[answered:]
+
+
+def test_processed_documents_are_committed_a_batch_per_transaction(
+        tmp_path: Path, server: PolicyServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import policylens.corpus.refresh as refresh_module
+
+    monkeypatch.setattr(refresh_module, "BATCH_SECONDS", 3600.0)  # only a full batch or the end commits
+    manifest = _manifest(tmp_path, server, list(GOOD), failing=False)
+    statements: list[str] = []
+    with Store(tmp_path / "s.db") as store:
+        store.db.set_trace_callback(statements.append)
+        report = refresh(manifest, store, _settings())
+        store.db.set_trace_callback(None)
+    assert len(report.new) == 5
+    transactions: list[list[str]] = []
+    for statement in statements:
+        if statement.startswith("BEGIN"):
+            transactions.append([])
+        elif transactions:
+            transactions[-1].append(statement)
+    writing = [t for t in transactions if any(s.lstrip().startswith("INSERT INTO versions") for s in t)]
+    assert len(writing) == 1  # five documents, one transaction ...
+    assert sum(s.lstrip().startswith("INSERT INTO versions") for s in writing[0]) == 5
+    assert writing[0].count("SAVEPOINT part") == 5  # ... each document in a savepoint of its own

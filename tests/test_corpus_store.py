@@ -218,6 +218,30 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         assert store.current_version("a") is None
 
 
+def test_a_failed_write_in_a_batch_undoes_that_document_alone(tmp_path: Path) -> None:
+    # a refresh commits a batch of documents in one transaction, each in a savepoint of its own
+    with Store(tmp_path / "s.db") as store:
+        store.sync_documents(_manifest(tmp_path, ["a", "b", "c"]))
+        document, tagged, score = contract_objects("https://x.org/a.txt")
+        broken = replace(score, index=float("nan"))  # NOT NULL 'index' gets NULL: fails after 2 inserts
+        with store.transaction():
+            store.record_version("a", _fetched(store, b"a", "a"), document, tagged, score)
+            with pytest.raises(StoreError, match="NOT NULL constraint failed"):
+                store.record_version("b", _fetched(store, b"b", "b"), document, tagged, broken)
+            store.record_version("c", _fetched(store, b"c", "c"), document, tagged, score)
+            assert store.db.in_transaction  # still the batch's transaction: nothing committed yet
+        assert not store.db.in_transaction
+        one = store.db.execute
+        assert [r[0] for r in one("SELECT document_id FROM versions ORDER BY document_id")] == ["a", "c"]
+        assert store.current_version("b") is None
+        assert one("SELECT count(DISTINCT version_id) FROM blocks").fetchone()[0] == 2
+
+        with pytest.raises(RuntimeError), store.transaction():  # the batch itself fails: all of it goes
+            store.record_version("b", _fetched(store, b"b2", "b"), document, tagged, score)
+            raise RuntimeError("killed mid-batch")
+        assert store.current_version("b") is None
+
+
 def test_new_model_score_and_removed_documents(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
         store.sync_documents(_manifest(tmp_path, ["a", "b"]))

@@ -11,7 +11,7 @@ import pytest
 from policylens.errors import DataError, ModelError
 from policylens.labels import LABELS
 from policylens.nlp.annotations import load_annotations, split, split_of, stats, stats_markdown
-from policylens.nlp.model import GovernanceModel, default_model_dir
+from policylens.nlp.model import MODEL_FILE, GovernanceModel, default_model_dir
 from policylens.nlp.pipeline import build_pipeline
 from policylens.nlp.train import em_priors, train
 
@@ -284,3 +284,43 @@ def test_grouped_fit_needs_one_group_per_row() -> None:
     rows = [{"w:a": 1.0}, {"w:b": 1.0}, {"w:c": 1.0}] * 4
     with pytest.raises(DataError, match="groups"):
         fit_linear(rows, [0, 1, 2] * 4, 3, min_df=1, groups=["x"])
+
+
+def test_model_version_from_the_files_is_the_pipelines() -> None:
+    # a refresh reads the version from the files (no pipeline to build when nothing changed):
+    # it must be the very version a built pipeline stamps on what it tags
+    from policylens.nlp import load_pipeline
+    from policylens.nlp.model_files import MODEL_FILES, model_version
+    from policylens.nlp.pipeline import model_version as pipeline_version
+    from policylens.nlp.role import ROLE_FILE
+    from policylens.nlp.scope import SCOPE_FILE
+
+    assert MODEL_FILES == (MODEL_FILE, ROLE_FILE, SCOPE_FILE)
+    assert model_version() == pipeline_version(load_pipeline())
+
+
+@pytest.mark.parametrize("text, version", [
+    ('{"format": "x", "version": "abc", "features": []}', "abc"),
+    ('{"meta": {"version": "nested"}, "features": [[1.5, 2]], "version": "late"}', "late"),
+    ('{"version": 7}', "7"),
+    ('{"meta": {"version": "nested"}}', ""),
+    (' {\n "version" : "spaced" ,"x":1}', "spaced"),
+])
+def test_model_version_reads_the_top_level_version_as_json_does(tmp_path: Path, text: str,
+                                                                  version: str) -> None:
+    from policylens.nlp.model_files import model_version
+
+    (tmp_path / MODEL_FILE).write_text(text, encoding="utf-8")
+    assert model_version(tmp_path) == version == str(json.loads(text).get("version", ""))
+
+
+@pytest.mark.parametrize("text", ['["version", "abc"]', '{"version": "abc', "not json"])
+def test_model_version_of_a_broken_model_file_is_a_model_error(tmp_path: Path, text: str) -> None:
+    from policylens.nlp.model_files import model_version
+
+    (tmp_path / MODEL_FILE).write_text(text, encoding="utf-8")
+    with pytest.raises(ModelError):
+        model_version(tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="no governance model"):
+        model_version(tmp_path / "empty")

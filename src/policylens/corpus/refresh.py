@@ -29,6 +29,7 @@ entries and ids: downloads go to disk, at most a few documents wait for a worker
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 import time
@@ -198,6 +199,7 @@ class _Refresh:
         self.store_lock = threading.Lock()
         self.batch: list[tuple[str, Document, TaggedDocument, FrameworkScore]] = []
         self.batch_started = 0.0
+        self.flush_error: BaseException | None = None  # what stopped the flusher thread
 
     def run(self) -> RefreshReport:
         start = time.perf_counter()
@@ -287,33 +289,63 @@ class _Refresh:
                             scheduler=self.settings.scheduler, timeout=self.settings.process_timeout,
                             warm=warm if self.settings.engine == "local" else None)
         pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
+        commit = functools.partial(self._commit, previous, old_index, run_id)
+        stop = threading.Event()
+        # results that wait for a slow download (or a slow document) are committed all the same
+        flusher = threading.Thread(target=self._commit_old, args=(commit, stop), daemon=True,
+                                   name="policylens-commit")
+        flusher.start()
         try:
             for done, outcome in enumerate(engine.map(run_item, items), start=1):
-                doc_id = outcome.item.doc_id
-                if not outcome.ok or outcome.value is None:
-                    self.failed[doc_id] = outcome.error or "processing failed"
-                    self.fetched.pop(doc_id, None)
-                else:
-                    if not self.batch:
-                        self.batch_started = time.monotonic()
-                    self.batch.append((doc_id, *outcome.value))
-                    full = len(self.batch) >= BATCH_DOCUMENTS
-                    old = time.monotonic() - self.batch_started >= BATCH_SECONDS
-                    if full or old or self.committed + len(self.batch) == pause_after:
-                        self._commit(previous, old_index, run_id)
-                        if pause_after and self.committed == pause_after:
-                            _test_pause()
+                doc_id, pause = outcome.item.doc_id, False
+                with self.store_lock:
+                    if not outcome.ok or outcome.value is None:
+                        self.failed[doc_id] = outcome.error or "processing failed"
+                        self.fetched.pop(doc_id, None)
+                    else:
+                        if not self.batch:
+                            self.batch_started = time.monotonic()
+                        self.batch.append((doc_id, *outcome.value))
+                        pause = self.committed + len(self.batch) == pause_after
+                        if len(self.batch) >= BATCH_DOCUMENTS or pause:
+                            commit()
+                self._check_flusher()
+                if pause and self.committed == pause_after:
+                    _test_pause()
                 self.progress("process", done, max(done, self.queued), doc_id)
-            self._commit(previous, old_index, run_id)
+            stop.set()
+            flusher.join()
+            with self.store_lock:
+                commit()
         finally:
+            stop.set()
             engine.close()
+        self._check_flusher()
+
+    def _commit_old(self, commit: Callable[[], None], stop: threading.Event) -> None:
+        """The flusher thread: commit the batch once its oldest result is ``BATCH_SECONDS`` old."""
+        while not stop.wait(BATCH_SECONDS / 4):
+            with self.store_lock:
+                if self.batch and time.monotonic() - self.batch_started >= BATCH_SECONDS:
+                    try:
+                        commit()
+                    except BaseException as exc:  # raised on the refresh's own thread
+                        self.flush_error = exc
+                        return
+
+    def _check_flusher(self) -> None:
+        if self.flush_error is not None:
+            raise self.flush_error
 
     def _commit(self, previous: Mapping[str, Any], old_index: Mapping[str, float], run_id: int) -> None:
-        """Write the batch of processed documents in one transaction (each in its own savepoint)."""
+        """Write the batch of processed documents in one transaction, each in its own savepoint.
+
+        The caller holds ``store_lock``.
+        """
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        with self.store_lock, self.store.transaction():
+        with self.store.transaction():
             for doc_id, document, tagged, score in batch:
                 try:
                     fetched = self.fetched.get(doc_id)
