@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,6 +142,35 @@ def test_fetch_all_is_concurrent_and_complete(server: PolicyServer, fetcher: Fet
     results = list(fetcher.fetch_all(entries, {}))
     assert sorted(r.id for r in results) == sorted(e.id for e in entries)
     assert all(r.status == "changed" for r in results)
+
+
+def test_downloads_from_one_host_are_bounded_by_per_host(server: PolicyServer, tmp_path: Path) -> None:
+    # polite to each server: at most `per_host` downloads from one host, `concurrency` in all
+    lock, ready = threading.Lock(), threading.Event()
+    inflight: dict[str, int] = {}
+    peaks: dict[str, int] = {}
+
+    def hold(host: str) -> None:
+        with lock:
+            inflight[host] = inflight.get(host, 0) + 1
+            peaks[host] = max(peaks.get(host, 0), inflight[host])
+            if sum(inflight.values()) >= 4:  # both hosts at their bound
+                ready.set()
+        ready.wait(timeout=10)  # hold each answer until the bounds are reached (or give up)
+        with lock:
+            inflight[host] -= 1
+
+    entries = []
+    for host in ("127.0.0.1", "localhost"):
+        for i in range(6):
+            path = f"/polite/{host}/{i}.pdf"
+            server.resources[path] = Resource(PDF, hold=lambda host=host: hold(host))
+            entries.append(_entry(server.url(path).replace("127.0.0.1", host), doc_id=f"{host}-{i}"))
+    settings = FetchSettings(timeout=30, retries=0, concurrency=8, per_host=2)
+    with Fetcher(ObjectStore(tmp_path / "objects"), settings) as polite:
+        results = list(polite.fetch_all(entries, {}))
+    assert all(r.status == "changed" for r in results) and len(results) == 12
+    assert peaks == {"127.0.0.1": 2, "localhost": 2}
 
 
 def test_content_kind_rules() -> None:

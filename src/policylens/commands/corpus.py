@@ -80,6 +80,7 @@ def refresh_command(
                                        "(a connection silent for 30 s fails sooner)."),
     retries: int = typer.Option(3, "--retries", min=0, max=10, help="Retries of a failed download."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Simultaneous downloads."),
+    per_host: int = typer.Option(4, "--per-host", min=1, help="Simultaneous downloads from one host."),
     out_dir: Path | None = typer.Option(None, "--out",
                                         help="Also write sentences and scores as partitioned Parquet here."),
     process_timeout: float | None = typer.Option(None, "--process-timeout", min=0, help=TIMEOUT_HELP),
@@ -96,7 +97,7 @@ def refresh_command(
 
     settings = RefreshSettings.resolve({
         "engine": engine.value, "scheduler": scheduler, "workers": workers, "max_bytes": max_bytes,
-        "timeout": timeout, "retries": retries, "concurrency": concurrency,
+        "timeout": timeout, "retries": retries, "concurrency": concurrency, "per_host": per_host,
         "process_timeout": process_timeout})
     parsed = load_manifest(manifest)  # a bad manifest must not create a store
     with Store(store) as db, _progress(not as_json) as progress:

@@ -23,12 +23,14 @@ pass hashes them and copies them into the object store.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -69,6 +71,7 @@ class FetchSettings:
     max_backoff: float = 10.0
     max_bytes: int = 100 * 1024 * 1024
     concurrency: int = 8  # simultaneous downloads
+    per_host: int = 4  # simultaneous downloads from one host (of the manifest's URL): polite to each server
 
     def __post_init__(self) -> None:
         if self.timeout <= 0:
@@ -81,6 +84,8 @@ class FetchSettings:
             raise ValueError("max_bytes must be positive")
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if self.per_host < 1:
+            raise ValueError("per_host must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,8 @@ class Fetcher:
         self.objects = objects
         self.settings = settings or FetchSettings()
         self.address_kind = address_kind
+        self._hosts: dict[str, threading.Semaphore] = {}  # host -> its free download slots
+        self._hosts_lock = threading.Lock()
         self.client = httpx.Client(
             timeout=httpx.Timeout(min(self.settings.read_timeout, self.settings.timeout)),
             follow_redirects=False,  # followed one by one in _get, each target checked
@@ -185,7 +192,11 @@ class Fetcher:
     def fetch(self, entry: ManifestEntry, previous: Version | None = None) -> FetchResult:
         """Fetch one entry; expected failures become a ``failed`` result, never an exception."""
         try:
-            fetched = self._fetch_url(entry, previous) if entry.url else self._read_path(entry, previous)
+            if entry.url:
+                with self._host_slot(entry.url):
+                    fetched = self._fetch_url(entry, previous)
+            else:
+                fetched = self._read_path(entry, previous)
         except FetchError as exc:
             return FetchResult(entry.id, "failed", error=exc.message)
         except OSError as exc:
@@ -197,6 +208,15 @@ class Fetcher:
             return FetchResult(entry.id, "failed", error=(
                 f"content sha256 {fetched.sha256[:12]}… does not match the manifest's {entry.sha256[:12]}…"))
         return FetchResult(entry.id, "changed", fetched=fetched)
+
+    def _host_slot(self, url: str) -> threading.Semaphore:
+        """The semaphore that bounds simultaneous downloads from ``url``'s host (``per_host``)."""
+        host = urlsplit(url).netloc.lower()
+        with self._hosts_lock:
+            slot = self._hosts.get(host)
+            if slot is None:
+                slot = self._hosts[host] = threading.Semaphore(self.settings.per_host)
+        return slot
 
     # --- local files ----------------------------------------------------------
 
