@@ -28,7 +28,7 @@ class WorkItem:
     source: str  # URL or path, recorded as the document's source
     title: str  # the manifest's title, which wins over the one extraction guesses
     kind: str = "txt"  # pdf, html, txt or md: decides the extractor
-    path: str | None = None  # a raw file the worker can read
+    path: str | None = None  # a raw file the worker can read (read as is when its suffix is the kind's)
     data: bytes | None = None  # the raw bytes, for workers that cannot see our files
     document: Document | None = None  # already extracted: only tag and score
     scope: str | None = None  # the manifest's instrument scope, overriding the scope model
@@ -58,6 +58,8 @@ def run_item(item: WorkItem) -> Processed:
     if item.document is not None:
         tagged, score = process_document(item.document, scope=item.scope)
         return item.document, tagged, score
+    if item.path is not None and Path(item.path).suffix == f".{item.kind}":  # named as the extractor needs
+        return process_file(item.path, source=item.source, title=item.title, scope=item.scope)
     with tempfile.TemporaryDirectory(prefix="policylens-") as folder:
         # the extractor chooses its reader by suffix, and objects have none
         named = Path(folder) / f"{item.doc_id}.{item.kind}"

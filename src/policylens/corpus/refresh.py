@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -200,6 +201,7 @@ class _Refresh:
         self.batch: list[tuple[str, Document, TaggedDocument, FrameworkScore]] = []
         self.batch_started = 0.0
         self.flush_error: BaseException | None = None  # what stopped the flusher thread
+        self.links: Path | None = None  # the run's folder of named links to raw files (set in run)
 
     def run(self) -> RefreshReport:
         start = time.perf_counter()
@@ -212,7 +214,9 @@ class _Refresh:
             old_index = self.store.latest_index()
             previous = self.store.current_versions()
             scored_with = self.store.score_models()
-            with Fetcher(self.store.objects, self.settings.fetch) as fetcher:
+            with Fetcher(self.store.objects, self.settings.fetch) as fetcher, \
+                    tempfile.TemporaryDirectory(prefix="policylens-refresh-") as links:
+                self.links = Path(links)
                 results = fetcher.fetch_all(self.entries.values(), previous)
                 self._process(self._work(results, previous, scored_with, model), previous, old_index,
                               run_id)
@@ -278,7 +282,17 @@ class _Refresh:
                         scope=entry.scope)
         if self.settings.engine == "dask":  # a remote worker cannot read our object store
             return replace(item, data=self.store.objects.read(fetched.sha256))
-        return replace(item, path=str(self.store.objects.path(fetched.sha256)))
+        raw = self.store.objects.path(fetched.sha256)
+        assert self.links is not None  # set by run() before any fetch
+        # the extractor reads by suffix, and objects have none: a link named for the document
+        # (ids are safe file names) saves each worker a temporary folder of its own
+        link = self.links / f"{entry.id}.{fetched.kind}"
+        try:
+            link.unlink(missing_ok=True)
+            os.symlink(raw, link)
+        except OSError:  # pragma: no cover - file systems without symlinks: the worker copes
+            return replace(item, path=str(raw))
+        return replace(item, path=str(link))
 
     def _process(self, items: Iterable[WorkItem], previous: Mapping[str, Any],
                  old_index: Mapping[str, float], run_id: int) -> None:
