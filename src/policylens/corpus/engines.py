@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -183,8 +183,9 @@ class LocalEngine:
             return
         if self.warm is not None:
             self.warm()
-        log.debug("local engine: %d worker processes, time limit %s", min(self.workers, len(head)),
-                  f"{self.timeout:g} s" if self.timeout else "none")
+        log.debug("local engine: %s on %d worker processes, time limit %s",
+                  f"{len(items)} items" if isinstance(items, Sized) else "items as they come",
+                  min(self.workers, len(head)), f"{self.timeout:g} s" if self.timeout else "none")
         pool = ProcessPool(max_workers=min(self.workers, len(head)), initializer=_start_worker,
                            initargs=(os.getpid(), self.warm))
         feed = _Feed(pool, fn, head, pending, window=2 * self.workers, timeout=self.timeout)
