@@ -188,14 +188,16 @@ class LocalEngine:
                   min(self.workers, len(head)), f"{self.timeout:g} s" if self.timeout else "none")
         pool = ProcessPool(max_workers=min(self.workers, len(head)), initializer=_start_worker,
                            initargs=(os.getpid(), self.warm))
-        feed = _Feed(pool, fn, head, pending, window=2 * self.workers, timeout=self.timeout)
+        feed: _Feed | None = None
         finished = False
         try:
+            feed = _Feed(pool, fn, head, pending, window=2 * self.workers, timeout=self.timeout)
             for future, item in feed.completed():
                 yield self._outcome(future, item)
             finished = True
         finally:
-            feed.stop()
+            if feed is not None:
+                feed.stop()
             if finished:
                 pool.close()
             else:  # interrupted, or the caller stopped reading: no worker outlives the map
