@@ -11,6 +11,17 @@ subprocesses to one core and ``--repeat N`` runs each N times and reports the me
 (other work on a shared machine makes single runs noisy; the load average is printed).
 It also reports word recovery (share of source words found, in order) and header/footer
 leftovers on generated PDFs.
+
+The rows of issue 14 come last (``--only issue`` runs just them), each a ratio to its anchor
+measured in the same run:
+* ``extract`` in process on the EU AI Act, the NIST AI RMF 1.0 and the UK white paper, each
+  document in its own fresh process, against raw pypdfium2 ``get_text_range`` on every page of
+  the same document (target >= 0.5);
+* the ``policylens extract`` CLI (a fresh process, default workers, ``--out`` a temp folder)
+  over the six framework PDFs in ``SIX`` against plain pdfplumber ``extract_text`` on
+  ``CLI_SAMPLE`` evenly spread pages of each of them (target >= 25x).
+Both ratios are given per wall-clock second (what a user waits) and per CPU second (what the
+work costs, less disturbed by other load on a shared machine).
 """
 
 from __future__ import annotations
@@ -36,6 +47,12 @@ from _corpus import CORPUS as SHARED_CORPUS
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = str(SHARED_CORPUS / "*.pdf")
 PLUMBER_SAMPLE = 6  # pages per document for plain pdfplumber (it runs at a few pages/s)
+# Issue 14's rows. The three documents it names, and the six "main framework PDFs" of its CLI
+# row: those three plus the other documents the corpus MANIFEST.tsv types `framework`.
+NAMED = ("eu_ai_act_2024.pdf", "nist_ai_rmf_1_0.pdf", "uk_pro_innovation_ai_regulation_white_paper_2023.pdf")
+SIX = (*NAMED, "nist_ai_600_1_genai_profile_2024.pdf", "sg_model_ai_governance_framework_genai_2024.pdf",
+       "sg_model_ai_governance_framework_2nd_ed_2020.pdf")
+CLI_SAMPLE = 10  # evenly spread pages per document for plain pdfplumber in the CLI row
 HEADER = "Benchmark Rules on Automated Decisions - Working Draft"
 FOOTER = "Prepared for the policylens benchmark"
 
@@ -86,12 +103,35 @@ def source_words(pages: list[list[str]]) -> list[str]:
 # --- worker side --------------------------------------------------------------------
 
 
+def _spread(n_pages: int, sample: int) -> list[int]:
+    """``sample`` page indices spread evenly over a document (all of them if it is shorter)."""
+    if n_pages <= sample:
+        return list(range(n_pages))
+    return sorted({i * n_pages // sample for i in range(sample)})
+
+
 def work(engine: str, files: list[str], sample: int | None, cpu: int | None = None) -> dict:
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
     pages = 0
     start = time.perf_counter()
     cpu_start = time.process_time()
+    if engine == "cli":  # the command a user runs, in its own process; its pages come from pypdfium2
+        with tempfile.TemporaryDirectory(prefix="policylens-bench-cli-") as out:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([str(Path(sys.executable).with_name("policylens")), "extract", *files,
+                            "--out", out, "--quiet"], check=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = time.perf_counter() - start
+        import pypdfium2 as pdfium
+
+        for f in files:
+            pdf = pdfium.PdfDocument(f)
+            pages += len(pdf)
+            pdf.close()
+        cpu_seconds = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return {"pages": pages, "seconds": seconds, "cpu_seconds": cpu_seconds,
+                "rss_mb": after.ru_maxrss / 1024}
     if engine in ("policylens", "no-tables"):
         from policylens.extract import extract
 
@@ -111,12 +151,15 @@ def work(engine: str, files: list[str], sample: int | None, cpu: int | None = No
                 page.close()
                 pages += 1
             pdf.close()
-    elif engine == "plumber":
+    elif engine in ("plumber", "plumber-spread"):
         import pdfplumber
 
         for f in files:
             with pdfplumber.open(f) as pdf:
-                for page in pdf.pages[: sample or None]:
+                chosen = (_spread(len(pdf.pages), sample) if engine == "plumber-spread" and sample
+                          else range(len(pdf.pages))[: sample or None])
+                for index in chosen:
+                    page = pdf.pages[index]
                     page.extract_text()
                     page.close()
                     pages += 1
@@ -159,12 +202,47 @@ def recovery(pdf: Path, pages: list[list[str]]) -> tuple[float, int]:
     return matched / len(want), leftovers
 
 
-def main(cpu: int | None, repeat: int) -> None:
-    factory = _factory()
+def _rates(r: dict) -> tuple[float, float]:
+    return r["pages"] / r["seconds"], r["pages"] / max(r["cpu_seconds"], 1e-9)
+
+
+def issue_rows(cpu: int | None, repeat: int) -> None:
+    """Issue 14's extraction rows, each a ratio to its anchor measured in the same run."""
+    load = os.getloadavg()
+    print(f"\nIssue 14 rows (load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; median of {repeat}; "
+          "each process fresh)\n")
+    print(f"{'document':<52} {'pages':>5} {'raw p/s':>8} {'ours p/s':>9} {'ratio':>6} {'cpu ratio':>9}"
+          "  target >= 0.5")
+    for name in NAMED:
+        path = str(SHARED_CORPUS / name)
+        raw = run_worker("pdfium", [path], cpu=cpu, repeat=repeat)
+        ours = run_worker("policylens", [path], cpu=cpu, repeat=repeat)
+        (raw_wall, raw_cpu), (our_wall, our_cpu) = _rates(raw), _rates(ours)
+        print(f"{name:<52} {ours['pages']:>5} {raw_wall:>8.1f} {our_wall:>9.1f} {our_wall / raw_wall:>6.2f} "
+              f"{our_cpu / raw_cpu:>9.2f}  runs {raw['rates']} / {ours['rates']}")
+    six = [str(SHARED_CORPUS / name) for name in SIX]
+    plumber = run_worker("plumber-spread", six, CLI_SAMPLE, cpu=cpu)
+    cli = run_worker("cli", six, repeat=repeat)  # not pinned: the CLI's default workers are the user's
+    (plumber_wall, plumber_cpu), (cli_wall, cli_cpu) = _rates(plumber), _rates(cli)
+    print(f"\n`policylens extract` CLI over the six ({', '.join(n.removesuffix('.pdf') for n in SIX)}):")
+    print(f"  CLI {cli['pages']} pages: {cli_wall:.1f} pages/s wall, {cli_cpu:.1f} per CPU-s "
+          f"(runs {cli['rates']})")
+    print(f"  plain pdfplumber on {plumber['pages']} spread pages: {plumber_wall:.2f} pages/s wall, "
+          f"{plumber_cpu:.2f} per CPU-s")
+    print(f"  ratio: {cli_wall / plumber_wall:.1f}x wall, {cli_cpu / plumber_cpu:.1f}x CPU  (target >= 25x)")
+    load = os.getloadavg()
+    print(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+def main(cpu: int | None, repeat: int, only: str | None) -> None:
     load = os.getloadavg()
     pinned = f"core {cpu}" if cpu is not None else "no core"
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores; "
           f"workers pinned to {pinned}; {repeat} run(s) each, median shown")
+    if only == "issue":
+        issue_rows(cpu, repeat)
+        return
+    factory = _factory()
     corpus = sorted(glob.glob(CORPUS))
     rows = []
     with tempfile.TemporaryDirectory(prefix="policylens-bench-") as tmp:
@@ -204,6 +282,7 @@ def main(cpu: int | None, repeat: int) -> None:
                                     header=HEADER, footer=FOOTER, **kwargs)
             share, leftovers = recovery(pdf, pages)
             print(f"  {name:<10} 40 pages: {share:.2%} words recovered, {leftovers} header/footer leftovers")
+    issue_rows(cpu, repeat)
 
 
 if __name__ == "__main__":
@@ -212,9 +291,10 @@ if __name__ == "__main__":
     parser.add_argument("--sample", type=int, default=0)
     parser.add_argument("--cpu", type=int, default=None, help="pin the timed processes to this core")
     parser.add_argument("--repeat", type=int, default=3, help="runs per engine (median reported)")
+    parser.add_argument("--only", choices=["issue"], help="run only issue 14's rows")
     parser.add_argument("files", nargs="*")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(work(args.worker, args.files, args.sample or None, args.cpu)))
     else:
-        main(args.cpu, max(1, args.repeat))
+        main(args.cpu, max(1, args.repeat), args.only)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import ctypes
 import math
 import re
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
-from policylens.extract.lines import Line, PageLines, Word, fragments
+from policylens.extract.lines import GUTTER_EMS, Line, PageLines, Word, fragments
 from policylens.extract.pdfium_calls import address, unchecked
 from policylens.extract.pdfium_lock import PDFIUM_LOCK
 from policylens.extract.tables import TableArea, find_tables, route_words, table_line
@@ -94,14 +95,21 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
     previous_top: float | None = None
     jumps = 0
     position = 0
+    count_runs = unchecked("FPDFText_CountRects")
+    whole: Line | None = None  # a pdfium line read in one piece (see below), waiting for its break
     for piece in _LINE_SPLIT.split(text):
         if not piece:
             continue
         if piece in _BREAKS:
             if pending and areas:
                 pending = route_words(pending, areas)
-            if pending:
-                new = fragments(pending, number, hyphen=piece in _SOFT_HYPHENS)
+            if pending or whole is not None:
+                if whole is not None:
+                    whole.hyphen = piece in _SOFT_HYPHENS
+                    new = [whole]
+                    whole = None
+                else:
+                    new = fragments(pending, number, hyphen=piece in _SOFT_HYPHENS)
                 if previous_top is not None and new[0].top < previous_top - 2 * new[0].size:
                     jumps += 1
                 previous_top = new[-1].top
@@ -109,6 +117,20 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
                 pending = []
             position += len(piece)
             continue
+        if units is None and not areas:
+            # One text object (one run of pdfium's text rectangles) drawn the whole line: one
+            # font, one size, one baseline and no gap wider than its own spacing, so the line
+            # is one fragment and needs the boxes of its first and last characters only.
+            stripped = piece.strip()
+            if stripped:
+                first = position + piece.index(stripped[0])
+                last = first + len(stripped) - 1
+                if count_runs(text_handle, first, last - first + 1) == 1:
+                    whole = _whole_line(handle, text_handle, box, weight, ref, rect, sizes, first,
+                                        stripped, number, height)
+                    if whole is not None:
+                        position += len(piece)
+                        continue
         for match in _WORD.finditer(piece):
             first = position + match.start()
             last = position + match.end() - 1
@@ -146,7 +168,9 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
         position += len(piece)
     if pending and areas:
         pending = route_words(pending, areas)
-    if pending:
+    if whole is not None:
+        lines.append(whole)
+    elif pending:
         lines.extend(fragments(pending, number))
     for area in areas:
         table = table_line(area, number)
@@ -159,6 +183,51 @@ def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, heig
     result.n_chars = n_chars
     result.backward_jumps = jumps
     return result
+
+
+def _whole_line(handle: object, text_handle: object, box: Any, weight: Any, ref: object,
+                rect: raw.FS_RECTF, sizes: dict[float, float], first: int, text: str,
+                number: int, height: float) -> Line | None:
+    """The line ``text`` starting at char ``first`` when one text object drew all of it, or
+    ``None`` when it must be read word by word after all.
+
+    One text object has one font, one size and (unless rotated) one baseline, so its words
+    need no ``Word`` objects, no size vote and no footnote-reference checks: the line is
+    built directly, as ``fragments`` would build it. A text object can still hold wide
+    gaps (a tab after a list label such as "2.", or table cells, set as kerning) or run
+    along a rotated baseline (a margin stamp), so each word's first and last characters
+    are still boxed and any gap or baseline jump that ``fragments`` would split at sends
+    the line back to the word-by-word path.
+    """
+    box(text_handle, first, ref)
+    x0, top, bottom, x1 = rect.left, height - rect.top, height - rect.bottom, rect.right
+    loose = rect.top - rect.bottom
+    true_size = sizes.get(loose)
+    if true_size is None:
+        true_size = sizes[loose] = _broken_font_size(handle, first, loose)
+    if true_size:
+        return None  # broken font metrics (rare): the word path rebuilds each box
+    size = loose / _LOOSE_EM
+    limit = size if size > 1.0 else 1.0
+    wide, back, drop = GUTTER_EMS * limit, -limit, 0.8 * limit
+    base = rect.bottom  # pdfium's (bottom-up) baseline box edge of the previous word
+    left = right = x0
+    for match in _WORD.finditer(text):
+        start, end = first + match.start(), first + match.end() - 1
+        if start != first:
+            box(text_handle, start, ref)
+            left = rect.left
+            if left - right > wide or left - right < back or abs(rect.bottom - base) > drop:
+                return None
+            base = rect.bottom
+        if end != start:
+            box(text_handle, end, ref)
+        right = rect.right if rect.right > left else left
+        if right > x1:
+            x1 = right
+    heavy = weight(text_handle, first)
+    bold = heavy >= 600 if heavy > 0 else _bold_by_name(handle, first)
+    return Line(number, x0, x1, top, bottom, round(size, 1), " ".join(text.split()), bold)
 
 
 def _nothing_drawn(page_handle: object) -> bool:
