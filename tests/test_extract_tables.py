@@ -89,3 +89,56 @@ def test_a_grid_drawn_as_one_scaled_path_is_found(tmp_path: Path) -> None:
     document = extract(path)
     assert [b.kind for b in document.blocks] == ["paragraph", "table", "paragraph"]
     assert document.blocks[1].text == "\n".join(" | ".join(row) for row in rows)
+
+
+def _plumber_grids(horizontal: list[tuple[float, float, float]],
+                   vertical: list[tuple[float, float, float]]) -> list[tuple[object, object]]:
+    """pdfplumber's own ``lines`` strategy on the same edges, as (bbox, rows)."""
+    from pdfplumber.table import TableFinder
+
+    edges = [{"orientation": "h", "object_type": "line", "x0": a, "x1": b, "top": y, "bottom": y,
+              "width": b - a, "height": 0.0} for a, b, y in horizontal]
+    edges += [{"orientation": "v", "object_type": "line", "x0": x, "x1": x, "top": a, "bottom": b,
+               "width": 0.0, "height": b - a} for x, a, b in vertical]
+
+    class _Page:
+        bbox = (0.0, 0.0, 10_000.0, 10_000.0)
+
+    page = _Page()
+    page.edges = edges  # type: ignore[attr-defined]
+    finder = TableFinder(page, {"vertical_strategy": "lines", "horizontal_strategy": "lines"})  # type: ignore[arg-type]
+    return [(tuple(t.bbox), [list(row.cells) for row in t.rows]) for t in finder.tables]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_grid_finder_finds_the_cells_pdfplumbers_table_finder_finds(seed: int) -> None:
+    """grid.find_grids replaces pdfplumber's TableFinder (and its import): same tables, same cells."""
+    import itertools
+    import random
+
+    from policylens.extract.grid import find_grids
+
+    rng = random.Random(seed)
+    horizontal: list[tuple[float, float, float]] = []
+    vertical: list[tuple[float, float, float]] = []
+    for n_table in range(rng.randint(1, 3)):  # tables drawn as rule segments; later ones miss some
+        keep = 1.0 if n_table == 0 else 0.85  # (merged cells), the first is whole
+        left, top = rng.uniform(20, 300), rng.uniform(20, 500)
+        xs = [left + sum(rng.uniform(15, 90) for _ in range(i)) for i in range(rng.randint(2, 6))]
+        ys = [top + sum(rng.uniform(8, 40) for _ in range(i)) for i in range(rng.randint(2, 7))]
+        for y in ys:  # one rule per cell side, jittered within the snap and join tolerances
+            for a, b in itertools.pairwise(xs):
+                if rng.random() < keep:
+                    horizontal.append((a + rng.uniform(-1.5, 1.5), b + rng.uniform(-1.5, 1.5),
+                                       y + rng.uniform(-1.2, 1.2)))
+        for x in xs:
+            for a, b in itertools.pairwise(ys):
+                if rng.random() < keep:
+                    vertical.append((x + rng.uniform(-1.2, 1.2), a + rng.uniform(-1.5, 1.5),
+                                     b + rng.uniform(-1.5, 1.5)))
+    for _ in range(rng.randint(0, 6)):  # stray rules: underlines, separators, a short tick
+        x0, y = rng.uniform(0, 500), rng.uniform(0, 700)
+        horizontal.append((x0, x0 + rng.uniform(0.5, 200), y))
+    ours = [(g.bbox, g.rows) for g in find_grids(horizontal, vertical)]
+    assert ours == _plumber_grids(horizontal, vertical)
+    assert ours  # the grids are found (this is not a comparison of two empty lists)

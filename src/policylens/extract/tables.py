@@ -1,14 +1,15 @@
-"""Ruled tables in PDFs: pdfplumber's table finder run on ruling lines read with pdfium.
+"""Ruled tables in PDFs: ruling lines read with pdfium, cells found by ``grid.py``.
 
 Letting pdfplumber parse a page costs about a tenth of a second, more than
-reading fifteen pages with pdfium, so pages are not handed to it. Instead the
-ruling lines come from pdfium's page objects (thin paths, the sides of boxes,
-the straight segments of grid paths), and only pages whose rulings form a grid
-(three or more distinct rows and columns of lines) go through pdfplumber's
-``TableFinder``, which snaps and joins the edges and finds the cells. The words
-pdfium read inside a table's cells become one ``table`` line: one text row per
-table row, cells joined by ``" | "``. A "table" with fewer than two filled rows
-or columns (a box drawn around a paragraph) is no table: its words stay text.
+reading fifteen pages with pdfium, and even importing it costs more than reading
+a short PDF, so pages are not handed to it. Instead the ruling lines come from
+pdfium's page objects (thin paths, the sides of boxes, the straight segments of
+grid paths), and only pages whose rulings form a grid (three or more distinct rows
+and columns of lines) go through ``grid.find_grids`` (pdfplumber's ``lines``
+table strategy: snap and join the edges, find the cells). The words pdfium read
+inside a table's cells become one ``table`` line: one text row per table row,
+cells joined by ``" | "``. A "table" with fewer than two filled rows or columns
+(a box drawn around a paragraph) is no table: its words stay text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import pypdfium2.raw as raw
 
+from policylens.extract.grid import find_grids
 from policylens.extract.lines import Line, Word
 from policylens.extract.pdfium_calls import address, unchecked
 
@@ -53,22 +55,9 @@ def find_tables(page_handle: Any, height: float) -> list[TableArea]:
     edges = _edges(page_handle, height)
     if edges is None:
         return []
-    from pdfplumber.table import Table, TableFinder  # only pages with a grid get here
-
-    class _Page:  # the two attributes TableFinder reads when both strategies are "lines"
-        def __init__(self) -> None:
-            self.edges = edges
-            self.bbox = (0.0, 0.0, 10_000.0, 10_000.0)
-
-    finder = TableFinder(_Page(), {"vertical_strategy": "lines",  # type: ignore[arg-type]  # duck-typed page
-                                   "horizontal_strategy": "lines"})
-    areas: list[TableArea] = []
-    for table in finder.tables:
-        assert isinstance(table, Table)
-        rows = [list(row.cells) for row in table.rows]
-        if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
-            areas.append(TableArea(bbox=tuple(table.bbox), rows=rows))  # type: ignore[arg-type]
-    return areas
+    horizontal, vertical = edges
+    return [TableArea(bbox=grid.bbox, rows=grid.rows) for grid in find_grids(horizontal, vertical)
+            if len(grid.rows) >= 2 and max(len(row) for row in grid.rows) >= 2]
 
 
 def table_line(area: TableArea, page: int) -> Line | None:
@@ -98,58 +87,60 @@ def table_line(area: TableArea, page: int) -> Line | None:
                 text="\n".join(texts), table=True)
 
 
-def _edges(page_handle: Any, height: float) -> list[dict[str, Any]] | None:
-    """Ruling edges in pdfplumber's form, or ``None`` when they cannot make a grid."""
+_Edge = tuple[float, float, float]  # horizontal (x0, x1, y); vertical (x, top, bottom)
+
+
+def _edges(page_handle: Any, height: float) -> tuple[list[_Edge], list[_Edge]] | None:
+    """Horizontal and vertical ruling edges, or ``None`` when they cannot make a grid."""
     count = raw.FPDFPage_CountObjects(page_handle)
     if count < 2 * _GRID:
         return None
     page = address(page_handle)
-    get = unchecked("FPDFPage_GetObject", ctypes.c_void_p)
+    get = unchecked("FPDFPage_GetObject", _Handle)
     kind, bounds = unchecked("FPDFPageObj_GetType"), unchecked("FPDFPageObj_GetBounds")
     count_segments = unchecked("FPDFPath_CountSegments")
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     refs = [ctypes.byref(v) for v in (left, bottom, right, top)]
     path_kind = raw.FPDF_PAGEOBJ_PATH
-    edges: list[dict[str, Any]] = []
-    for i in range(count):
-        obj = ctypes.c_void_p(get(page, i))
+    horizontal: list[_Edge] = []
+    vertical: list[_Edge] = []
+    # Most objects of a text-heavy page are text (the EU Official Journal draws each word as
+    # one): the loop asks only their type, through handles that stay ctypes objects.
+    for obj in map(get, itertools.repeat(page, count), range(count)):
         if kind(obj) != path_kind:
             continue
         bounds(obj, *refs)
         x0, x1, y0, y1 = left.value, right.value, height - top.value, height - bottom.value
         w, h = x1 - x0, y1 - y0
         if h < _THIN and w >= _MIN_RULE:
-            edges.append(_edge("h", x0, x1, (y0 + y1) / 2))
+            horizontal.append((x0, x1, (y0 + y1) / 2))
         elif w < _THIN and h >= _MIN_RULE:
-            edges.append(_edge("v", (x0 + x1) / 2, y0, y1))
+            vertical.append(((x0 + x1) / 2, y0, y1))
         elif w >= _MIN_RULE and h >= _MIN_RULE:
             segments = count_segments(obj)
             if segments <= 5:  # a rectangle: its four sides
-                edges += [_edge("h", x0, x1, y0), _edge("h", x0, x1, y1),
-                          _edge("v", x0, y0, y1), _edge("v", x1, y0, y1)]
+                horizontal += [(x0, x1, y0), (x0, x1, y1)]
+                vertical += [(x0, y0, y1), (x1, y0, y1)]
             elif segments <= _MAX_SEGMENTS:
-                edges += _segment_edges(ctypes.cast(obj, raw.FPDF_PAGEOBJECT), segments, height)
-        if len(edges) > _MAX_EDGES:
+                _segment_edges(ctypes.cast(obj, raw.FPDF_PAGEOBJECT), segments, height, horizontal, vertical)
+        if len(horizontal) + len(vertical) > _MAX_EDGES:
             return None
-    h_rows = {round(e["top"] / 3) for e in edges if e["orientation"] == "h"}
-    v_cols = {round(e["x0"] / 3) for e in edges if e["orientation"] == "v"}
-    return edges if len(h_rows) >= _GRID and len(v_cols) >= _GRID else None
+    h_rows = {round(y / 3) for _, _, y in horizontal}
+    v_cols = {round(x / 3) for x, _, _ in vertical}
+    return (horizontal, vertical) if len(h_rows) >= _GRID and len(v_cols) >= _GRID else None
 
 
-def _edge(orientation: str, a: float, b: float, c: float) -> dict[str, Any]:
-    """``("h", x0, x1, y)`` or ``("v", x, top, bottom)`` as a pdfplumber edge."""
-    if orientation == "h":
-        return {"orientation": "h", "object_type": "line", "x0": a, "x1": b, "top": c, "bottom": c,
-                "width": b - a, "height": 0.0}
-    return {"orientation": "v", "object_type": "line", "x0": a, "x1": a, "top": b, "bottom": c,
-            "width": 0.0, "height": c - b}
+class _Handle(ctypes.c_void_p):
+    """A ``c_void_p`` subclass as a restype: ctypes then returns the handle unconverted,
+    ready to pass on, instead of a Python int that would need wrapping again."""
 
 
-def _segment_edges(obj: Any, segments: int, height: float) -> list[dict[str, Any]]:
+def _segment_edges(obj: Any, segments: int, height: float, horizontal: list[_Edge],
+                   vertical: list[_Edge]) -> None:
     """The straight, axis-parallel pieces of a path drawing many lines at once (a grid)."""
     matrix = raw.FS_MATRIX()
     if not raw.FPDFPageObj_GetMatrix(obj, matrix):
-        return []
+        return
     x, y = ctypes.c_float(), ctypes.c_float()
     points: list[tuple[float, float, int]] = []
     for i in range(segments):
@@ -159,15 +150,13 @@ def _segment_edges(obj: Any, segments: int, height: float) -> list[dict[str, Any
         px = matrix.a * x.value + matrix.c * y.value + matrix.e
         py = matrix.b * x.value + matrix.d * y.value + matrix.f
         points.append((px, height - py, raw.FPDFPathSegment_GetType(segment)))
-    out: list[dict[str, Any]] = []
     for (ax, ay, _), (bx, by, kind) in itertools.pairwise(points):
         if kind != raw.FPDF_SEGMENT_LINETO:
             continue
         if abs(ay - by) < 0.5 and abs(ax - bx) >= _MIN_RULE:
-            out.append(_edge("h", min(ax, bx), max(ax, bx), ay))
+            horizontal.append((min(ax, bx), max(ax, bx), ay))
         elif abs(ax - bx) < 0.5 and abs(ay - by) >= _MIN_RULE:
-            out.append(_edge("v", ax, min(ay, by), max(ay, by)))
-    return out
+            vertical.append((ax, min(ay, by), max(ay, by)))
 
 
 def route_words(words: Sequence[Word], areas: Sequence[TableArea]) -> list[Word]:
