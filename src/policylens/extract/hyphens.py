@@ -62,7 +62,9 @@ class Hyphenation:
 
     def join(self, left: str, right: str) -> str:
         """Join line ``left`` (ending in a hyphen) with line ``right``."""
-        head_match = _TRAILING_LETTERS.search(left[:-1])
+        # Only the last word can end in letters: search from it (the left side may be a long
+        # paragraph, and an end-anchored search tries every position).
+        head_match = _TRAILING_LETTERS.search(left, left.rfind(" ", 0, len(left) - 1) + 1, len(left) - 1)
         tail_match = _LEADING_LETTERS.match(right)
         if head_match is None or tail_match is None or not tail_match.group()[0].islower():
             return f"{left}{right}"  # "non-" + "EU": a capitalised continuation keeps its hyphen
@@ -82,16 +84,17 @@ class Hyphenation:
 
 def join_lines(lines: list[str], hyphenation: Hyphenation | None) -> str:
     """Join wrapped lines of one paragraph with spaces, repairing line-end hyphens."""
-    text = ""
+    # Parts joined once at the end (adding to one string line by line is quadratic in long
+    # paragraphs); a hyphen repair only needs the last part, which ends the text so far.
+    parts: list[str] = []
     for line in lines:
         line = line.strip()
         if not line:
             continue
-        if not text:
-            text = line
-        elif (hyphenation is not None and text.endswith("-") and len(text) > 1
-              and text[-2].isalpha() and line[:1].isalpha()):
-            text = hyphenation.join(text, line)
+        last = parts[-1] if parts else ""
+        if (hyphenation is not None and last.endswith("-") and len(last) > 1
+                and last[-2].isalpha() and line[:1].isalpha()):
+            parts[-1] = hyphenation.join(last, line)
         else:
-            text = f"{text} {line}"
-    return text
+            parts.append(line)
+    return " ".join(parts)

@@ -47,28 +47,33 @@ def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> P
     The page is read under ``PDFIUM_LOCK``: one uncontended acquire per page.
     """
     with PDFIUM_LOCK:
-        page = pdf[index]
+        # Raw handles rather than PdfPage/PdfTextPage: the helper objects register finalizers
+        # and parent links on every page, a few percent of the time of a short page.
+        page = raw.FPDF_LoadPage(pdf.raw, index)
+        if not page:
+            raise pdfium.PdfiumError("Failed to load page.")
         try:
-            width, height = page.get_size()
-            areas = find_tables(page.raw, height) if tables else []
-            textpage = page.get_textpage()
+            width, height = raw.FPDF_GetPageWidthF(page), raw.FPDF_GetPageHeightF(page)
+            areas = find_tables(page, height) if tables else []
+            textpage = raw.FPDFText_LoadPage(page)
+            if not textpage:
+                raise pdfium.PdfiumError("Failed to load text page.")
             try:
                 result = _read_textpage(textpage, index + 1, width, height, areas)
                 if not result.lines:
-                    result.blank = _nothing_drawn(page.raw)
+                    result.blank = _nothing_drawn(page)
                 return result
             finally:
-                textpage.close()
+                raw.FPDFText_ClosePage(textpage)
         finally:
-            page.close()
+            raw.FPDF_ClosePage(page)
 
 
-def _read_textpage(textpage: pdfium.PdfTextPage, number: int, width: float, height: float,
+def _read_textpage(handle: Any, number: int, width: float, height: float,
                    areas: list[TableArea]) -> PageLines:
     result = PageLines(number=number, width=width, height=height, engine="pdfium")
-    # The raw handle and pre-bound functions: pypdfium2's wrapper objects convert
+    # Pre-bound functions on the raw handle: pypdfium2's wrapper objects convert
     # themselves on every ctypes call, which costs more than the call itself here.
-    handle = textpage.raw
     n_chars = raw.FPDFText_CountChars(handle)
     if n_chars <= 0:
         return result

@@ -10,19 +10,20 @@ from policylens.extract.document import Quality, Verdict
 _GARBLED = re.compile("[\ufffd\ufffe\uffff\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NOT_A_WORD = re.compile(r"https?:|www\.|@|/|\\|_|\.\w+\.|\d{6,}")
 LONG_WORD = 25  # letters: longer "words" are usually several words missing their spaces
-_WORDS = re.compile(r"\S+")
 _LONG_RUN = re.compile(rf"\S{{{LONG_WORD + 1},}}")
 
 
 def garbled_share(text: str) -> float:
     """Share of non-space characters that are replacement, private-use or control characters."""
+    if _GARBLED.search(text) is None:  # the usual case, without building any list
+        return 0.0
     chars = len("".join(text.split()))
     return len(_GARBLED.findall(text)) / chars if chars else 0.0
 
 
 def long_word_share(text: str) -> float:
     """Share of words longer than ``LONG_WORD`` characters that are not URLs, paths or codes."""
-    n_words = len(_WORDS.findall(text))
+    n_words = len(text.split())  # str.split and \S+ agree on what whitespace is
     if not n_words:
         return 0.0
     # Only runs longer than LONG_WORD can qualify, so find those first instead of testing every word.
