@@ -22,7 +22,7 @@ points from the top-left of the page.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -112,9 +112,11 @@ def _cells(h_edges: list[_Rule], v_edges: list[_Rule]) -> list[Cell]:
     through_v: dict[_Point, set[tuple[float, float, float]]] = defaultdict(set)
     through_h: dict[_Point, set[tuple[float, float, float]]] = defaultdict(set)
     h_sorted = sorted(h)
+    h_ys = [rule[0] for rule in h_sorted]
     for rule_v in sorted(v, key=lambda r: (r[0], r[1])):
         x, top, bottom = rule_v
-        for rule_h in h_sorted:
+        # only the horizontal rules within the vertical one's reach (top - CROSS .. bottom + CROSS)
+        for rule_h in h_sorted[bisect_left(h_ys, top - CROSS):bisect_right(h_ys, bottom + CROSS)]:
             y, x0, x1 = rule_h
             if top <= y + CROSS and bottom >= y - CROSS and x0 - CROSS <= x <= x1 + CROSS:
                 point = (x, y)
