@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,10 @@ def find_tables(page_handle: Any, height: float) -> list[TableArea]:
 def table_line(area: TableArea, page: int) -> Line | None:
     """The table as one ``Line`` (``table=True``), or ``None`` if it does not hold a real table."""
     words = [w for group in area.words for w in group]
+    # Word centres sorted by height, so each cell looks only at the words level with it;
+    # a cell's words keep their reading order (their index in ``words``).
+    centres = sorted(((w.top + w.bottom) / 2, i, (w.x0 + w.x1) / 2) for i, w in enumerate(words))
+    heights = [c[0] for c in centres]
     texts: list[str] = []
     multi_cell_rows = 0
     for row in area.rows:
@@ -71,8 +76,8 @@ def table_line(area: TableArea, page: int) -> Line | None:
             if cell is None:
                 continue  # covered by a cell spanning columns
             x0, top, x1, bottom = cell
-            inside = [w.text for w in words
-                      if x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom]
+            level = centres[bisect_left(heights, top):bisect_right(heights, bottom)]
+            inside = [words[i].text for i in sorted(i for _, i, cx in level if x0 <= cx <= x1)]
             if inside:  # empty cells are left out: "a |  | b" reads worse than "a | b"
                 cells.append(" ".join(inside))
         if cells:
