@@ -158,24 +158,25 @@ def _smallest_cell(x: float, y: float, below: list[float], right: list[float],
 
 def _tables(cells: list[Cell]) -> list[list[Cell]]:
     """Cells grouped by shared corners, each group a table, top to bottom (two cells at least)."""
-    remaining = list(cells)
+    at_corner: dict[_Point, list[int]] = defaultdict(list)
+    for index, cell in enumerate(cells):
+        for corner in _corners(cell):
+            at_corner[corner].append(index)
+    seen = [False] * len(cells)
     tables: list[list[Cell]] = []
-    while remaining:
-        group = [remaining.pop(0)]
-        corners = set(_corners(group[0]))
-        grew = True
-        while grew:
-            grew = False
-            rest: list[Cell] = []
-            for cell in remaining:
-                mine = _corners(cell)
-                if any(c in corners for c in mine):
-                    group.append(cell)
-                    corners.update(mine)
-                    grew = True
-                else:
-                    rest.append(cell)
-            remaining = rest
+    for start in range(len(cells)):
+        if seen[start]:
+            continue
+        seen[start] = True
+        group, todo = [], [start]
+        while todo:  # every cell reachable through shared corners
+            index = todo.pop()
+            group.append(cells[index])
+            for corner in _corners(cells[index]):
+                for other in at_corner[corner]:
+                    if not seen[other]:
+                        seen[other] = True
+                        todo.append(other)
         tables.append(group)
     tables.sort(key=lambda t: min((c[1], c[0]) for c in t))
     return [t for t in tables if len(t) > 1]
