@@ -3,7 +3,6 @@
 Usage::
 
     python bench/tagging_v2.py [--shared ../shared/corpus] [--model models/governance] [--json OUT]
-    python bench/tagging_v2.py --role-model encoder   # the accurate role mode (docs/tagging.md)
 
 Scores the development set (``labeled/dev_sentences.jsonl``, each sentence found
 in its document for its context) and the stand-off set in
@@ -49,18 +48,8 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--json", type=Path, default=None, help="also write the full reports here")
-    parser.add_argument("--role-model", choices=("linear", "encoder"), default="linear")
-    parser.add_argument("--encoder", type=Path, default=None, help="role encoder folder (default: bundled)")
     args = parser.parse_args()
-    encoder, weight = None, 1.0
-    if args.role_model == "encoder":
-        from policylens.nlp.encoder import RoleEncoder
-        from policylens.nlp.role_encoder import EncoderSettings, default_encoder_dir
-
-        folder = args.encoder or default_encoder_dir()
-        encoder, weight = RoleEncoder.load(folder), EncoderSettings.load(folder).weight
-    models = Models(GovernanceModel.load(args.model), RoleModel.load(args.model), ScopeModel.load(args.model),
-                    encoder=encoder, encoder_weight=weight)
+    models = Models(GovernanceModel.load(args.model), RoleModel.load(args.model), ScopeModel.load(args.model))
     nlp = build_pipeline(classifier=False)
     labeled = args.shared / "labeled"
     reports = {

@@ -42,7 +42,9 @@ def main() -> None:
         if line.strip():
             row = json.loads(line)
             rows[row["id"]] = row
-    ids = json.loads((args.run / "log.json").read_text())["ids"]
+    log = args.run / "log.json"  # written at the end of a run; before, the data file's order
+    ids = (json.loads(log.read_text())["ids"] if log.is_file()
+           else [i for i, r in rows.items() if r["split"] == "heldout" and r["source"]])
     enc = np.load(args.run / f"heldout_probs_epoch{args.epoch}.npy")
     lin = np.asarray([rows[i]["linear"] for i in ids])
     y = np.asarray([ROLES.index(rows[i]["role"]) for i in ids])

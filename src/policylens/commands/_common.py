@@ -33,13 +33,6 @@ from policylens.corpus.inputs import collect_files
 from policylens.errors import PolicylensError
 
 
-class RoleMode(StrEnum):
-    """``--role-model``: the fast linear role model, or the fine-tuned encoder (``role_encoder.py``)."""
-
-    linear = "linear"
-    encoder = "encoder"
-
-
 class Scope(StrEnum):
     """``--scope``: a document's instrument scope, as a choice ``--help`` lists."""
 

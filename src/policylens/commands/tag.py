@@ -20,7 +20,6 @@ from policylens.atomic import write_text_atomic
 from policylens.commands._common import (
     EXIT_USAGE,
     LABEL_STYLE,
-    RoleMode,
     Scope,
     TagFormat,
     err,
@@ -52,9 +51,6 @@ def tag_command(
     password: str | None = typer.Option(None, "--password", help="Password of an encrypted PDF."),
     scope: Scope | None = typer.Option(None, "--scope", help="The document's instrument scope, overriding "
                                        "the scope model (recorded as overridden)."),
-    role_model: RoleMode = typer.Option(RoleMode.linear, "--role-model", help="linear (fast, default) or "
-                                        "encoder: the fine-tuned MiniLM role mode, slower, needs "
-                                        "policylens[encoder] (docs/tagging.md)."),
 ) -> None:
     """Tag each sentence of a document as centralized, sector_specific or neutral.
 
@@ -66,7 +62,7 @@ def tag_command(
 
     if (path is None) == (text is None):
         raise fail("give a file, - for stdin, or --text \"...\" (exactly one)", EXIT_USAGE)
-    nlp = load_pipeline(model, spacy_model=spacy_model, role_model=role_model.value)
+    nlp = load_pipeline(model, spacy_model=spacy_model)
     scope_name = scope.value if scope is not None else None
     if text is not None:
         tagged = tag_text(text, nlp=nlp, scope=scope_name)

@@ -80,15 +80,9 @@ def _match(text: str, doc: DocumentRows) -> int | None:
 
 @dataclass(frozen=True)
 class Models:
-    """The three models; ``encoder`` (a ``RoleEncoder``) mixes its role probabilities in with
-    ``encoder_weight``, as the accurate role mode does (``role_encoder.py``); scope reads the
-    linear role model's probabilities either way."""
-
     content: GovernanceModel
     role: RoleModel
     scope: ScopeModel
-    encoder: Any = None
-    encoder_weight: float = 1.0
 
     def content_probs(self, rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
         probs = self.content.predict_proba(to_matrix(rows, self.content.vocabulary))
@@ -112,17 +106,10 @@ class Models:
         role_rows: Sequence[Mapping[str, float]],
         scope: str,
         scope_probs: dict[str, float],
-        contexts: Sequence[tuple[str, str, str]] = (),
     ) -> list[Item]:
-        """One ``Item`` per labelled sentence of ``source``, given its two feature rows
-        (and its ``(section, previous sentence, sentence)`` for the encoder)."""
+        """One ``Item`` per labelled sentence of ``source``, given its two feature rows."""
         content = self.content_probs(content_rows)
         roles = self.role_probs(role_rows, content)
-        if self.encoder is not None and roles:
-            w = self.encoder_weight
-            enc = self.encoder.predict(list(contexts)).tolist()
-            roles = [{r: w * e[k] + (1.0 - w) * lin[r] for k, r in enumerate(ROLES)}
-                     for e, lin in zip(enc, roles, strict=True)]
         return [
             Item(
                 source=source,
@@ -158,10 +145,8 @@ def dev_items(path: Path, scopes_path: Path, documents: Path, models: Models, nl
         scope_probs = models.scope_of(doc)
         group = [r for r in rows if r["source"] == source]
         docs = []
-        contexts = []
         for r in group:
             i = _match(r["text"], doc)
-            contexts.append((doc.sections[i] if i is not None else "", doc.texts[i - 1] if i else "", r["text"]))
             d = nlp.make_doc(r["text"])
             d.user_data[HEADING_FLAG] = True
             d.user_data[CONTEXT] = {
@@ -174,7 +159,7 @@ def dev_items(path: Path, scopes_path: Path, documents: Path, models: Models, nl
             base = doc_features(d, [(0, len(d))])
             c_rows.append(base[0])
             r_rows.append(role_rows(d, [d[:]], base)[0])
-        items += models.items(source, group, c_rows, r_rows, scopes[source], scope_probs, contexts)
+        items += models.items(source, group, c_rows, r_rows, scopes[source], scope_probs)
     return items
 
 
@@ -202,7 +187,6 @@ def standoff_items(
             [doc.role_rows[i] for _, i in found],
             scopes[source],
             scope_probs,
-            [(doc.sections[i], doc.texts[i - 1] if i else "", doc.texts[i]) for _, i in found],
         )
     return items, {"unmatched": unmatched}
 

@@ -33,7 +33,6 @@ from policylens.labels import LABELS, Label
 from policylens.nlp import cues as _cues  # noqa: F401  (registers the factory)
 from policylens.nlp import governance as _governance
 from policylens.nlp import role as _role
-from policylens.nlp import role_encoder as _role_encoder
 from policylens.nlp import scope as _scope
 from policylens.nlp import segment as _segment
 from policylens.nlp.cues import cues_by_sentence
@@ -49,16 +48,8 @@ MAX_CHUNK_CHARS = 100_000
 BATCH_SIZE = 128
 
 def build_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None,
-                   classifier: bool = True, role_model: str = "linear",
-                   encoder_dir: str | Path | None = None) -> Language:
-    """A fresh (uncached) pipeline; ``classifier=False`` stops before the model (training).
-
-    ``role_model="encoder"`` adds the accurate role mode (``role_encoder.py``; needs the
-    ``policylens[encoder]`` extra and the pinned MiniLM package), read from ``encoder_dir``
-    (default: the bundled ``models/role_encoder``).
-    """
-    if role_model not in _role_encoder.ROLE_MODES:
-        raise ModelError(f"unknown role model {role_model!r} (one of {', '.join(_role_encoder.ROLE_MODES)})")
+                   classifier: bool = True) -> Language:
+    """A fresh (uncached) pipeline; ``classifier=False`` stops before the model (training)."""
     model_dir = resolve_model_dir(model) if classifier or model is not None else None
     if spacy_model:
         try:
@@ -83,34 +74,26 @@ def build_pipeline(model: str | Path | None = None, *, spacy_model: str | None =
         nlp.add_pipe("policylens_governance", config={"model": str(model_dir)})
         if (model_dir / _role.ROLE_FILE).is_file():
             nlp.add_pipe("policylens_role", config={"model": str(model_dir)})
-            if role_model == "encoder":
-                nlp.add_pipe(_role_encoder.FACTORY,
-                             config={"model": str(encoder_dir) if encoder_dir is not None else None})
-        elif role_model == "encoder":
-            raise ModelError(f"{model_dir} has no role model ({_role.ROLE_FILE}) for the encoder to refine")
         if (model_dir / _scope.SCOPE_FILE).is_file():
             nlp.add_pipe("policylens_scope", config={"model": str(model_dir)})
     return nlp
 
 
 @lru_cache(maxsize=4)
-def _cached(model: str | None, spacy_model: str | None, role_model: str) -> Language:
-    return build_pipeline(model, spacy_model=spacy_model, role_model=role_model)
+def _cached(model: str | None, spacy_model: str | None) -> Language:
+    return build_pipeline(model, spacy_model=spacy_model)
 
 
-def load_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None,
-                  role_model: str = "linear") -> Language:
-    """The tagging pipeline for ``model`` (a folder; default: the bundled model), cached per process;
-    ``role_model="encoder"``: the accurate role mode (``build_pipeline``)."""
+def load_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None) -> Language:
+    """The tagging pipeline for ``model`` (a folder; default: the bundled model), cached per process."""
     key = str(resolve_model_dir(model).resolve())
-    return _cached(key, spacy_model, role_model)
+    return _cached(key, spacy_model)
 
 
 def model_version(nlp: Language) -> str:
     """The version of the pipeline's models: the content model's, or one hash of all three."""
     versions = [getattr(nlp.get_pipe(name), "model").version for name in  # noqa: B009 - spaCy types pipes as callables
-                ("policylens_governance", "policylens_role", "policylens_scope", _role_encoder.FACTORY)
-                if name in nlp.pipe_names]
+                ("policylens_governance", "policylens_role", "policylens_scope") if name in nlp.pipe_names]
     if len(versions) == 1:
         return str(versions[0])
     return hashlib.sha256("/".join(versions).encode()).hexdigest()[:12]
@@ -166,12 +149,10 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
     has_facets = _FACETS in nlp.pipe_names  # a caller's own pipeline may leave facets out
     has_roles = "policylens_role" in nlp.pipe_names
     out: list[TaggedSentence] = []
-    linear: list[dict[str, float]] = []  # what the scope model reads (the encoder mode leaves it alone)
     docs = nlp.pipe((doc for _, doc in pairs), batch_size=BATCH_SIZE)
     for (block, _), doc in zip(pairs, docs, strict=True):
         triples = _governance.sentence_probs(doc)
         roles = _role.sentence_roles(doc) if has_roles else []
-        linear_roles = doc.user_data.get(_role_encoder.LINEAR) or roles
         sents = [doc[start:end] for start, end, _ in triples]
         cues = cues_by_sentence(doc, sents)
         whole = doc.user_data.get(_role.TEXT) or doc.text  # Doc.text joins every token: never per sentence
@@ -180,7 +161,6 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
             if not text:
                 continue
             role_probs = roles[k][2] if roles else {"architecture": 0.0, "provision": 0.0, "other": 1.0}
-            linear.append(linear_roles[k][2] if roles else role_probs)
             out.append(TaggedSentence(
                 doc=source, sentence_id=len(out), text=text, label=_label(probs),
                 probs=probs, cues=cues[k],
@@ -189,7 +169,7 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
                 role=_argmax(role_probs) if roles else "other",  # type: ignore[arg-type]
                 role_probs=role_probs, content=probs,
             ))
-    decision = _decide_scope(nlp, title, out, linear, scope)
+    decision = _decide_scope(nlp, title, out, scope)
     if decision is None or not has_roles:  # a v1 model: content alone, nothing to compose
         return out, decision or UNKNOWN_SCOPE
     return [relabel(s, decision) for s in out], decision
@@ -207,7 +187,7 @@ def _label(probs: Mapping[str, float]) -> Label:
 
 
 def _decide_scope(nlp: Language, title: str, sentences: list[TaggedSentence],
-                  roles: list[dict[str, float]], scope: str | ScopeDecision | None) -> ScopeDecision | None:
+                  scope: str | ScopeDecision | None) -> ScopeDecision | None:
     if isinstance(scope, ScopeDecision):
         return scope
     if scope is not None:
@@ -217,7 +197,7 @@ def _decide_scope(nlp: Language, title: str, sentences: list[TaggedSentence],
     component = nlp.get_pipe("policylens_scope")
     assert isinstance(component, _scope.ScopeClassifier)
     return component.decide(_scope.ScopeInput(
-        title=title, texts=[s.text for s in sentences], roles=roles,
+        title=title, texts=[s.text for s in sentences], roles=[s.role_probs for s in sentences],
         contents=[s.content if s.content is not None else s.probs for s in sentences]))
 
 
