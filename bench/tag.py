@@ -1,12 +1,22 @@
 """Throughput of the tagging stage next to spaCy's bare tokenizer, in one run.
 
-    .venv/bin/python bench/tag.py [FILES...] [--repeat N]
+    .venv/bin/python bench/tag.py [FILES...] [--repeat N] [--cli FILE] [--cli-runs N]
 
-Reads the real ``.txt`` documents of ``../shared/corpus`` in place (nothing
-is copied), counts words as whitespace-separated tokens, and reports words per
-second on one core for (1) ``spacy.blank("en")`` tokenizing the same blocks and
-(2) ``policylens.nlp.tag_text`` (segmentation, lemmas, facets, cues, classifier,
-``TaggedSentence`` objects). Pipeline loading is timed separately.
+In process: reads the real ``.txt`` documents of ``../shared/corpus`` in place
+(nothing is copied), counts words as whitespace-separated tokens, and reports
+words per second on one core for (1) ``spacy.blank("en")`` tokenizing the same
+blocks and (2) ``policylens.nlp.tag_text`` (segmentation, lemmas, facets, cues,
+classifier, ``TaggedSentence`` objects). Pipeline loading is timed separately.
+Target (issue 13): >= 50,000 words/s.
+
+The command line (issue 14's ``policylens tag FILE`` row): ``policylens tag FILE
+--format jsonl`` on one long real document (default: the EU AI Act's text, about
+53,000 words) against a bare process that imports spaCy, builds
+``spacy.blank("en")`` with a sentencizer and runs it over the same file's
+paragraphs. Both are whole processes (start-up included), run in turn after a
+warm-up; the ratio is the CLI's words/s over the bare process's, from the
+medians of wall and of CPU time (user + system, steadier on a busy machine).
+Target: >= 0.6.
 """
 
 from __future__ import annotations
@@ -14,6 +24,10 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import resource
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +35,55 @@ from pathlib import Path
 from _corpus import CORPUS
 
 DEFAULT_GLOB = str(CORPUS / "*.txt")
+DEFAULT_CLI_FILE = CORPUS / "eu_ai_act_2024.txt"
+#: The anchor process: spaCy's tokenizer and sentencizer over the file's paragraphs.
+BARE = """
+import re, sys
+import spacy
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+nlp = spacy.blank("en")
+nlp.add_pipe("sentencizer")
+paragraphs = [p for p in re.split(r"\\n[ \\t]*\\n+", text) if p.strip()]
+print(sum(len(list(doc.sents)) for doc in nlp.pipe(paragraphs, batch_size=128)))
+"""
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one run of ``cmd``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cli_ratio(path: Path, runs: int) -> None:
+    """``policylens tag FILE`` vs the bare spaCy process on the same file, as a throughput ratio."""
+    words = len(path.read_text(encoding="utf-8", errors="replace").split())
+    commands = {"bare spaCy process": [sys.executable, "-c", BARE, str(path)],
+                "policylens tag FILE": [sys.executable, "-m", "policylens.cli", "tag", str(path),
+                                        "--format", "jsonl"]}
+    print(f"\ncommand line: {path.name}, {words:,} words; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for cmd in commands.values():
+        timed(cmd)  # warm-up: file cache, compiled-data cache
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            wall, cpu = timed(cmd)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    for name in commands:
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+        print(f"{name:28s} wall {wall:5.2f} s ({words / wall:>7,.0f} words/s)   "
+              f"CPU {cpu:5.2f} s ({words / cpu:>7,.0f} words/s)")
+    bare, ours = commands
+    wall_ratio = statistics.median(walls[bare]) / statistics.median(walls[ours])
+    cpu_ratio = statistics.median(cpus[bare]) / statistics.median(cpus[ours])
+    print(f"throughput ratio tag/bare: wall {wall_ratio:.2f}, CPU {cpu_ratio:.2f} (target >= 0.6); "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
@@ -28,6 +91,9 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", help=f"text files (default: {DEFAULT_GLOB})")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
+    parser.add_argument("--cli", type=Path, default=DEFAULT_CLI_FILE,
+                        help="the long document for the command-line ratio (default: %(default)s)")
+    parser.add_argument("--cli-runs", type=int, default=3, help="runs of each process (0: skip)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: keep numpy single-threaded
 
@@ -71,6 +137,8 @@ def main() -> None:
     print(f"{'policylens tag_text':28s} {words / tag:>10,.0f} words/s  "
           f"({tag:.2f} s, {sentences:,} sentences)")
     print(f"tag / tokenizer time: {tag / tok:.2f}x")
+    if args.cli_runs > 0:
+        cli_ratio(args.cli, args.cli_runs)
 
 
 if __name__ == "__main__":

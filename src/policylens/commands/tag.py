@@ -80,8 +80,11 @@ def tag_command(
            else ", ".join(f"{k} {v:.2f}" for k, v in decision.probs.items()))
     err.print(f"scope: [bold]{decision.label}[/] ({how})")
     if fmt == "jsonl":
+        # Plain writes: rich's print costs more than tagging a sentence, and would read
+        # ":name:" in a sentence as an emoji code.
+        write = sys.stdout.write
         for sentence in tagged.sentences:
-            out.print(json.dumps(sentence.to_dict(), ensure_ascii=False), markup=False, highlight=False)
+            write(json.dumps(sentence.to_dict(), ensure_ascii=False) + "\n")
         return
     # File names and sentences are data, never markup ("a[/]b.txt" must not crash the table).
     table = Table(title=escape(f"{tagged.source} — {len(tagged.sentences)} sentences"), show_lines=False)

@@ -42,6 +42,7 @@ from spacy.vocab import Vocab
 from policylens.atomic import write_text_atomic
 from policylens.errors import ModelError
 from policylens.labels import APPROACHES
+from policylens.nlp.anchors import AnchorGate
 from policylens.nlp.types import Cue
 
 SCOPE_LABELS = ("NEG", "REJECT", "PSEUDO", "CONTRAST")
@@ -114,11 +115,13 @@ class CueTagger:
         for rows in self.pattern_files.values():
             for row in rows:
                 self._keys[self.vocab.strings.add(f"{row['label']}|{row['id']}")] = (row["label"], row["id"])
+        self._gate = AnchorGate(self.vocab)  # most docs hold no word these patterns need
         for key_name, pattern in compiled["matcher"]:
             try:
                 self.matcher.add(key_name, [pattern])
             except ValueError as exc:
                 raise ModelError(f"cue pattern {key_name.split('|', 1)[1]!r}: {exc}") from None
+            self._gate.add(pattern)
         add = self.vocab.strings.add
         self._groups = [tuple(add(k) for k in group.split(_SEP)) for group in compiled["keys"]]
         self._phrases: dict[str, int] = compiled["phrases"]
@@ -148,7 +151,7 @@ class CueTagger:
 
     def __call__(self, doc: Doc) -> Doc:
         matches = self._phrase_matches(doc)
-        if len(self.matcher):
+        if len(self.matcher) and self._gate.may_match(doc):
             matches += self.matcher(doc)
         cues: dict[str, list[Span]] = {approach: [] for approach in APPROACHES}
         markers: dict[str, list[Span]] = {label: [] for label in SCOPE_LABELS}

@@ -69,6 +69,7 @@ from spacy.util import filter_spans
 
 from policylens.errors import ModelError
 from policylens.labels import FACET_KINDS
+from policylens.nlp.anchors import AnchorGate
 from policylens.nlp.types import Facets
 
 FACTORY_NAME: Final = "policylens_facets"
@@ -335,6 +336,7 @@ class FacetMatcher:
         # One matcher key per (label, role) so a match knows both; marks use the role they give.
         self._phrase = {g: {a: PhraseMatcher(vocab, attr=a) for a in _PHRASE_ATTRS} for g in _GROUPS}
         self._tokens = {g: Matcher(vocab) for g in _GROUPS}
+        self._gates = {g: AnchorGate(vocab) for g in _GROUPS}  # skip docs a token matcher cannot match
         self._keys: dict[int, tuple[str, str]] = {}
         self._spare: dict[str, frozenset[str]] = {}
         self._extend: dict[str, str | None] = {}
@@ -352,6 +354,7 @@ class FacetMatcher:
                 bucket.extend(t.lower() if p.attr == "LOWER" else t for t in texts)
             else:
                 self._tokens[group].add(key, [[dict(token) for token in p.pattern]])
+                self._gates[group].add(p.pattern)
         tokens = tokenized(self.nlp, [t for texts in grouped.values() for t in texts])
         for (group, key, attr, _role), texts in grouped.items():
             docs = [Doc(vocab, words=tokens[t][0], spaces=tokens[t][1]) for t in dict.fromkeys(texts)]
@@ -361,7 +364,9 @@ class FacetMatcher:
     def _found(self, doc: Doc, group: str) -> Iterator[tuple[str, str, int, int]]:
         """(matcher key, role, start, end) of every raw match of one pattern group."""
         keys = self._keys
-        matchers: list[PhraseMatcher | Matcher] = [*self._phrase[group].values(), self._tokens[group]]
+        matchers: list[PhraseMatcher | Matcher] = [*self._phrase[group].values()]
+        if len(self._tokens[group]) and self._gates[group].may_match(doc):
+            matchers.append(self._tokens[group])
         for matcher in matchers:
             if len(matcher):
                 for match_id, start, end in matcher(doc):
