@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -125,22 +126,25 @@ class CueTagger:
         add = self.vocab.strings.add
         self._groups = [tuple(add(k) for k in group.split(_SEP)) for group in compiled["keys"]]
         self._phrases: dict[str, int] = compiled["phrases"]
-        self._lengths: dict[str, list[int]] = compiled["lengths"]
+        # First words by their string id: a doc's LOWER ids come as one array, and only the
+        # few tokens that start a phrase need their strings.
+        self._lengths: dict[int, list[int]] = {add(w): n for w, n in compiled["lengths"].items()}
 
     def _phrase_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
         """``(key, start, end)`` of every phrase match, as spaCy's ``PhraseMatcher`` on LOWER gives."""
-        lowers = [t.lower_ for t in doc]
+        ids = doc.to_array(LOWER).tolist()
+        strings = doc.vocab.strings
         phrases, lengths, groups, join = self._phrases, self._lengths, self._groups, _SEP.join
         out: list[tuple[int, int, int]] = []
-        n = len(lowers)
-        for i, word in enumerate(lowers):
+        n = len(ids)
+        for i, word in enumerate(ids):
             sizes = lengths.get(word)
             if sizes is None:
                 continue
             for size in sizes:
                 if i + size > n:
                     break
-                group = phrases.get(join(lowers[i:i + size]))
+                group = phrases.get(join([strings[w] for w in ids[i:i + size]]))
                 if group is not None:
                     out.extend((key, i, i + size) for key in groups[group])
         return out

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
+from spacy.attrs import IS_PUNCT, IS_SPACE, LEMMA, LIKE_NUM, LOWER
 from spacy.tokens import Doc, Span
 
 from policylens.nlp.cues import CUE_SPANS, MARKER_SPANS
@@ -51,17 +52,19 @@ def doc_features(doc: Doc, bounds: Sequence[tuple[int, int]]) -> list[dict[str, 
     markers = _bucket(spans[MARKER_SPANS], starts, ends) if MARKER_SPANS in spans else [[] for _ in bounds]
     facets = _bucket(spans[FACET_SPANS], starts, ends) if FACET_SPANS in spans else [[] for _ in bounds]
     out: list[dict[str, float]] = []
+    # One array of token attributes instead of a Token object per token (the slow part).
+    rows = doc.to_array([IS_PUNCT, IS_SPACE, LIKE_NUM, LEMMA, LOWER]).tolist() if len(doc) else []
+    strings = doc.vocab.strings
     for k, (start, end) in enumerate(bounds):
         feats: dict[str, float] = {}
         words: list[str] = []
-        for token in doc[start:end]:
-            if token.is_punct or token.is_space:
+        for punct, space, num, lemma, lower in rows[start:end]:
+            if punct or space:
                 continue
-            if token.like_num:
+            if num:
                 words.append(_NUM)
-            else:
-                lemma = token.lemma_
-                words.append(lemma.lower() if lemma else token.lower_)
+            else:  # the lemma, lower-cased; a token without one gives its lower-case form
+                words.append(strings[lemma].lower() if lemma else strings[lower])
         for word in words:
             feats["w:" + word] = 1.0
         for a, b in itertools.pairwise(words):
