@@ -21,8 +21,9 @@ stop still yields bounded sentences.
 from __future__ import annotations
 
 import numpy
-from spacy.attrs import SENT_START
+from spacy.attrs import IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 #: The token limit for one sentence (documented in docs/tagging.md).
@@ -40,6 +41,7 @@ ABBREVIATIONS = frozenset([
     "dec"
 ])
 _TERMINALS = frozenset({".", "!", "?"})
+_TERMINAL_IDS = frozenset(get_string_id(t) for t in _TERMINALS)
 _CLOSERS = frozenset({'"', "'", "”", "’", ")", "]"})
 _ROMAN = frozenset([
     "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"
@@ -79,9 +81,13 @@ class LegalSentenceSegmenter:
     def _find_boundaries(self, doc: Doc, starts: list[bool]) -> None:
         n = len(doc)
         sent_begin = 0
-        for i, token in enumerate(doc):
-            text = token.text
-            if token.is_space:
+        # Token ids and space flags from one array: only spaces and terminals need their text.
+        strings = doc.vocab.strings
+        for i, (orth, space) in enumerate(doc.to_array([ORTH, IS_SPACE]).tolist()):
+            if not space and orth not in _TERMINAL_IDS:
+                continue
+            text = strings[orth]
+            if space:
                 # A line break after a short unpunctuated line: a heading ends here.
                 if "\n" in text and i + 1 < n and i > sent_begin and self._heading_line(doc, sent_begin, i):
                     starts[i + 1] = True
