@@ -121,18 +121,17 @@ def build_vocabulary(rows: Iterable[Mapping[str, float]], *, min_df: int = 2,
 
 def to_matrix(rows: Sequence[Mapping[str, float]], vocabulary: Mapping[str, int]) -> sparse.csr_matrix:
     """Rows of named features -> a CSR matrix over ``vocabulary`` (unknown names dropped)."""
-    indptr = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    get = vocabulary.get
-    for row in rows:
-        for name, value in row.items():
-            col = get(name)
-            if col is not None:
-                indices.append(col)
-                data.append(value)
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
-        shape=(len(rows), len(vocabulary)),
-    )
+    # Column lookups through ``map`` and the filtering in numpy: a Python loop over every
+    # feature of every sentence was a third of the classifiers' time.
+    lengths = [len(row) for row in rows]
+    total = sum(lengths)
+    cols = np.fromiter(map(vocabulary.get, itertools.chain.from_iterable(rows), itertools.repeat(-1)),
+                       dtype=np.int64, count=total)
+    values = np.fromiter(itertools.chain.from_iterable(row.values() for row in rows), dtype=np.float64,
+                         count=total)
+    keep = cols >= 0
+    owners = np.repeat(np.arange(len(rows)), lengths)[keep]
+    indptr = np.concatenate([np.zeros(1, dtype=np.int64),
+                             np.cumsum(np.bincount(owners, minlength=len(rows)), dtype=np.int64)])
+    return sparse.csr_matrix((values[keep], cols[keep].astype(np.int32), indptr),
+                             shape=(len(rows), len(vocabulary)))
