@@ -14,6 +14,7 @@ killed and replaced, fails with error code ``timeout``, and the others go on.
 from __future__ import annotations
 
 import ctypes
+import gc
 import itertools
 import logging
 import math
@@ -93,6 +94,9 @@ def default_workers() -> int:
 DEFAULT_TIMEOUT = 600.0  # seconds per document: a 1,000-page PDF takes a few; a stall, forever
 TIMEOUT_ENV = "POLICYLENS_DOC_TIMEOUT"  # overrides the default (cron runs of ``corpus refresh``)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Items in flight per worker: enough that a worker never waits for its next one, few enough that
+# results stream back and a huge folder (or manifest) is never queued, or held, at once.
+IN_FLIGHT_PER_WORKER = 2
 
 
 def default_timeout() -> float | None:
@@ -183,6 +187,9 @@ class LocalEngine:
             return
         if self.warm is not None:
             self.warm()
+            # Forked workers share the loaded pipeline copy-on-write; a collection touching its
+            # objects would write to (and so copy) their pages in every worker.
+            gc.freeze()
         log.debug("local engine: %s on %d worker processes, time limit %s",
                   f"{len(items)} items" if isinstance(items, Sized) else "items as they come",
                   min(self.workers, len(head)), f"{self.timeout:g} s" if self.timeout else "none")
@@ -191,7 +198,8 @@ class LocalEngine:
         feed: _Feed | None = None
         finished = False
         try:
-            feed = _Feed(pool, fn, head, pending, window=2 * self.workers, timeout=self.timeout)
+            feed = _Feed(pool, fn, head, pending, window=IN_FLIGHT_PER_WORKER * self.workers,
+                         timeout=self.timeout)
             for future, item in feed.completed():
                 yield self._outcome(future, item)
             finished = True
@@ -203,6 +211,8 @@ class LocalEngine:
             else:  # interrupted, or the caller stopped reading: no worker outlives the map
                 pool.stop()
             pool.join()
+            if self.warm is not None:
+                gc.unfreeze()
 
     def _outcome(self, future: Future[Outcome[R]], item: Any) -> Outcome[R]:
         from concurrent.futures import TimeoutError as FutureTimeout

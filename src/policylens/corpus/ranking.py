@@ -181,7 +181,7 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     """
     from policylens.corpus.engines import get_engine
     from policylens.extract import SUFFIXES
-    from policylens.rank.analysis import analyze, warm
+    from policylens.rank.analysis import Scored, score_file, warm
     from policylens.rank.scoring import check_method
 
     method = check_method(method)
@@ -189,22 +189,33 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     specs = _specs(group_by, table, title_column)
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = collect_files([Path(p) for p in items], SUFFIXES)
-    work = functools.partial(analyze, password=password, method=method, scope=scope, facets=facets)
+    work = functools.partial(score_file, keep_sentences=keep_sentences, password=password, method=method,
+                             scope=scope, facets=facets)
     runner = get_engine(engine, workers=workers, scheduler=scheduler, timeout=timeout, warm=warm)
     try:
-        outcomes = mapper(runner, work, files) if mapper else list(runner.map(work, files))
+        largest_first = sorted(files, key=_size, reverse=True)
+        outcomes = mapper(runner, work, largest_first) if mapper else list(runner.map(work, largest_first))
     finally:
         runner.close()
     by_item = {str(o.item): o for o in outcomes}
     ordered = [by_item[str(f)] for f in files if str(f) in by_item]
-    analyses = [o.value for o in ordered if o.ok and o.value is not None]
+    results: list[Scored] = [o.value for o in ordered if o.ok and o.value is not None]
     failures = tuple(Failure(str(o.item), o.error or "", o.error_code or "error")
                      for o in ordered if not o.ok)
-    scores = [a.score for a in analyses]
+    scores = [r.score for r in results]
     return build_ranking(scores, [Path(s.doc).stem for s in scores], table=table, group_by=specs,
                          compare=compare, title_column=title_column, failures=failures,
                          exclude_silent=exclude_silent,
-                         tagged={a.score.doc: a.tagged for a in analyses} if keep_sentences else {})
+                         tagged={r.score.doc: r.tagged for r in results if r.tagged is not None})
+
+
+def _size(path: Path) -> int:
+    """A file's size, the cost estimate that sends the largest documents first: one started
+    last would keep one worker busy while the others sit idle."""
+    try:
+        return path.stat().st_size
+    except OSError:  # reported by its worker, with the reason
+        return 0
 
 
 def build_ranking(scores: Sequence[FrameworkScore], ids: Sequence[str], *,

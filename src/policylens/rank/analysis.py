@@ -64,6 +64,28 @@ def analyze_document(document: Document, *, method: str | None = None, scope: st
                     score=replace(scored, document_facets=found) if found else scored)
 
 
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """What a worker sends back for one document of a ranking: its score, and its tagged
+    sentences only when a report needs them (never the extracted document, which nothing
+    after scoring reads)."""
+
+    score: FrameworkScore
+    tagged: TaggedDocument | None = None
+
+
+def score_file(path: str | Path, *, keep_sentences: bool = False, password: str | None = None,
+               method: str | None = None, scope: str | None = None,
+               facets: str | Sequence[str] | None = None) -> Scored:
+    """``analyze`` for a ranking: the score (and the sentences, with ``keep_sentences``) alone.
+
+    A worker's result is pickled back to the parent, which holds every result until the
+    ranking is built: the document and, usually, the sentences would be most of both costs.
+    """
+    result = analyze(path, password=password, method=method, scope=scope, facets=facets)
+    return Scored(result.score, result.tagged if keep_sentences else None)
+
+
 def warm() -> None:
     """Load the tagging pipeline and the codebook's facet models (cached) before any document: engines
     call it in their workers."""
