@@ -1,13 +1,21 @@
-"""Benchmark: rank a whole folder end to end (extract + tag + score) with 1 and 2 workers.
+"""Benchmark: ``policylens rank`` end to end (extract + tag + score), its parallel speed-up and memory.
 
-Usage: ``python bench/rank.py [FOLDER] [--workers 1 2] [--facets none codebook] [--repeat N]``
-(default folder ../shared/corpus, top-level .pdf/.txt/.md files only; the documents are read in
-place). ``--facets`` runs each value of ``rank --facets`` in turn (interleaved, ``--repeat`` times),
-so the document facets' share of the rank time can be read off.
+Usage::
 
-Runs ``policylens rank FILES --format json`` as a subprocess, samples the resident
-memory of its whole process tree (the CLI and its worker processes) from /proc
-every 0.1 s, and reports documents/s, PDF pages/s and the peak tree RSS.
+    python bench/rank.py                      # the AGORA rows: 300 texts 1 vs 2 workers, then all 1,031
+    python bench/rank.py --repeat 5           # more interleaved 1/2-worker pairs (medians are printed)
+    python bench/rank.py --skip-all           # only the 1-vs-2 rows
+    python bench/rank.py --folder ../shared/corpus --workers 1 2 --facets none codebook
+
+The AGORA texts are read in place from ``../shared/corpus/agora/fulltext`` (the first 300 by
+file name for the speed-up rows). Each run is ``policylens rank FILES --format json`` in a
+subprocess; the benchmark samples the resident memory of its whole process tree (the CLI and
+its workers) from /proc every 0.1 s and takes the CPU time of the tree from ``wait4``. On a
+machine shared with other jobs wall times are noisy: 1- and 2-worker runs are interleaved,
+medians are reported with the load average before each run, and CPU seconds per document show
+the parallel efficiency (equal CPU per document with 1 and 2 workers means no work was added by
+going parallel). ``--folder`` keeps the earlier mode: top-level .pdf/.txt/.md files of a folder,
+``--facets`` compares rank times for values of ``rank --facets``.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,10 +33,12 @@ from pathlib import Path
 from _corpus import CORPUS
 
 SUFFIXES = (".pdf", ".txt", ".md")
+AGORA = CORPUS / "agora" / "fulltext"
+SUBSET = 300
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Sum of VmRSS over ``root`` and all its descendants (Linux /proc)."""
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (Linux /proc)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -38,19 +49,36 @@ def tree_rss_bytes(root: int) -> int:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-    total, stack = 0, [root]
+    found, stack = [], [root]
     while stack:
         pid = stack.pop()
+        found.append(pid)
         stack.extend(children.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except OSError:
-            continue
-    return total
+    return found
+
+
+def _field_kb(path: str, name: str) -> int:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith(name):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_memory(root: int) -> tuple[int, int]:
+    """(sum of VmRSS, sum of Pss) in bytes over ``root`` and its descendants.
+
+    RSS counts pages shared between processes (a pipeline loaded before the workers forked)
+    once per process; PSS divides each shared page among its sharers.
+    """
+    rss = pss = 0
+    for pid in process_tree(root):
+        rss += _field_kb(f"/proc/{pid}/status", "VmRSS:")
+        pss += _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+    return rss * 1024, pss * 1024
 
 
 def pdf_pages(path: Path) -> int:
@@ -66,39 +94,102 @@ def pdf_pages(path: Path) -> int:
         pdf.close()
 
 
-def run(files: list[Path], workers: int, facets: str | None = None) -> dict[str, float]:
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def run(files: list[Path], workers: int, facets: str | None = None,
+        extra: tuple[str, ...] = ()) -> dict[str, float]:
+    """One ``policylens rank`` subprocess: wall and CPU seconds, peak tree RSS/PSS, ranked/failed."""
     command = [sys.executable, "-m", "policylens.cli", "rank", *map(str, files), "--format", "json",
-               "--workers", str(workers), *(["--facets", facets] if facets else [])]
+               "--workers", str(workers), *(["--facets", facets] if facets else []), *extra]
+    before = load()
     # results go to temporary files, not pipes: a full pipe would stall the CLI mid-write
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
-        peak = 0
-        while process.poll() is None:
-            peak = max(peak, tree_rss_bytes(process.pid))
+        peak_rss = peak_pss = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            rss, pss = tree_memory(process.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.1)
         seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     ranked = json.loads(stdout) if stdout.strip() else []
     failed = [line for line in stderr.splitlines() if line.startswith("error:")]
-    return {"workers": workers, "seconds": seconds, "ranked": len(ranked), "failed": len(failed),
-            "peak_rss_mb": peak / 2**20, "exit_code": process.returncode}
+    cpu = usage.ru_utime + usage.ru_stime  # the CLI and every worker it reaped
+    return {"workers": workers, "seconds": seconds, "cpu": cpu, "ranked": len(ranked),
+            "failed": len(failed), "peak_rss_mb": peak_rss / 2**20, "peak_pss_mb": peak_pss / 2**20,
+            "exit_code": process.returncode, "load": before}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=CORPUS)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--facets", nargs="+", default=[None],
-                        help="values of rank --facets to compare (e.g. none codebook)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each configuration")
-    args = parser.parse_args()
+def agora_files() -> list[Path]:
+    files = sorted(AGORA.glob("*.txt"))
+    if not files:
+        raise SystemExit(f"no AGORA texts in {AGORA}")
+    return files
+
+
+def row(label: str, r: dict[str, float], n: int) -> str:
+    return (f"{label:<24} {r['seconds']:>7.1f} {r['cpu']:>7.1f} {100 * r['cpu'] / r['seconds']:>5.0f}% "
+            f"{1000 * r['cpu'] / n:>8.1f} {r['peak_rss_mb']:>8.0f} {r['peak_pss_mb']:>8.0f} "
+            f"{r['load']:>5.1f} {r['ranked']:>6}/{r['failed']}")
+
+
+HEADER = (f"{'run':<24} {'wall s':>7} {'CPU s':>7} {'CPU':>6} {'ms CPU/doc':>8} {'RSS MB':>8} "
+          f"{'PSS MB':>8} {'load':>5} {'ranked/failed':>8}")
+
+
+def speedup(repeat: int) -> None:
+    """The 1-vs-2-worker row: ``SUBSET`` AGORA texts, runs interleaved, medians."""
+    files = agora_files()[:SUBSET]
+    print(f"== rank of {len(files)} AGORA texts, 1 vs 2 workers, {repeat} interleaved pairs "
+          f"({os.cpu_count()} cores)")
+    print(HEADER)
+    one: list[dict[str, float]] = []
+    two: list[dict[str, float]] = []
+    for i in range(repeat):
+        for workers, runs in ((1, one), (2, two)) if i % 2 == 0 else ((2, two), (1, one)):
+            r = run(files, workers)
+            runs.append(r)
+            print(row(f"{workers} worker(s), run {i + 1}", r, len(files)), flush=True)
+    ratios = [a["seconds"] / b["seconds"] for a, b in zip(one, two, strict=True)]
+    median_one = statistics.median(r["seconds"] for r in one)
+    median_two = statistics.median(r["seconds"] for r in two)
+    cpu_one = statistics.median(r["cpu"] for r in one) / len(files)
+    cpu_two = statistics.median(r["cpu"] for r in two) / len(files)
+    print(f"median wall: 1 worker {median_one:.1f} s, 2 workers {median_two:.1f} s -> speed-up "
+          f"{median_one / median_two:.2f}x (pairs: {', '.join(f'{x:.2f}' for x in ratios)}; "
+          f"target >= 1.8x)")
+    print(f"CPU per document: {1000 * cpu_one:.1f} ms with 1 worker, {1000 * cpu_two:.1f} ms with 2 "
+          f"({100 * (cpu_two / cpu_one - 1):+.1f}%); load average "
+          f"{min(r['load'] for r in one + two):.1f}-{max(r['load'] for r in one + two):.1f}")
+
+
+def whole(workers: int) -> None:
+    """The 1,031-text row: wall time, CPU use and peak tree memory."""
+    files = agora_files()
+    size_mb = sum(p.stat().st_size for p in files) / 2**20
+    print(f"== rank of all {len(files)} AGORA texts ({size_mb:.1f} MB), {workers} workers")
+    print(HEADER)
+    r = run(files, workers)
+    print(row(f"{workers} workers", r, len(files)))
+    print(f"all {len(files)}: {r['seconds']:.1f} s wall (target < 45 s), {r['peak_rss_mb']:.0f} MB peak "
+          f"RSS of the process tree (target < 400 MB; PSS {r['peak_pss_mb']:.0f} MB), "
+          f"{100 * r['cpu'] / r['seconds']:.0f}% CPU of {100 * workers}%")
+
+
+def folder(args: argparse.Namespace) -> None:
+    """The earlier mode: the top-level documents of a folder, per worker count and --facets value."""
     files = sorted(p for p in args.folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
     if not files:
-        print(f"no .pdf/.txt/.md files in {args.folder}", file=sys.stderr)
-        return 2
+        raise SystemExit(f"no .pdf/.txt/.md files in {args.folder}")
     pages = sum(pdf_pages(p) for p in files if p.suffix.lower() == ".pdf")
     size_mb = sum(p.stat().st_size for p in files) / 2**20
     print(f"{len(files)} documents ({pages} PDF pages, {size_mb:.1f} MB) in {args.folder}")
@@ -121,6 +212,25 @@ def main() -> int:
                 seconds = best[(workers, facets or "default")]
                 print(f"{workers} worker(s): --facets {facets} takes {100 * (seconds / base - 1):+.1f}% "
                       f"against --facets {args.facets[0]} (best of {args.repeat})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--folder", type=Path, help="the earlier mode: rank this folder's documents")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--facets", nargs="+", default=[None],
+                        help="with --folder: values of rank --facets to compare (e.g. none codebook)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each configuration")
+    parser.add_argument("--skip-all", action="store_true", help="leave out the run of all AGORA texts")
+    parser.add_argument("--skip-speedup", action="store_true", help="leave out the 1-vs-2-worker runs")
+    args = parser.parse_args()
+    if args.folder is not None:
+        folder(args)
+        return 0
+    if not args.skip_speedup:
+        speedup(args.repeat)
+    if not args.skip_all:
+        whole(max(args.workers))
     return 0
 
 

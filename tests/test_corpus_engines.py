@@ -14,7 +14,7 @@ import cloudpickle
 import dask
 import pytest
 
-from policylens.corpus.engines import DaskEngine, LocalEngine, get_engine
+from policylens.corpus.engines import IN_FLIGHT_PER_WORKER, DaskEngine, LocalEngine, get_engine
 from policylens.errors import UsageError
 
 
@@ -58,6 +58,12 @@ def _hang_on_two(job: tuple[int, str]) -> int:
     return n * 10
 
 
+def _mark_started(job: tuple[int, str]) -> int:
+    n, folder = job
+    Path(folder, f"started-{n}").touch()
+    return n
+
+
 def _by_item(outcomes: Iterator) -> dict:
     found: dict = {}
     for outcome in outcomes:
@@ -87,6 +93,23 @@ def test_local_documents_that_crash_every_time_fail_without_looping() -> None:
 
     every = _by_item(LocalEngine(2).map(_always_crash, [1, 2, 3]))
     assert sorted(every) == [1, 2, 3] and all(o.error_code == "worker" for o in every.values())
+
+
+@pytest.mark.timeout(120)
+def test_local_engine_feeds_a_few_items_per_worker_not_the_whole_folder(tmp_path: Path) -> None:
+    # regression: every item was queued at once, so a slow reader (a parent writing each result
+    # to a store) let the workers run ahead and pile up every result in memory; now a window of
+    # IN_FLIGHT_PER_WORKER per worker
+    jobs = [(n, str(tmp_path)) for n in range(40)]
+    window = 2 * IN_FLIGHT_PER_WORKER
+    seen = []
+    for received, outcome in enumerate(LocalEngine(2).map(_mark_started, jobs), start=1):
+        time.sleep(0.05)  # a slow consumer: the workers would race ahead if they could
+        started = len(list(tmp_path.glob("started-*")))
+        # an item is only queued once an earlier result is being handed over
+        assert started <= window + received, (received, started)
+        seen.append(outcome.value)
+    assert sorted(seen) == list(range(40))
 
 
 def test_local_engine_keeps_order_free_outcomes_and_error_codes() -> None:
@@ -193,3 +216,21 @@ def test_local_engine_raises_a_failing_source_after_the_outcomes_before_it() -> 
         for outcome in LocalEngine(2, timeout=60).map(_double, _fails_on_three()):
             seen.append(outcome.item)
     assert sorted(seen) == [0, 1, 2]
+
+
+def _queued_or_running(dask_scheduler) -> int:  # type: ignore[no-untyped-def]
+    return sum(1 for task in dask_scheduler.tasks.values()
+               if task.state in ("released", "waiting", "queued", "processing", "no-worker"))
+
+
+def test_dask_engine_keeps_a_bounded_number_of_tasks_on_the_scheduler(process_cluster: str) -> None:
+    # regression: a folder of 1,000 documents was 1,000 tasks (and results) on the scheduler at once
+    items = list(range(30))
+    with DaskEngine(process_cluster) as engine:
+        window = max(2, engine._threads()) * IN_FLIGHT_PER_WORKER
+        values = []
+        for outcome in engine.map(_halve, items):
+            assert engine.client.run_on_scheduler(_queued_or_running) <= window
+            values.append(outcome.value if outcome.ok else outcome.error_code)
+    assert sorted(v for v in values if v != "usage") == [n / 2 for n in items if n]
+    assert values.count("usage") == 1  # 0 failed on its own, with its error code

@@ -327,17 +327,36 @@ class DaskEngine:
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome[R]]:
         from distributed import as_completed as dask_as_completed
 
-        items = list(items)
-        if not items:
+        # Tasks carry what the caller gives: for rank, a path (a few hundred bytes with the
+        # function), never a document's bytes. They are submitted a window at a time, and ``items``
+        # is read only as tasks complete, so the scheduler holds a bounded number of tasks and
+        # results, and a lazy source is read as it comes.
+        window = max(2, self._threads()) * IN_FLIGHT_PER_WORKER
+        source = iter(items)
+        first = list(itertools.islice(source, window))
+        if not first:
             return
-        futures = self.client.map(run_isolated, [fn] * len(items), items, pure=False)
-        item_of = {future.key: item for future, item in zip(futures, items, strict=True)}
+        item_of: dict[Any, Any] = {}  # task key -> item
+
+        def submit(batch: list[T]) -> list[Any]:
+            futures = self.client.map(run_isolated, [fn] * len(batch), batch, pure=False)
+            item_of.update({future.key: item for future, item in zip(futures, batch, strict=True)})
+            return list(futures)
+
+        running = dask_as_completed(submit(first))
         suspects: list[tuple[Any, str]] = []
-        for future in dask_as_completed(futures):
+        for future in running:
+            item = item_of.pop(future.key)
             try:
-                yield future.result()
+                outcome = future.result()
             except Exception as exc:  # the worker died (KilledWorker) or the task never ran
-                suspects.append((item_of[future.key], f"{type(exc).__name__}: {exc}"))
+                suspects.append((item, f"{type(exc).__name__}: {exc}"))
+            else:
+                yield outcome
+            finally:
+                future.release()  # the scheduler forgets the result once it is here
+            for added in submit(list(itertools.islice(source, 1))):
+                running.add(added)
         if len(suspects) == 1:
             item, error = suspects[0]
             yield _worker_failure(item, error)
@@ -350,6 +369,10 @@ class DaskEngine:
                 yield self.client.submit(run_isolated, fn, item, pure=False).result()
             except Exception as exc:
                 yield _worker_failure(item, f"{type(exc).__name__}: {exc}")
+
+    def _threads(self) -> int:
+        """Task slots in the cluster now (workers x threads); at least one."""
+        return max(1, int(sum(self.client.nthreads().values())))
 
     def close(self) -> None:
         self.client.close()
