@@ -9,13 +9,17 @@ Usage::
 
 The AGORA texts are read in place from ``../shared/corpus/agora/fulltext`` (the first 300 by
 file name for the speed-up rows). Each run is ``policylens rank FILES --format json`` in a
-subprocess; the benchmark samples the resident memory of its whole process tree (the CLI and
-its workers) from /proc every 0.1 s and takes the CPU time of the tree from ``wait4``. On a
-machine shared with other jobs wall times are noisy: 1- and 2-worker runs are interleaved,
+subprocess; the benchmark samples the memory of its whole process tree (the CLI and its
+workers) from /proc every 0.2 s (a sample costs CPU itself) and takes the CPU time of the tree
+from ``wait4``. On a machine shared with other jobs wall times are noisy: 1- and 2-worker runs
+are interleaved,
 medians are reported with the load average before each run, and CPU seconds per document show
 the parallel efficiency (equal CPU per document with 1 and 2 workers means no work was added by
 going parallel); ``parent`` is the CPU time of the CLI process itself (start-up, loading the
-pipeline its workers inherit, receiving results, the output), the serial part. ``--folder``
+pipeline its workers inherit, receiving results, the output), ``serial`` the part of it before
+the first worker started, ``busiest`` the CPU time of the busiest worker, and ``idle est`` their
+sum: the wall time on an idle machine if all of the CLI's own work were serial and each worker
+had a core to itself (which a machine shared with other jobs does not give). ``--folder``
 keeps the earlier mode: top-level .pdf/.txt/.md files of a folder, ``--facets`` compares rank
 times for values of ``rank --facets``.
 """
@@ -37,6 +41,7 @@ from _corpus import CORPUS
 SUFFIXES = (".pdf", ".txt", ".md")
 AGORA = CORPUS / "agora" / "fulltext"
 SUBSET = 300
+SAMPLE = 0.2  # seconds between samples of the process tree: reading smaps costs CPU too
 
 
 def process_tree(root: int) -> list[int]:
@@ -70,14 +75,14 @@ def _field_kb(path: str, name: str) -> int:
     return 0
 
 
-def tree_memory(root: int) -> tuple[int, int]:
-    """(sum of VmRSS, sum of Pss) in bytes over ``root`` and its descendants.
+def tree_memory(root: int, pids: list[int] | None = None) -> tuple[int, int]:
+    """(sum of VmRSS, sum of Pss) in bytes over ``root`` and its descendants (or ``pids``).
 
     RSS counts pages shared between processes (a pipeline loaded before the workers forked)
     once per process; PSS divides each shared page among its sharers.
     """
     rss = pss = 0
-    for pid in process_tree(root):
+    for pid in pids if pids is not None else process_tree(root):
         rss += _field_kb(f"/proc/{pid}/status", "VmRSS:")
         pss += _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
     return rss * 1024, pss * 1024
@@ -121,15 +126,22 @@ def run(files: list[Path], workers: int, facets: str | None = None,
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
         peak_rss = peak_pss = 0
-        parent = 0.0
+        cpu_of: dict[int, float] = {}  # per process, its last sample: its final 0.2 s is lost
+        serial = None  # the CLI's CPU time when its first worker appeared: start-up, loading
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            parent = max(parent, own_cpu(process.pid))  # the last sample: its final 0.1 s is lost
-            rss, pss = tree_memory(process.pid)
+            pids = process_tree(process.pid)
+            for each in pids:
+                cpu_of[each] = max(cpu_of.get(each, 0.0), own_cpu(each))
+            if serial is None and len(pids) > 1:
+                serial = cpu_of[process.pid]
+            rss, pss = tree_memory(process.pid, pids)
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-            time.sleep(0.1)
+            time.sleep(SAMPLE)
+        parent = cpu_of.pop(process.pid, 0.0)
+        busiest = max(cpu_of.values(), default=0.0)
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -139,6 +151,10 @@ def run(files: list[Path], workers: int, facets: str | None = None,
     failed = [line for line in stderr.splitlines() if line.startswith("error:")]
     cpu = usage.ru_utime + usage.ru_stime  # the CLI and every worker it reaped
     return {"workers": workers, "seconds": seconds, "cpu": cpu, "parent_cpu": parent,
+            "serial_cpu": serial if serial is not None else parent, "busiest_worker_cpu": busiest,
+            # wall time on an idle machine if every CPU second of the CLI itself were serial and
+            # each worker had a core of its own: what the load of other jobs hides
+            "idle_estimate": parent + busiest,
             "ranked": len(ranked), "failed": len(failed), "peak_rss_mb": peak_rss / 2**20,
             "peak_pss_mb": peak_pss / 2**20, "exit_code": process.returncode, "load": before}
 
@@ -153,11 +169,13 @@ def agora_files() -> list[Path]:
 def row(label: str, r: dict[str, float], n: int) -> str:
     return (f"{label:<24} {r['seconds']:>7.1f} {r['cpu']:>7.1f} {100 * r['cpu'] / r['seconds']:>5.0f}% "
             f"{1000 * r['cpu'] / n:>8.1f} {r['peak_rss_mb']:>8.0f} {r['peak_pss_mb']:>8.0f} "
-            f"{r['load']:>5.1f} {r['parent_cpu']:>7.1f} {r['ranked']:>6}/{r['failed']}")
+            f"{r['load']:>5.1f} {r['serial_cpu']:>6.1f} {r['parent_cpu']:>7.1f} "
+            f"{r['busiest_worker_cpu']:>7.1f} {r['idle_estimate']:>7.1f} {r['ranked']:>6}/{r['failed']}")
 
 
 HEADER = (f"{'run':<24} {'wall s':>7} {'CPU s':>7} {'CPU':>6} {'ms CPU/doc':>8} {'RSS MB':>8} "
-          f"{'PSS MB':>8} {'load':>5} {'parent':>7} {'ranked/failed':>8}")
+          f"{'PSS MB':>8} {'load':>5} {'serial':>6} {'parent':>7} {'busiest':>7} {'idle est':>7} "
+          f"{'ranked/failed':>8}")
 
 
 def speedup(repeat: int) -> None:
@@ -184,6 +202,11 @@ def speedup(repeat: int) -> None:
     print(f"CPU per document: {1000 * cpu_one:.1f} ms with 1 worker, {1000 * cpu_two:.1f} ms with 2 "
           f"({100 * (cpu_two / cpu_one - 1):+.1f}%); load average "
           f"{min(r['load'] for r in one + two):.1f}-{max(r['load'] for r in one + two):.1f}")
+    idle_one = statistics.median(r["idle_estimate"] for r in one)
+    idle_two = statistics.median(r["idle_estimate"] for r in two)
+    print(f"idle-machine estimate (the CLI's own CPU + its busiest worker's): {idle_one:.1f} s vs "
+          f"{idle_two:.1f} s -> {idle_one / idle_two:.2f}x; serial start-up before the first worker "
+          f"{statistics.median(r['serial_cpu'] for r in one + two):.1f} s CPU")
 
 
 def whole(workers: int) -> None:
