@@ -9,19 +9,22 @@ Usage::
 
 The AGORA texts are read in place from ``../shared/corpus/agora/fulltext`` (the first 300 by
 file name for the speed-up rows). Each run is ``policylens rank FILES --format json`` in a
-subprocess; the benchmark samples the memory of its whole process tree (the CLI and its
-workers) from /proc every 0.2 s (a sample costs CPU itself) and takes the CPU time of the tree
-from ``wait4``. On a machine shared with other jobs wall times are noisy: 1- and 2-worker runs
-are interleaved,
+subprocess. The benchmark samples the memory of its whole process tree (the CLI and its
+workers) from /proc every 0.2 s (a sample costs CPU itself): RSS summed over the processes, PSS
+(shared pages divided among their sharers) and the largest single process (``ru_maxrss`` of
+``wait4``, what ``/usr/bin/time`` reports). CPU time of the tree comes from ``wait4``.
+
+On a machine shared with other jobs wall times are noisy: 1- and 2-worker runs are interleaved,
 medians are reported with the load average before each run, and CPU seconds per document show
-the parallel efficiency (equal CPU per document with 1 and 2 workers means no work was added by
-going parallel); ``parent`` is the CPU time of the CLI process itself (start-up, loading the
-pipeline its workers inherit, receiving results, the output), ``serial`` the part of it before
-the first worker started, ``busiest`` the CPU time of the busiest worker, and ``idle est`` their
-sum: the wall time on an idle machine if all of the CLI's own work were serial and each worker
-had a core to itself (which a machine shared with other jobs does not give). ``--folder``
-keeps the earlier mode: top-level .pdf/.txt/.md files of a folder, ``--facets`` compares rank
-times for values of ``rank --facets``.
+the parallel efficiency (equal CPU per document with 1 and 2 workers: going parallel added no
+work). ``parent`` is the CPU time of the CLI process itself (start-up, loading the pipeline its
+workers inherit, receiving results, the output), ``serial`` the part of it before the first
+worker started, ``busiest`` the CPU time of the busiest worker, and ``idle est`` the sum of
+parent and busiest: the wall time on an idle machine if all of the CLI's own work were serial
+and each worker had a core to itself (which a machine shared with other jobs does not give).
+
+``--folder`` keeps the earlier mode: top-level .pdf/.txt/.md files of a folder, ``--facets``
+compares rank times for values of ``rank --facets``.
 """
 
 from __future__ import annotations
@@ -156,7 +159,8 @@ def run(files: list[Path], workers: int, facets: str | None = None,
             # each worker had a core of its own: what the load of other jobs hides
             "idle_estimate": parent + busiest,
             "ranked": len(ranked), "failed": len(failed), "peak_rss_mb": peak_rss / 2**20,
-            "peak_pss_mb": peak_pss / 2**20, "exit_code": process.returncode, "load": before}
+            "peak_pss_mb": peak_pss / 2**20, "max_process_mb": usage.ru_maxrss / 1024,
+            "exit_code": process.returncode, "load": before}
 
 
 def agora_files() -> list[Path]:
@@ -169,13 +173,14 @@ def agora_files() -> list[Path]:
 def row(label: str, r: dict[str, float], n: int) -> str:
     return (f"{label:<24} {r['seconds']:>7.1f} {r['cpu']:>7.1f} {100 * r['cpu'] / r['seconds']:>5.0f}% "
             f"{1000 * r['cpu'] / n:>8.1f} {r['peak_rss_mb']:>8.0f} {r['peak_pss_mb']:>8.0f} "
+            f"{r['max_process_mb']:>7.0f} "
             f"{r['load']:>5.1f} {r['serial_cpu']:>6.1f} {r['parent_cpu']:>7.1f} "
             f"{r['busiest_worker_cpu']:>7.1f} {r['idle_estimate']:>7.1f} {r['ranked']:>6}/{r['failed']}")
 
 
 HEADER = (f"{'run':<24} {'wall s':>7} {'CPU s':>7} {'CPU':>6} {'ms CPU/doc':>8} {'RSS MB':>8} "
-          f"{'PSS MB':>8} {'load':>5} {'serial':>6} {'parent':>7} {'busiest':>7} {'idle est':>7} "
-          f"{'ranked/failed':>8}")
+          f"{'PSS MB':>8} {'max1 MB':>7} {'load':>5} {'serial':>6} {'parent':>7} {'busiest':>7} "
+          f"{'idle est':>7} {'ranked/failed':>8}")
 
 
 def speedup(repeat: int) -> None:
@@ -218,7 +223,8 @@ def whole(workers: int) -> None:
     r = run(files, workers)
     print(row(f"{workers} workers", r, len(files)))
     print(f"all {len(files)}: {r['seconds']:.1f} s wall (target < 45 s), {r['peak_rss_mb']:.0f} MB peak "
-          f"RSS of the process tree (target < 400 MB; PSS {r['peak_pss_mb']:.0f} MB), "
+          f"RSS of the process tree (target < 400 MB; PSS {r['peak_pss_mb']:.0f} MB; largest single "
+          f"process {r['max_process_mb']:.0f} MB), "
           f"{100 * r['cpu'] / r['seconds']:.0f}% CPU of {100 * workers}%")
 
 
