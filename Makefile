@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/dense.py
 	$(BIN)/python bench/tag.py
 	$(BIN)/python bench/rank.py
+	$(BIN)/python bench/rank_dask.py
 	$(BIN)/python bench/refresh.py
 
 ## Accuracy on real text (needs ../shared/corpus): the development set, the second real
