@@ -234,3 +234,32 @@ def test_dask_engine_keeps_a_bounded_number_of_tasks_on_the_scheduler(process_cl
             values.append(outcome.value if outcome.ok else outcome.error_code)
     assert sorted(v for v in values if v != "usage") == [n / 2 for n in items if n]
     assert values.count("usage") == 1  # 0 failed on its own, with its error code
+
+
+def _payload_size(item: bytes) -> int:
+    return len(item)
+
+
+def _largest_task_spec(dask_scheduler) -> int:  # type: ignore[no-untyped-def]
+    """Pickled size of the biggest task *definition* the scheduler holds (data it only knows of
+    as a key on a worker, such as a scattered item, has no definition here)."""
+    sizes = [len(cloudpickle.dumps(task.run_spec)) for task in dask_scheduler.tasks.values()
+             if task.run_spec is not None]
+    return max(sizes, default=0)
+
+
+@pytest.mark.parametrize("scatter", [True, False])
+def test_scattered_items_stay_out_of_the_task_graph(process_cluster: str, scatter: bool) -> None:
+    # what a refresh on a remote cluster sends: documents' bytes, here 2 MB each
+    items = [bytes([n]) * 2_000_000 for n in range(4)]
+    largest: list[int] = []
+    with DaskEngine(process_cluster, scatter=scatter) as engine:
+        sizes = []
+        for outcome in engine.map(_payload_size, items):
+            largest.append(engine.client.run_on_scheduler(_largest_task_spec))
+            sizes.append(outcome.value)
+    assert sizes == [2_000_000] * 4
+    if scatter:
+        assert max(largest) < 100_000  # a function and a key, not the bytes
+    else:  # the control: without scatter the bytes are in the task itself
+        assert max(largest) > 1_000_000

@@ -303,10 +303,14 @@ class DaskEngine:
     """Runs the work on a Dask distributed cluster.
 
     ``scheduler`` is an address such as ``tcp://10.0.0.5:8786``; ``None`` starts a
-    ``LocalCluster`` with ``workers`` processes (useful for tests and laptops).
+    ``LocalCluster`` with ``workers`` processes (useful for tests and laptops). With
+    ``scatter`` each item is first sent to the workers as data of its own and the task names
+    it by key: items that carry a document's bytes then never sit in the task graph.
     """
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+    def __init__(self, scheduler: str | None = None, workers: int | None = None, *,
+                 scatter: bool = False) -> None:
+        self._scatter = scatter
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - it is a dependency
@@ -339,7 +343,11 @@ class DaskEngine:
         item_of: dict[Any, Any] = {}  # task key -> item
 
         def submit(batch: list[T]) -> list[Any]:
-            futures = self.client.map(run_isolated, [fn] * len(batch), batch, pure=False)
+            if not batch:
+                return []
+            # hash=False: the bytes are not hashed, and two equal documents stay two items
+            args = self.client.scatter(batch, hash=False) if self._scatter else batch
+            futures = self.client.map(run_isolated, [fn] * len(batch), args, pure=False)
             item_of.update({future.key: item for future, item in zip(futures, batch, strict=True)})
             return list(futures)
 
@@ -391,12 +399,14 @@ def _worker_failure(item: Any, error: str) -> Outcome[Any]:
 
 
 def get_engine(name: str = "local", *, workers: int | None = None, scheduler: str | None = None,
-               timeout: float | None = None, warm: Callable[[], object] | None = None) -> Engine:
+               timeout: float | None = None, warm: Callable[[], object] | None = None,
+               scatter: bool = False) -> Engine:
     """The engine named on the command line (``--engine local|dask``).
 
     ``timeout`` is the local engine's time limit per document in seconds (``0``: none;
     ``None``: ``default_timeout()``, which is also what ``corpus refresh`` uses), and
-    ``warm`` what its workers load before their first document (see ``LocalEngine``).
+    ``warm`` what its workers load before their first document (see ``LocalEngine``);
+    ``scatter``: the dask engine sends items to the workers apart from the tasks (``DaskEngine``).
     """
     if name == "local":
         if scheduler:
@@ -406,5 +416,5 @@ def get_engine(name: str = "local", *, workers: int | None = None, scheduler: st
         if timeout:
             raise UsageError("--timeout is enforced by the local engine only: the dask engine has no "
                              "per-document time limit (give it 0, or use --engine local)")
-        return DaskEngine(scheduler, workers)
+        return DaskEngine(scheduler, workers, scatter=scatter)
     raise UsageError(f"unknown engine {name!r}: use 'local' or 'dask'")

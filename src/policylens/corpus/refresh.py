@@ -202,6 +202,10 @@ class _Refresh:
         self.batch_started = 0.0
         self.flush_error: BaseException | None = None  # what stopped the flusher thread
         self.links: Path | None = None  # the run's folder of named links to raw files (set in run)
+        # Workers of a cluster we started ourselves share this machine's files and are given
+        # paths; a cluster at a scheduler address may run elsewhere and is sent the bytes, apart
+        # from the tasks (scattered), so no document passes through the scheduler.
+        self._remote = settings.engine == "dask" and settings.scheduler is not None
 
     def run(self) -> RefreshReport:
         start = time.perf_counter()
@@ -280,7 +284,7 @@ class _Refresh:
     def _raw_item(self, entry: ManifestEntry, fetched: Fetched) -> WorkItem:
         item = WorkItem(doc_id=entry.id, source=entry.source, title=entry.title, kind=fetched.kind,
                         scope=entry.scope)
-        if self.settings.engine == "dask":  # a remote worker cannot read our object store
+        if self._remote:  # a remote worker cannot read our object store: the bytes are scattered
             return replace(item, data=self.store.objects.read(fetched.sha256))
         raw = self.store.objects.path(fetched.sha256)
         assert self.links is not None  # set by run() before any fetch
@@ -301,7 +305,7 @@ class _Refresh:
         # the pipeline is loaded (once, before the workers fork) only when a first item arrives
         engine = get_engine(self.settings.engine, workers=self.settings.workers,
                             scheduler=self.settings.scheduler, timeout=self.settings.process_timeout,
-                            warm=warm if self.settings.engine == "local" else None)
+                            warm=warm if self.settings.engine == "local" else None, scatter=self._remote)
         pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
         commit = functools.partial(self._commit, previous, old_index, run_id)
         stop = threading.Event()
