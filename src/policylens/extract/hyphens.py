@@ -28,6 +28,7 @@ class Hyphenation:
     def __init__(self) -> None:
         self.words: set[str] = set()
         self.compounds: set[str] = set()
+        self._seen: set[str] = set()  # raw tokens already learned (pages repeat most words)
 
     def add_text(self, text: str, *, skip_first: bool = False, skip_last: bool = False) -> None:
         """Learn the words of one line; ``skip_*`` leaves out halves of a broken word."""
@@ -49,7 +50,12 @@ class Hyphenation:
             else:
                 plain.append(line)
             broken = ends_broken
-        self._learn(set(_TOKEN.findall("\n".join(plain))))
+        # Tokens never span whitespace, so the distinct whitespace-separated chunks hold the
+        # same tokens as the whole text: the regex runs over each distinct chunk once.
+        chunks = set(" ".join(plain).split())
+        tokens = set(_TOKEN.findall("\n".join(chunks)))
+        self._learn(tokens - self._seen)
+        self._seen |= tokens
 
     def _learn(self, tokens: Iterable[str]) -> None:
         for token in tokens:

@@ -130,8 +130,12 @@ def _line(words: list[Word], page: int, *, hyphen: bool) -> Line:
 
 def _dominant_size(words: Iterable[Word]) -> float:
     """The size (to 0.1 pt) carrying most characters; ties go to the larger size."""
-    weight: dict[float, int] = {}
+    # Exact sizes first: a line's words share a few sizes, and rounding each word is the cost.
+    exact: dict[float, int] = {}
     for w in words:
-        key = round(w.size, 1)
-        weight[key] = weight.get(key, 0) + len(w.text)
+        exact[w.size] = exact.get(w.size, 0) + len(w.text)
+    weight: dict[float, int] = {}
+    for value, n in exact.items():
+        key = round(value, 1)
+        weight[key] = weight.get(key, 0) + n
     return max(weight, key=lambda k: (weight[k], k)) if weight else 0.0
