@@ -110,10 +110,11 @@ def _edges(page_handle: Any, height: float) -> tuple[list[_Edge], list[_Edge]] |
     horizontal: list[_Edge] = []
     vertical: list[_Edge] = []
     # Most objects of a text-heavy page are text (the EU Official Journal draws each word as
-    # one): the loop asks only their type, through handles that stay ctypes objects.
-    for obj in map(get, itertools.repeat(page, count), range(count)):
-        if kind(obj) != path_kind:
-            continue
+    # one): only their type is asked, through handles that stay ctypes objects, and the
+    # paths are picked out in C (map and compress) without a Python step per object.
+    objects = list(map(get, itertools.repeat(page, count), range(count)))
+    paths = itertools.compress(objects, map(path_kind.__eq__, map(kind, objects)))
+    for obj in paths:
         bounds(obj, *refs)
         x0, x1, y0, y1 = left.value, right.value, height - top.value, height - bottom.value
         w, h = x1 - x0, y1 - y0
