@@ -29,7 +29,6 @@ from policylens.extract.tables import TableArea, find_tables, route_words, table
 # and then runs the two lines together; we turn it back into a line break.
 _SOFT_HYPHENS = "\ufffe\x02"
 _LINE_SPLIT = re.compile(r"(\r\n|\r|\n|[\ufffe\x02])")
-_WORD = re.compile(r"[^\s\ufffe\x02]+")
 _BREAKS = frozenset({"\r\n", "\r", "\n", *_SOFT_HYPHENS})
 # A loose char box spans the font's ascent to descent, about 1.15 em for common fonts;
 # dividing by it puts sizes back on the usual point scale.
@@ -136,9 +135,12 @@ def _read_textpage(handle: Any, number: int, width: float, height: float,
                     if whole is not None:
                         position += len(piece)
                         continue
-        for match in _WORD.finditer(piece):
-            first = position + match.start()
-            last = position + match.end() - 1
+        end = 0
+        for word in piece.split():  # the breaks are split off already
+            start = piece.find(word, end)
+            end = start + len(word)
+            first = position + start
+            last = position + end - 1
             if units is not None:
                 first = to_char(handle, units[first])
                 last = to_char(handle, units[last])
@@ -160,10 +162,10 @@ def _read_textpage(handle: Any, number: int, width: float, height: float,
             if not pending:
                 heavy = weight(text_handle, first)
                 bold = heavy >= 600 if heavy > 0 else _bold_by_name(handle, first)
-            word = match.group()
             size = (bottom - top) / _LOOSE_EM
-            if word[-1] in _GLUED_END and (glued := _GLUED.fullmatch(word)) is not None:
-                digit = position + match.start() + glued.end(1)
+            if (word[-1] in _GLUED_END and _ends_in_number(word)
+                    and (glued := _GLUED.fullmatch(word)) is not None):
+                digit = position + start + glued.end(1)
                 digit = digit if units is None else to_char(handle, units[digit])
                 if digit >= 0 and _is_reference(text_handle, box, ref, rect, digit, height):
                     head, tail = glued.group(1), glued.group(3)
@@ -217,8 +219,12 @@ def _whole_line(handle: object, text_handle: object, box: Any, weight: Any, ref:
     wide, back, drop = GUTTER_EMS * limit, -limit, 0.8 * limit
     base = rect.bottom  # pdfium's (bottom-up) baseline box edge of the previous word
     left = right = x0
-    for match in _WORD.finditer(text):
-        start, end = first + match.start(), first + match.end() - 1
+    words = text.split()  # ``text`` holds no line breaks
+    stop = 0
+    for word in words:
+        offset = text.find(word, stop)
+        stop = offset + len(word)
+        start, end = first + offset, first + stop - 1
         if start != first:
             box(text_handle, start, ref)
             left = rect.left
@@ -232,7 +238,13 @@ def _whole_line(handle: object, text_handle: object, box: Any, weight: Any, ref:
             x1 = right
     heavy = weight(text_handle, first)
     bold = heavy >= 600 if heavy > 0 else _bold_by_name(handle, first)
-    return Line(number, x0, x1, top, bottom, round(size, 1), " ".join(text.split()), bold)
+    return Line(number, x0, x1, top, bottom, round(size, 1), " ".join(words), bold)
+
+
+def _ends_in_number(word: str) -> bool:
+    """Cheap test that ``_GLUED`` can match: after its closing punctuation, a digit or "+"."""
+    head = word.rstrip(".,;:!?)]")
+    return bool(head) and (head[-1] == "+" or head[-1].isdecimal())
 
 
 def _nothing_drawn(page_handle: object) -> bool:
