@@ -40,11 +40,16 @@ class PageLayout:
 
 def body_size(pages: Sequence[PageLayout]) -> float:
     """The font size carrying most characters."""
-    weight: Counter[float] = Counter()
+    # Exact sizes first (a document has few): rounding every line is the cost. The rounded
+    # sizes still enter ``weight`` in the order lines first show them, so ties go the same way.
+    exact: dict[float, int] = {}
     for page in pages:
         for line in page.lines:
             if not line.table:
-                weight[round(line.size * 2) / 2] += len(line.text)
+                exact[line.size] = exact.get(line.size, 0) + len(line.text)
+    weight: Counter[float] = Counter()
+    for value, n in exact.items():
+        weight[round(value * 2) / 2] += n
     return weight.most_common(1)[0][0] if weight else 10.0
 
 
