@@ -6,6 +6,7 @@ formats the result; the library does the work.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -51,6 +52,9 @@ def tag_command(
     password: str | None = typer.Option(None, "--password", help="Password of an encrypted PDF."),
     scope: Scope | None = typer.Option(None, "--scope", help="The document's instrument scope, overriding "
                                        "the scope model (recorded as overridden)."),
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Processes for one long "
+                                       "document (default: 2 when this process may use 2 CPUs, "
+                                       "else 1); the output is the same."),
 ) -> None:
     """Tag each sentence of a document as centralized, sector_specific or neutral.
 
@@ -58,23 +62,33 @@ def tag_command(
     scope (horizontal, targeted, none), printed first. The label follows from both by
     the codebook's procedure (docs/codebook.md).
     """
-    from policylens.nlp import load_pipeline, tag, tag_text
-
     if (path is None) == (text is None):
         raise fail("give a file, - for stdin, or --text \"...\" (exactly one)", EXIT_USAGE)
-    nlp = load_pipeline(model, spacy_model=spacy_model)
+    # Importing spaCy and loading the models make few cycles but many objects, which the
+    # collector would scan again and again (about 0.25 s of a run); once loaded they are
+    # frozen, so collections while tagging skip them (and forked workers do not copy them).
+    gc.disable()
+    try:
+        from policylens.nlp import load_pipeline, tag, tag_text
+        from policylens.nlp.fork import available_cpus
+
+        nlp = load_pipeline(model, spacy_model=spacy_model)
+    finally:
+        gc.freeze()
+        gc.enable()
     scope_name = scope.value if scope is not None else None
+    n = workers if workers is not None else min(2, available_cpus())
     if text is not None:
-        tagged = tag_text(text, nlp=nlp, scope=scope_name)
+        tagged = tag_text(text, nlp=nlp, scope=scope_name, workers=n)
     elif str(path) == "-":
-        tagged = tag_text(sys.stdin.read(), source="<stdin>", nlp=nlp, scope=scope_name)
+        tagged = tag_text(sys.stdin.read(), source="<stdin>", nlp=nlp, scope=scope_name, workers=n)
     else:
         assert path is not None
         if not path.exists():
             raise fail(f"no such file: {path}", EXIT_USAGE)
         from policylens.extract import extract
 
-        tagged = tag(extract(path, password=password), nlp=nlp, scope=scope_name)
+        tagged = tag(extract(path, password=password), nlp=nlp, scope=scope_name, workers=n)
     decision = tagged.scope
     how = ("set by --scope" if decision.overridden
            else ", ".join(f"{k} {v:.2f}" for k, v in decision.probs.items()))

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import spacy
@@ -39,6 +39,7 @@ from policylens.nlp import segment as _segment
 from policylens.nlp.cues import cues_by_sentence
 from policylens.nlp.facets import FACTORY_NAME as _FACETS
 from policylens.nlp.facets import sentence_facets
+from policylens.nlp.fork import run_parts, split_points
 from policylens.nlp.model import CUES_DIR, resolve_model_dir
 from policylens.nlp.procedure import compose
 from policylens.nlp.types import UNKNOWN_SCOPE, Facets, ScopeDecision, TaggedDocument, TaggedSentence
@@ -121,34 +122,68 @@ def _clean(text: str) -> str:
 CONTEXT_CHARS = 300
 
 
-def _docs(nlp: Language, blocks: Iterable[Block]) -> Iterator[tuple[Block, Doc]]:
-    """``(block, doc)`` for each chunk of each block, headings flagged as one sentence, each doc
-    told the text just before it and its section heading (``role.CONTEXT``)."""
+def _contexts(blocks: Iterable[Block]) -> Iterator[tuple[Block, str, str]]:
+    """``(block, chunk, prev)`` for each chunk of each block: ``prev`` is the text just before it."""
     prev = ""
     for block in blocks:
         for chunk in _chunks(_clean(block.text)):
-            doc = nlp.make_doc(chunk)
-            if block.kind == "heading":
-                doc.user_data[_segment.HEADING_FLAG] = True
-            doc.user_data[_role.CONTEXT] = {"prev": prev, "section": block.section or ""}
-            doc.user_data[_role.TEXT] = chunk
+            yield block, chunk, prev
             prev = chunk[-CONTEXT_CHARS:]
-            yield block, doc
+
+
+def _make_doc(nlp: Language, block: Block, chunk: str, prev: str) -> Doc:
+    """A chunk's doc, a heading flagged as one sentence, told its context (``role.CONTEXT``)."""
+    doc = nlp.make_doc(chunk)
+    if block.kind == "heading":
+        doc.user_data[_segment.HEADING_FLAG] = True
+    doc.user_data[_role.CONTEXT] = {"prev": prev, "section": block.section or ""}
+    doc.user_data[_role.TEXT] = chunk
+    return doc
+
+
+def _docs(nlp: Language, blocks: Iterable[Block]) -> Iterator[tuple[Block, Doc]]:
+    """``(block, doc)`` for each chunk of each block, headings flagged as one sentence, each doc
+    told the text just before it and its section heading (``role.CONTEXT``)."""
+    for block, chunk, prev in _contexts(blocks):
+        yield block, _make_doc(nlp, block, chunk, prev)
+
+
+#: A document is split across worker processes only from this many characters on (about
+#: 15,000 words): below it, forking and returning the sentences cost more than they save.
+SPLIT_MIN_CHARS = 100_000
 
 
 def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: str = "",
-               scope: str | ScopeDecision | None = None) -> tuple[list[TaggedSentence], ScopeDecision]:
+               scope: str | ScopeDecision | None = None,
+               workers: int = 1) -> tuple[list[TaggedSentence], ScopeDecision]:
     """Tag blocks in reading order: one ``TaggedSentence`` per sentence, and the document's scope.
 
     ``scope`` overrides the scope model (a scope name, recorded as overridden); without a
     scope model and without an override, provisions are labelled by their content.
+    ``workers`` > 1 tags a long document's later blocks in forked processes (``fork.py``);
+    the sentences are the same as in one process.
     """
-    pairs = list(_docs(nlp, blocks))
+    items = list(_contexts(blocks))
+    cuts: list[int] = []
+    if workers > 1 and sum(len(chunk) for _, chunk, _ in items) >= SPLIT_MIN_CHARS:
+        cuts = split_points([len(chunk) for _, chunk, _ in items], workers, step=BATCH_SIZE)
+    bounds = list(zip([0, *cuts], [*cuts, len(items)], strict=True))
+    parts = run_parts([partial(_tag_items, nlp, items[lo:hi], source) for lo, hi in bounds])
+    out = [replace(s, sentence_id=i) for i, s in enumerate(s for part in parts for s in part)] \
+        if len(parts) > 1 else parts[0]
+    decision = _decide_scope(nlp, title, out, scope)
+    if decision is None or "policylens_role" not in nlp.pipe_names:  # a v1 model: content alone
+        return out, decision or UNKNOWN_SCOPE
+    return [relabel(s, decision) for s in out], decision
+
+
+def _tag_items(nlp: Language, items: Sequence[tuple[Block, str, str]], source: str) -> list[TaggedSentence]:
+    """The sentences of ``items`` (from ``_contexts``), numbered from 0, before the scope is known."""
     has_facets = _FACETS in nlp.pipe_names  # a caller's own pipeline may leave facets out
     has_roles = "policylens_role" in nlp.pipe_names
     out: list[TaggedSentence] = []
-    docs = nlp.pipe((doc for _, doc in pairs), batch_size=BATCH_SIZE)
-    for (block, _), doc in zip(pairs, docs, strict=True):
+    docs = nlp.pipe((_make_doc(nlp, *item) for item in items), batch_size=BATCH_SIZE)
+    for (block, _, _), doc in zip(items, docs, strict=True):
         triples = _governance.sentence_probs(doc)
         roles = _role.sentence_roles(doc) if has_roles else []
         sents = [doc[start:end] for start, end, _ in triples]
@@ -167,10 +202,7 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
                 role=_argmax(role_probs) if roles else "other",  # type: ignore[arg-type]
                 role_probs=role_probs, content=probs,
             ))
-    decision = _decide_scope(nlp, title, out, scope)
-    if decision is None or not has_roles:  # a v1 model: content alone, nothing to compose
-        return out, decision or UNKNOWN_SCOPE
-    return [relabel(s, decision) for s in out], decision
+    return out
 
 
 def _argmax(probs: Mapping[str, float]) -> str:
@@ -237,14 +269,16 @@ def taggable_blocks(document: Document) -> Iterator[Block]:
             yield block
 
 
-def tag(document: Document, *, nlp: Language | None = None, scope: str | None = None) -> TaggedDocument:
+def tag(document: Document, *, nlp: Language | None = None, scope: str | None = None,
+        workers: int = 1) -> TaggedDocument:
     """Tag every sentence of a document (body text and table rows; footnotes are skipped).
 
-    ``scope`` (``horizontal``/``targeted``/``none``) overrides the scope model.
+    ``scope`` (``horizontal``/``targeted``/``none``) overrides the scope model; ``workers`` > 1
+    tags a long document in that many processes (same sentences, see ``tag_blocks``).
     """
     nlp = nlp or load_pipeline()
     sentences, decision = tag_blocks(taggable_blocks(document), source=document.source, nlp=nlp,
-                                     title=document.title, scope=scope)
+                                     title=document.title, scope=scope, workers=workers)
     return TaggedDocument(source=document.source, title=document.title, sha256=document.sha256,
                           n_pages=document.n_pages, sentences=tuple(sentences),
                           model_version=model_version(nlp), scope=decision)
@@ -292,10 +326,12 @@ def _looks_like_heading(line: str) -> bool:
 
 
 def tag_text(text: str, *, source: str = "<text>", nlp: Language | None = None,
-             scope: str | None = None) -> TaggedDocument:
-    """Tag a literal text (paragraphs at blank lines, short unpunctuated lines as headings)."""
+             scope: str | None = None, workers: int = 1) -> TaggedDocument:
+    """Tag a literal text (paragraphs at blank lines, short unpunctuated lines as headings);
+    ``workers`` as in ``tag``."""
     nlp = nlp or load_pipeline()
-    sentences, decision = tag_blocks(text_blocks(_clean(text)), source=source, nlp=nlp, scope=scope)
+    sentences, decision = tag_blocks(text_blocks(_clean(text)), source=source, nlp=nlp, scope=scope,
+                                     workers=workers)
     sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return TaggedDocument(source=source, title="", sha256=sha, n_pages=0, sentences=tuple(sentences),
                           model_version=model_version(nlp), scope=decision)
