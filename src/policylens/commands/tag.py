@@ -10,8 +10,10 @@ import gc
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -28,7 +30,12 @@ from policylens.commands._common import (
     handle_errors,
     out,
 )
-from policylens.nlp.types import Cue  # plain dataclasses; spaCy is imported only when a command runs
+
+# plain dataclasses; spaCy is imported only when a command runs
+from policylens.nlp.types import Cue, TaggedDocument
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.language import Language
 
 log = logging.getLogger(__name__)
 
@@ -64,31 +71,50 @@ def tag_command(
     """
     if (path is None) == (text is None):
         raise fail("give a file, - for stdin, or --text \"...\" (exactly one)", EXIT_USAGE)
-    # Importing spaCy and loading the models make few cycles but many objects, which the
-    # collector would scan again and again (about 0.25 s of a run); once loaded they are
-    # frozen, so collections while tagging skip them (and forked workers do not copy them).
+    with _frozen_pipeline(model, spacy_model) as nlp:
+        from policylens.nlp import tag, tag_text
+        from policylens.nlp.fork import available_cpus
+
+        scope_name = scope.value if scope is not None else None
+        n = workers if workers is not None else min(2, available_cpus())
+        if text is not None:
+            tagged = tag_text(text, nlp=nlp, scope=scope_name, workers=n)
+        elif str(path) == "-":
+            tagged = tag_text(sys.stdin.read(), source="<stdin>", nlp=nlp, scope=scope_name, workers=n)
+        else:
+            assert path is not None
+            if not path.exists():
+                raise fail(f"no such file: {path}", EXIT_USAGE)
+            from policylens.extract import extract
+
+            tagged = tag(extract(path, password=password), nlp=nlp, scope=scope_name, workers=n)
+    _print_tagged(tagged, fmt)
+
+
+@contextmanager
+def _frozen_pipeline(model: Path | None, spacy_model: str | None) -> Iterator[Language]:
+    """The loaded pipeline, its objects frozen for the garbage collector while the block runs.
+
+    Importing spaCy and loading the models make many objects and few cycles, which the
+    collector would otherwise scan again and again (about 0.25 s of a ``tag FILE`` run);
+    frozen, collections while tagging skip them, and forked workers do not copy their pages.
+    """
     gc.disable()
     try:
-        from policylens.nlp import load_pipeline, tag, tag_text
-        from policylens.nlp.fork import available_cpus
+        from policylens.nlp import load_pipeline
 
         nlp = load_pipeline(model, spacy_model=spacy_model)
     finally:
         gc.freeze()
         gc.enable()
-    scope_name = scope.value if scope is not None else None
-    n = workers if workers is not None else min(2, available_cpus())
-    if text is not None:
-        tagged = tag_text(text, nlp=nlp, scope=scope_name, workers=n)
-    elif str(path) == "-":
-        tagged = tag_text(sys.stdin.read(), source="<stdin>", nlp=nlp, scope=scope_name, workers=n)
-    else:
-        assert path is not None
-        if not path.exists():
-            raise fail(f"no such file: {path}", EXIT_USAGE)
-        from policylens.extract import extract
+    try:
+        yield nlp
+    finally:
+        gc.unfreeze()  # the command may run inside a longer-lived process (tests, a notebook)
 
-        tagged = tag(extract(path, password=password), nlp=nlp, scope=scope_name, workers=n)
+
+def _print_tagged(tagged: TaggedDocument, fmt: TagFormat) -> None:
+    """The scope on stderr, then the sentences as JSONL or a table on stdout."""
     decision = tagged.scope
     how = ("set by --scope" if decision.overridden
            else ", ".join(f"{k} {v:.2f}" for k, v in decision.probs.items()))

@@ -81,7 +81,7 @@ def _work(writer: Connection, job: Callable[[], list[TaggedSentence]]) -> None:
     """A worker's body: run ``job``, send its sentences, exit quietly on failure."""
     try:
         writer.send_bytes(encode(job()))
-    except Exception as exc:  # noqa: BLE001 - the parent re-runs the part and reports nothing lost
+    except Exception as exc:  # any failure: the parent tags this part again, nothing is lost
         log.debug("tagging worker failed: %s", exc)
         os._exit(1)
     finally:
