@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 from policylens.cli import app
 from policylens.nlp import load_pipeline, tag_text
 from policylens.nlp import pipeline as pipeline_module
-from policylens.nlp.fork import decode, encode, run_parts, split_points
+from policylens.nlp.fork import decode, encode, run_chunks
 from policylens.nlp.types import Cue, Facets, TaggedSentence
 
 runner = CliRunner()
@@ -59,18 +60,19 @@ def text() -> str:
 
 def test_split_tagging_gives_the_same_sentences_as_one_process(nlp: Language, text: str,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    parts_seen: list[int] = []
-    real_run_parts = pipeline_module.run_parts
+    calls: list[tuple[int, int]] = []
+    real_run_chunks = pipeline_module.run_chunks
 
-    def counting(jobs):  # type: ignore[no-untyped-def]
-        parts_seen.append(len(jobs))
-        return real_run_parts(jobs)
+    def counting(n_chunks, job, *, workers):  # type: ignore[no-untyped-def]
+        calls.append((n_chunks, workers))
+        return real_run_chunks(n_chunks, job, workers=workers)
 
-    monkeypatch.setattr(pipeline_module, "run_parts", counting)
+    monkeypatch.setattr(pipeline_module, "run_chunks", counting)
     whole = tag_text(text, nlp=nlp, workers=1)
     split = tag_text(text, nlp=nlp, workers=2)
     three = tag_text(text, nlp=nlp, workers=3)
-    assert parts_seen == [1, 2, 3]  # the document really was cut in two and in three
+    assert [workers for _, workers in calls] == [2, 3]  # the document really was shared out
+    assert calls[0][0] > 3
     assert len(whole.sentences) > 1000
     assert split == whole
     assert three == whole
@@ -79,12 +81,12 @@ def test_split_tagging_gives_the_same_sentences_as_one_process(nlp: Language, te
 
 
 def test_short_documents_are_not_split(nlp: Language, monkeypatch: pytest.MonkeyPatch) -> None:
-    parts_seen: list[int] = []
-    real_run_parts = pipeline_module.run_parts
-    monkeypatch.setattr(pipeline_module, "run_parts",
-                        lambda jobs: parts_seen.append(len(jobs)) or real_run_parts(jobs))
+    calls: list[int] = []
+    real_run_chunks = pipeline_module.run_chunks
+    monkeypatch.setattr(pipeline_module, "run_chunks", lambda n, job, *, workers: calls.append(n)
+                        or real_run_chunks(n, job, workers=workers))
     tagged = tag_text(long_text(paragraphs=20), nlp=nlp, workers=2)
-    assert tagged.sentences and parts_seen == [1]
+    assert tagged.sentences and calls == []
 
 
 def test_cli_output_is_byte_identical_with_one_and_two_workers(text: str, tmp_path: Path) -> None:
@@ -115,39 +117,31 @@ def test_encode_decode_keeps_every_field_exactly() -> None:
     assert decode(encode([])) == []
 
 
-def test_a_failing_worker_costs_time_not_sentences() -> None:
-    parent = os.getpid()
-    made = TaggedSentence(doc="d", sentence_id=0, text="made here", label="neutral",
+def sentence(text: str) -> TaggedSentence:
+    return TaggedSentence(doc="d", sentence_id=0, text=text, label="neutral",
                           probs={"centralized": 0.0, "sector_specific": 0.0, "neutral": 1.0})
 
-    def fails_in_a_worker() -> list[TaggedSentence]:
+
+def test_a_failing_worker_costs_time_not_sentences() -> None:
+    parent = os.getpid()
+
+    def fails_in_a_worker(i: int) -> list[TaggedSentence]:
         if os.getpid() != parent:
             raise RuntimeError("worker broke")
-        return [made]
+        return [sentence(f"chunk {i}")]
 
-    def first() -> list[TaggedSentence]:
-        return []
-
-    assert run_parts([first, fails_in_a_worker]) == [[], [made]]
+    assert run_chunks(6, fails_in_a_worker, workers=2) == [[sentence(f"chunk {i}")] for i in range(6)]
 
 
-def test_worker_results_come_from_the_worker() -> None:
-    def where() -> list[TaggedSentence]:
-        return [TaggedSentence(doc="d", sentence_id=0, text=str(os.getpid()), label="neutral",
-                               probs={"centralized": 0.0, "sector_specific": 0.0, "neutral": 1.0})]
+def test_every_chunk_once_in_order_and_some_from_the_worker() -> None:
+    def where(i: int) -> list[TaggedSentence]:
+        time.sleep(0.01)  # both processes get to claim chunks
+        return [sentence(f"{i} {os.getpid()}")]
 
-    here, there = run_parts([where, where])
-    assert here[0].text == str(os.getpid())
-    assert there[0].text != str(os.getpid())  # a control: the second part did run elsewhere
-
-
-@pytest.mark.parametrize(("sizes", "parts", "step", "expected"), [
-    ([1] * 1000, 2, 128, [512]),
-    ([1] * 1000, 3, 128, [384, 640]),
-    ([1] * 100, 2, 128, []),  # fewer than two batches: nothing to split
-    ([10] * 256 + [1] * 256, 2, 128, [128]),  # balanced by size, not by count
-    ([1] * 300, 1, 128, []),
-])
-def test_split_points_fall_on_batch_boundaries(sizes: list[int], parts: int, step: int,
-                                               expected: list[int]) -> None:
-    assert split_points(sizes, parts, step=step) == expected
+    chunks = run_chunks(20, where, workers=2)
+    assert [int(c[0].text.split()[0]) for c in chunks] == list(range(20))
+    pids = {c[0].text.split()[1] for c in chunks}
+    assert str(os.getpid()) in pids
+    assert len(pids) == 2  # a control: some chunks were tagged in the worker
+    alone = run_chunks(3, where, workers=1)
+    assert {c[0].text.split()[1] for c in alone} == {str(os.getpid())}

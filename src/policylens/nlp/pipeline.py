@@ -20,7 +20,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 import spacy
@@ -39,7 +39,7 @@ from policylens.nlp import segment as _segment
 from policylens.nlp.cues import cues_by_sentence
 from policylens.nlp.facets import FACTORY_NAME as _FACETS
 from policylens.nlp.facets import sentence_facets
-from policylens.nlp.fork import run_parts, split_points
+from policylens.nlp.fork import run_chunks
 from policylens.nlp.model import CUES_DIR, resolve_model_dir
 from policylens.nlp.procedure import compose
 from policylens.nlp.types import UNKNOWN_SCOPE, Facets, ScopeDecision, TaggedDocument, TaggedSentence
@@ -164,13 +164,13 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
     the sentences are the same as in one process.
     """
     items = list(_contexts(blocks))
-    cuts: list[int] = []
-    if workers > 1 and sum(len(chunk) for _, chunk, _ in items) >= SPLIT_MIN_CHARS:
-        cuts = split_points([len(chunk) for _, chunk, _ in items], workers, step=BATCH_SIZE)
-    bounds = list(zip([0, *cuts], [*cuts, len(items)], strict=True))
-    parts = run_parts([partial(_tag_items, nlp, items[lo:hi], source) for lo, hi in bounds])
-    out = [replace(s, sentence_id=i) for i, s in enumerate(s for part in parts for s in part)] \
-        if len(parts) > 1 else parts[0]
+    if workers > 1 and len(items) > BATCH_SIZE and sum(len(c) for _, c, _ in items) >= SPLIT_MIN_CHARS:
+        # One batch per chunk: every doc meets the same batch as in one process.
+        chunks = run_chunks(-(-len(items) // BATCH_SIZE), lambda i: _tag_items(
+            nlp, items[i * BATCH_SIZE:(i + 1) * BATCH_SIZE], source), workers=workers)
+        out = [replace(s, sentence_id=i) for i, s in enumerate(s for chunk in chunks for s in chunk)]
+    else:
+        out = _tag_items(nlp, items, source)
     decision = _decide_scope(nlp, title, out, scope)
     if decision is None or "policylens_role" not in nlp.pipe_names:  # a v1 model: content alone
         return out, decision or UNKNOWN_SCOPE
