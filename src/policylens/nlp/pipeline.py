@@ -160,7 +160,7 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
 
     ``scope`` overrides the scope model (a scope name, recorded as overridden); without a
     scope model and without an override, provisions are labelled by their content.
-    ``workers`` > 1 tags a long document's later blocks in forked processes (``fork.py``);
+    ``workers`` > 1 shares a long document's batches with forked processes (``fork.py``);
     the sentences are the same as in one process.
     """
     items = list(_contexts(blocks))
