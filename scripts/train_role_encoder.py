@@ -32,6 +32,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -258,6 +259,20 @@ def main() -> None:
                                                    "ids": [r["id"] for r in held], "log": log}, indent=1))
 
 
+#: Our layer's attribute -> the checkpoint's name for the same weights.
+_CHECKPOINT_NAMES = (("q", "attention.self.query"), ("k", "attention.self.key"),
+                     ("v", "attention.self.value"), ("o", "attention.output.dense"),
+                     ("i", "intermediate.dense"), ("out", "output.dense"),
+                     ("ln1", "attention.output.LayerNorm"), ("ln2", "output.LayerNorm"))
+
+
+def _named_modules(model: Top, first: int) -> list[tuple[str, Any]]:
+    """Every trained module with its checkpoint name (``encoder.layer.N.…``, ``head``)."""
+    out = [(f"encoder.layer.{first + j}.{name}", getattr(layer, attr))
+           for j, layer in enumerate(model.layers) for attr, name in _CHECKPOINT_NAMES]
+    return [*out, ("head", model.head)]
+
+
 def save(model: Top, first: int, out: Path, enc, base, emb, frozen) -> None:
     """The trained tensors (fp16) under their checkpoint names, and a reference output
     (``model`` is a copy: its weights are rounded to fp16 here)."""
@@ -265,30 +280,14 @@ def save(model: Top, first: int, out: Path, enc, base, emb, frozen) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     tensors: dict[str, np.ndarray] = {}
-    for j, layer in enumerate(model.layers):
-        prefix = f"encoder.layer.{first + j}"
-        for attr, name in (("q", "attention.self.query"), ("k", "attention.self.key"),
-                           ("v", "attention.self.value"), ("o", "attention.output.dense"),
-                           ("i", "intermediate.dense"), ("out", "output.dense"),
-                           ("ln1", "attention.output.LayerNorm"), ("ln2", "output.LayerNorm")):
-            module = getattr(layer, attr)
-            tensors[f"{prefix}.{name}.weight"] = module.weight.detach().numpy().astype(np.float16)
-            tensors[f"{prefix}.{name}.bias"] = module.bias.detach().numpy().astype(np.float16)
-    tensors["head.weight"] = model.head.weight.detach().numpy().astype(np.float16)
-    tensors["head.bias"] = model.head.bias.detach().numpy().astype(np.float16)
+    for key, module in _named_modules(model, first):
+        tensors[f"{key}.weight"] = module.weight.detach().numpy().astype(np.float16)
+        tensors[f"{key}.bias"] = module.bias.detach().numpy().astype(np.float16)
     save_file(tensors, str(out / enc.WEIGHTS_FILE), metadata={"first_layer": str(first)})
     # the reference: torch's output with the stored (fp16-rounded) weights, on fixed inputs
-    for j, layer in enumerate(model.layers):
-        prefix = f"encoder.layer.{first + j}"
-        for attr, name in (("q", "attention.self.query"), ("k", "attention.self.key"),
-                           ("v", "attention.self.value"), ("o", "attention.output.dense"),
-                           ("i", "intermediate.dense"), ("out", "output.dense"),
-                           ("ln1", "attention.output.LayerNorm"), ("ln2", "output.LayerNorm")):
-            module = getattr(layer, attr)
-            module.weight.data.copy_(torch.from_numpy(tensors[f"{prefix}.{name}.weight"].astype(np.float32)))
-            module.bias.data.copy_(torch.from_numpy(tensors[f"{prefix}.{name}.bias"].astype(np.float32)))
-    model.head.weight.data.copy_(torch.from_numpy(tensors["head.weight"].astype(np.float32)))
-    model.head.bias.data.copy_(torch.from_numpy(tensors["head.bias"].astype(np.float32)))
+    for key, module in _named_modules(model, first):
+        module.weight.data.copy_(torch.from_numpy(tensors[f"{key}.weight"].astype(np.float32)))
+        module.bias.data.copy_(torch.from_numpy(tensors[f"{key}.bias"].astype(np.float32)))
     model.eval()
     cases = [(s, p, t) for s, p, t in enc.REFERENCE_INPUTS]
     inputs = enc.encode_inputs(base.tokenizer, cases)
