@@ -8,7 +8,9 @@ Reads the task index written by ``annotation_tasks.py`` and the answer files in
 * ``corpora/annotations/eval/real/labels.jsonl`` and ``scopes.jsonl`` (the real set, v2.0);
 * the ``role``, ``scope``, ``label`` (v2.0) and ``label_v1`` fields of the written sentences.
 
-Usage: ``python scripts/annotation_collect.py [--answers /tmp/annot/out]``
+Usage: ``python scripts/annotation_collect.py [--answers /tmp/annot/out]``, or, for a later
+round whose earlier answers are no longer at hand, ``--round 3``: add that round's answers to
+the committed ``agora/sentences.jsonl`` and leave every other file as it is.
 """
 
 from __future__ import annotations
@@ -180,11 +182,39 @@ def collect_written(out: Path) -> None:
     )
 
 
+def append_round(out: Path, tasks: Path, round_: int) -> None:
+    """Add one round's sentence answers to the committed training labels (earlier rows kept)."""
+    path = ANNOTATIONS / "agora" / "sentences.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    have = {r["id"] for r in rows}
+    index = [json.loads(line) for line in (tasks / f"agora{round_}_index.jsonl").read_text().splitlines()]
+    given, _ = answers(sorted(out.glob(f"agora{round_}_[0-9]*.jsonl")))
+    added = [
+        {
+            "id": item["id"],
+            "source": item["source"],
+            "sha256": item["sha256"],
+            "role": given[item["id"]]["role"],
+            "label": given[item["id"]]["label"],
+            "confidence": _confidence(given[item["id"]]),
+        }
+        for item in index
+        if item["id"] in given and item["id"] not in have
+    ]
+    write(path, rows + added)
+    print(f"  round {round_}: {len(added)} added, {len(index) - len(added)} of its sheet unanswered")
+    print("  roles:", Counter(r["role"] for r in added), "labels:", Counter(r["label"] for r in added))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=Path, default=Path("/tmp/annot/out"))
     parser.add_argument("--tasks", type=Path, default=Path("/tmp/annot/tasks"))
+    parser.add_argument("--round", type=int, help="only add this round's answers to agora/sentences.jsonl")
     args = parser.parse_args()
+    if args.round:
+        append_round(args.answers, args.tasks, args.round)
+        return
     collect_agora(args.answers, args.tasks)
     collect_real(args.answers)
     collect_written(args.answers)

@@ -37,6 +37,10 @@ GOVERNANCE_HINT = re.compile(
 )
 
 
+#: Committed stand-off labels of free AGORA documents (a fresh machine has no earlier sheets).
+AGORA_LABELS = Path(__file__).resolve().parents[1] / "corpora" / "annotations" / "agora"
+
+
 def free_agora(shared: Path) -> list[str]:
     evals = {
         line.strip()
@@ -75,8 +79,21 @@ def _short(text: str, n: int = 220) -> str:
     return text if len(text) <= n else text[:n] + " …"
 
 
-def doc_header(source: str, meta: dict[str, str] | None, sents: list[tuple[str, str | None]]) -> list[str]:
+def known_scopes() -> dict[str, str]:
+    """The committed scope of each free AGORA document (later rounds label sentences only)."""
+    path = AGORA_LABELS / "scopes.jsonl"
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        return {row["source"]: row["scope"] for row in map(json.loads, fh) if row}
+
+
+def doc_header(
+    source: str, meta: dict[str, str] | None, sents: list[tuple[str, str | None]], scope: str | None = None
+) -> list[str]:
     lines = [f"## DOCUMENT {source}"]
+    if scope:
+        lines.append(f"Document scope (already labelled, codebook section 1): {scope}")
     if meta:
         lines.append(
             f"AGORA name: {meta['Official name']} | authority: {meta['Authority']} | "
@@ -91,8 +108,12 @@ def doc_header(source: str, meta: dict[str, str] | None, sents: list[tuple[str, 
 
 
 def _taken(out: Path) -> set[str]:
-    """Documents already on an earlier round's sentence sheets."""
+    """Documents already on an earlier round's sentence sheets or in the committed labels."""
     taken: set[str] = set()
+    committed = AGORA_LABELS / "sentences.jsonl"
+    if committed.exists():
+        with open(committed, encoding="utf-8") as fh:
+            taken |= {json.loads(line)["source"] for line in fh if line.strip()}
     for index in out.glob("agora*_index.jsonl"):
         with open(index, encoding="utf-8") as fh:
             taken |= {json.loads(line)["source"] for line in fh}
@@ -104,6 +125,7 @@ def write_agora(args: argparse.Namespace) -> None:
     meta = agora_meta(args.shared)
     rng = random.Random(args.seed + 10 * (args.round - 1))
     taken = _taken(args.out) if args.round > 1 else set()
+    scopes = known_scopes() if args.round > 2 else {}
     docs = [d for d in free_agora(args.shared) if d not in taken]
     rng.shuffle(docs)
     if args.round > 1:  # later rounds widen the registers: other authorities than Congress first
@@ -130,7 +152,7 @@ def write_agora(args: argparse.Namespace) -> None:
         lines: list[str] = []
         for source, sents, pick in part:
             agora_id = Path(source).stem
-            lines += doc_header(source, meta.get(agora_id), sents)
+            lines += doc_header(source, meta.get(agora_id), sents, scopes.get(source))
             for i in pick:
                 text, section = sents[i]
                 sid = ("ag-" if args.round == 1 else f"ag{args.round}-") + hashlib.sha256(
