@@ -189,20 +189,24 @@ def append_round(out: Path, tasks: Path, round_: int) -> None:
     have = {r["id"] for r in rows}
     index = [json.loads(line) for line in (tasks / f"agora{round_}_index.jsonl").read_text().splitlines()]
     given, _ = answers(sorted(out.glob(f"agora{round_}_[0-9]*.jsonl")))
-    added = [
-        {
-            "id": item["id"],
-            "source": item["source"],
-            "sha256": item["sha256"],
-            "role": given[item["id"]]["role"],
-            "label": given[item["id"]]["label"],
-            "confidence": _confidence(given[item["id"]]),
-        }
-        for item in index
-        if item["id"] in given and item["id"] not in have
-    ]
+    added: list[dict] = []
+    for item in index:  # a sentence repeated word for word in its document has one id: keep it once
+        if item["id"] in given and item["id"] not in have:
+            have.add(item["id"])
+            ans = given[item["id"]]
+            added.append(
+                {
+                    "id": item["id"],
+                    "source": item["source"],
+                    "sha256": item["sha256"],
+                    "role": ans["role"],
+                    "label": ans["label"],
+                    "confidence": _confidence(ans),
+                }
+            )
     write(path, rows + added)
-    print(f"  round {round_}: {len(added)} added, {len(index) - len(added)} of its sheet unanswered")
+    unanswered = len({i["id"] for i in index} - set(given))
+    print(f"  round {round_}: {len(added)} added, {unanswered} of its sheet unanswered")
     print("  roles:", Counter(r["role"] for r in added), "labels:", Counter(r["label"] for r in added))
 
 
