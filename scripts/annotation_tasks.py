@@ -8,6 +8,7 @@ that come back are turned into stand-off records (document path + sentence SHA-2
 Usage::
 
     python scripts/annotation_tasks.py agora --shared ../shared/corpus --docs 240 --chunks 6
+    python scripts/annotation_tasks.py agora --round 5 --extra --docs 200 --chunks 4   # more of labelled instruments
     python scripts/annotation_tasks.py scopes --shared ../shared/corpus --docs 220
     python scripts/annotation_tasks.py real --shared ../shared/corpus --chunks 4
     python scripts/annotation_tasks.py second --docs 22
@@ -79,6 +80,17 @@ def _short(text: str, n: int = 220) -> str:
     return text if len(text) <= n else text[:n] + " …"
 
 
+def _labelled_sentences() -> dict[str, set[str]]:
+    """SHA-256 of the sentences each document already has a committed label for."""
+    done: dict[str, set[str]] = {}
+    path = AGORA_LABELS / "sentences.jsonl"
+    if path.exists():
+        with open(path, encoding="utf-8") as fh:
+            for row in map(json.loads, fh):
+                done.setdefault(row["source"], set()).add(row["sha256"])
+    return done
+
+
 def known_scopes() -> dict[str, str]:
     """The committed scope of each free AGORA document (later rounds label sentences only)."""
     path = AGORA_LABELS / "scopes.jsonl"
@@ -126,7 +138,11 @@ def write_agora(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed + 10 * (args.round - 1))
     taken = _taken(args.out) if args.round > 1 else set()
     scopes = known_scopes() if args.round > 2 else {}
-    docs = [d for d in free_agora(args.shared) if d not in taken]
+    done = _labelled_sentences()
+    if args.extra:  # more sentences of labelled instruments, where architecture and provisions live
+        docs = [d for d in free_agora(args.shared) if d in done and scopes.get(d) in ("horizontal", "targeted")]
+    else:
+        docs = [d for d in free_agora(args.shared) if d not in taken]
     rng.shuffle(docs)
     if args.round > 1:  # later rounds widen the registers: other authorities than Congress first
         docs.sort(key=lambda d: meta.get(Path(d).stem, {}).get("Authority") == "United States Congress")
@@ -135,7 +151,11 @@ def write_agora(args: argparse.Namespace) -> None:
         if len(chosen) >= args.docs:
             break
         sents = sentences(args.shared / source, nlp)
-        usable = [i for i, (t, _) in enumerate(sents) if 5 <= len(t.split()) <= 150]
+        usable = [
+            i
+            for i, (t, _) in enumerate(sents)
+            if 5 <= len(t.split()) <= 150 and sentence_sha256(t) not in done.get(source, ())
+        ]
         if len(usable) < 4:
             continue
         hinted = [i for i in usable if GOVERNANCE_HINT.search(sents[i][0])]
@@ -256,6 +276,11 @@ def main() -> None:
     parser.add_argument("--plain", type=int, default=4)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--round", type=int, default=1, help="annotation round (2+: documents not yet taken)")
+    parser.add_argument(
+        "--extra",
+        action="store_true",
+        help="new sentences of documents already labelled whose scope is horizontal or targeted",
+    )
     parser.add_argument("--labels", type=Path, default=Path("corpora/annotations/eval/real/labels.jsonl"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
