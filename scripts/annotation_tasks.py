@@ -8,7 +8,7 @@ that come back are turned into stand-off records (document path + sentence SHA-2
 Usage::
 
     python scripts/annotation_tasks.py agora --shared ../shared/corpus --docs 240 --chunks 6
-    python scripts/annotation_tasks.py agora --round 5 --extra --docs 200 --chunks 4   # more of labelled instruments
+    python scripts/annotation_tasks.py agora --round 5 --extra horizontal,targeted --docs 200 --chunks 4
     python scripts/annotation_tasks.py scopes --shared ../shared/corpus --docs 220
     python scripts/annotation_tasks.py real --shared ../shared/corpus --chunks 4
     python scripts/annotation_tasks.py second --docs 22
@@ -139,8 +139,9 @@ def write_agora(args: argparse.Namespace) -> None:
     taken = _taken(args.out) if args.round > 1 else set()
     scopes = known_scopes() if args.round > 2 else {}
     done = _labelled_sentences()
-    if args.extra:  # more sentences of labelled instruments, where architecture and provisions live
-        docs = [d for d in free_agora(args.shared) if d in done and scopes.get(d) in ("horizontal", "targeted")]
+    if args.extra:  # more sentences of labelled documents of the given scopes
+        wanted = set(args.extra.split(","))
+        docs = [d for d in free_agora(args.shared) if d in done and scopes.get(d) in wanted]
     else:
         docs = [d for d in free_agora(args.shared) if d not in taken]
     rng.shuffle(docs)
@@ -278,8 +279,8 @@ def main() -> None:
     parser.add_argument("--round", type=int, default=1, help="annotation round (2+: documents not yet taken)")
     parser.add_argument(
         "--extra",
-        action="store_true",
-        help="new sentences of documents already labelled whose scope is horizontal or targeted",
+        metavar="SCOPES",
+        help="new sentences of documents already labelled whose scope is one of these (comma-separated)",
     )
     parser.add_argument("--labels", type=Path, default=Path("corpora/annotations/eval/real/labels.jsonl"))
     args = parser.parse_args()
