@@ -13,13 +13,21 @@ the families a document facet model predicts:
 
 It also knows which documents are evaluation-only (``../shared/corpus/SPLITS.md``):
 ``training_records`` refuses nothing silently, it leaves them out and says how many.
+
+Some training documents carry human tags but no *Applications* tag at all: their
+annotation of sectors looks unfinished. The project labelled their Applications by
+hand (``corpora/annotations/agora/applications.jsonl``, stand-off, one line per
+document); ``with_application_labels`` puts those labels where AGORA has none, never
+over AGORA's own, never on a validated document, and ``read_application_labels``
+refuses a label for an evaluation-only document.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -39,6 +47,7 @@ AGORA_TO_INSTRUMENT: Final[dict[str, tuple[str, ...]]] = {
 }
 
 EVAL_LIST: Final = "eval_documents.txt"
+CONFIDENCE: Final = frozenset({"high", "low"})
 _TRUE: Final = frozenset({"true", "1", "yes", "y", "t"})
 
 
@@ -52,6 +61,7 @@ class AgoraRecord:
     validated: bool
     tags: frozenset[str]  # the column names (e.g. "Strategies: Disclosure") that are True
     path: Path
+    hand_applications: bool = False  # its Applications tags come from the project's hand labels
 
 
 def tag_columns(header: Iterable[str]) -> list[str]:
@@ -119,6 +129,84 @@ def split_records(records: Iterable[AgoraRecord], held_out: frozenset[str]
         else:
             unreviewed.append(record)
     return human, unreviewed, evaluation
+
+
+# --- hand labels of Applications ------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ApplicationLabel:
+    """The project's reading of one document's AGORA Applications (column names, prefix included)."""
+
+    agora_id: str
+    applications: frozenset[str]  # e.g. "Applications: Transportation"; empty when none applies
+    confidence: str  # "high" or "low"
+
+
+def default_application_labels() -> Path:
+    """``corpora/annotations/agora/applications.jsonl`` of the repository (editable installs)."""
+    return Path(__file__).resolve().parents[3] / "corpora" / "annotations" / "agora" / "applications.jsonl"
+
+
+def read_application_labels(path: str | Path, held_out: frozenset[str]) -> dict[str, ApplicationLabel]:
+    """The hand labels in ``path`` by AGORA id; a ``DataError`` for a malformed line, an unknown
+    Applications name, a document labelled twice, or any label of an evaluation-only document."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"cannot read the Applications labels: {exc}", path=str(path)) from None
+    known = {APPLICATION_PREFIX + area for area in AGORA_TO_SECTOR}
+    labels: dict[str, ApplicationLabel] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+            source, names, confidence = record["source"], record["applications"], record["confidence"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise DataError(f"not an Applications label ({exc}): needs source, applications, confidence",
+                            path=where) from None
+        if not (isinstance(source, str) and source.startswith("agora/fulltext/") and source.endswith(".txt")):
+            raise DataError(f"source {source!r} is not an AGORA full text (agora/fulltext/<id>.txt)",
+                            path=where)
+        agora_id = source.removeprefix("agora/fulltext/").removesuffix(".txt")
+        if agora_id in held_out:
+            raise DataError(f"{source} is an evaluation-only document: its Applications may not be labelled "
+                            "for training", path=where)
+        tags = {APPLICATION_PREFIX + str(name) for name in names} if isinstance(names, list) else None
+        if tags is None or not tags <= known:
+            unknown = sorted((tags or set()) - known) or names
+            raise DataError(f"unknown AGORA Applications {unknown!r}; use the names of the "
+                            "'Applications: ...' columns", path=where)
+        if confidence not in CONFIDENCE:
+            raise DataError(f"confidence {confidence!r} is not high or low", path=where)
+        if agora_id in labels:
+            raise DataError(f"{source} is labelled twice", path=where)
+        labels[agora_id] = ApplicationLabel(agora_id, frozenset(tags), confidence)
+    return labels
+
+
+def lacks_applications(record: AgoraRecord) -> bool:
+    """True when none of the record's tags is an *Applications* tag."""
+    return not any(tag.startswith(APPLICATION_PREFIX) for tag in record.tags)
+
+
+def with_application_labels(records: Sequence[AgoraRecord], labels: Mapping[str, ApplicationLabel]
+                            ) -> tuple[list[AgoraRecord], int]:
+    """``records`` with the hand labels in place of the missing Applications, and how many were used.
+
+    A label counts only for an unvalidated record without any Applications tag: AGORA's own
+    Applications, and a validated document's answer (even an empty one), are kept.
+    """
+    out, used = [], 0
+    for record in records:
+        label = labels.get(record.agora_id)
+        if label is not None and not record.validated and lacks_applications(record):
+            record = replace(record, tags=record.tags | label.applications, hand_applications=True)
+            used += 1
+        out.append(record)
+    return out, used
 
 
 def sector_labels(tags: Iterable[str]) -> frozenset[str]:

@@ -10,7 +10,11 @@ What is used, from ``<documents>/agora/`` and ``<documents>/eval_documents.txt``
   are the labels, their text the features;
 * the training documents whose tags may be unreviewed machine output: their
   text joins the vocabulary and idf, and their tags (if any) count as weaker
-  labels (sample weight ``UNREVIEWED_WEIGHT``).
+  labels (sample weight ``UNREVIEWED_WEIGHT``);
+* the project's hand labels of AGORA Applications
+  (``corpora/annotations/agora/applications.jsonl``): for an unvalidated training
+  document with human tags but no Applications tag, they stand in for the missing
+  Applications (in the ``sector`` family and the ``agora`` family's Applications).
 
 Each label is a logistic regression over the document's TF-IDF and the
 label's mention features (``facet_features``). The families in ``STACKED``
@@ -43,11 +47,16 @@ from policylens.errors import DataError
 from policylens.nlp.agora_labels import (
     AGORA_TO_INSTRUMENT,
     AgoraRecord,
+    ApplicationLabel,
+    default_application_labels,
     evaluation_only,
     family_labels,
+    lacks_applications,
     matches_of,
     read_agora,
+    read_application_labels,
     split_records,
+    with_application_labels,
 )
 from policylens.nlp.facet_features import (
     MENTION_FEATURES,
@@ -84,10 +93,12 @@ class FamilyReport:
     macro_f1: float
     validated: Mapping[str, float]  # micro P/R/F1 on the validated training documents only
     baseline: Mapping[str, Any] = field(default_factory=dict)  # the mention-count rule, same documents
+    subsets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # name -> n, micro, macro_f1
 
     def to_dict(self) -> dict[str, Any]:
         return {"family": self.family, "n_documents": self.n_documents, "micro": dict(self.micro),
                 "macro_f1": self.macro_f1, "validated": dict(self.validated), "baseline": dict(self.baseline),
+                "subsets": {k: dict(v) for k, v in self.subsets.items()},
                 "labels": {k: dict(v) for k, v in self.labels.items()}}
 
 
@@ -349,7 +360,13 @@ def fit_family(family: str, records: Sequence[AgoraRecord], features: Mapping[st
     thresholds = choose_thresholds(fits)
     labels = tuple(replace(f.model, threshold=t) for f, t in zip(fits, thresholds, strict=True))
     validated = np.array([r.validated for r in records])
-    report = _report(family, records, fits, thresholds, validated, skipped, features)
+    subsets = {  # documents whose labels are of one kind, so scores before and after hand labels compare
+        "validated": validated,
+        "agora_applications": np.array([r.validated or not (lacks_applications(r) or r.hand_applications)
+                                        for r in records]),
+        "hand_applications": np.array([r.hand_applications for r in records]),
+    }
+    report = _report(family, records, fits, thresholds, validated, skipped, features, subsets)
     meta = {"trained_on": len(records), "min_support": MIN_SUPPORT, "skipped_labels": skipped}
     model = FamilyModel(family=family, labels=labels, vocabulary=vocabulary, meta=meta, combiner=combiner)
     return model, report
@@ -358,7 +375,8 @@ def fit_family(family: str, records: Sequence[AgoraRecord], features: Mapping[st
 def _report(family: str, records: Sequence[AgoraRecord], fits: Sequence[_LabelFit],
             thresholds: Sequence[float],
             validated: np.ndarray, skipped: Mapping[str, int],
-            features: Mapping[str, DocumentFeatures]) -> FamilyReport:
+            features: Mapping[str, DocumentFeatures],
+            subsets: Mapping[str, np.ndarray] | None = None) -> FamilyReport:
     def only_validated(fit: _LabelFit) -> np.ndarray:
         chosen: np.ndarray = validated[fit.rows]
         return chosen
@@ -372,7 +390,23 @@ def _report(family: str, records: Sequence[AgoraRecord], fits: Sequence[_LabelFi
     baseline = _baseline(family, records, fits, features) if family in ("sector", "instrument") else {}
     return FamilyReport(family=family, n_documents=len(records), labels=per_label, micro=micro,
                         macro_f1=macro, validated=_prf(*_counts(fits, thresholds, only_validated)),
-                        baseline=baseline)
+                        baseline=baseline,
+                        subsets={name: _subset_scores(fits, thresholds, mask)
+                                 for name, mask in (subsets or {}).items() if mask.any()})
+
+
+def _subset_scores(fits: Sequence[_LabelFit], thresholds: Sequence[float], documents: np.ndarray
+                   ) -> dict[str, Any]:
+    """Out-of-fold micro P/R/F1 and macro-F1 on the documents where ``documents`` is true (macro over
+    the labels with at least one such document)."""
+    def inside(fit: _LabelFit) -> np.ndarray:
+        chosen: np.ndarray = documents[fit.rows]
+        return chosen
+
+    per_label = [_f1(*_counts([fit], [t], inside)) for fit, t in zip(fits, thresholds, strict=True)
+                 if (fit.gold[inside(fit)] == 1).any()]
+    return {"n": int(documents.sum()), "micro": _prf(*_counts(fits, thresholds, inside)),
+            "macro_f1": round(float(np.mean(per_label)), 4) if per_label else 0.0}
 
 
 def _baseline(family: str, records: Sequence[AgoraRecord], fits: Sequence[_LabelFit],
@@ -437,10 +471,13 @@ def tag_records(records: Sequence[AgoraRecord], *, workers: int | None = None,
 def train_facets(documents: str | Path, *, families: Sequence[str] = ("sector", "instrument", "agora"),
                  seed: int = 0, workers: int | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 tagged: Mapping[str, TaggedDocument] | None = None) -> Training:
+                 tagged: Mapping[str, TaggedDocument] | None = None,
+                 application_labels: str | Path | bool = True) -> Training:
     """Train the facet families on the AGORA training documents of the corpus folder ``documents``.
 
     ``tagged`` (by AGORA id) skips tagging documents already tagged by the caller.
+    ``application_labels``: the hand labels of Applications to use (``True``: the repository's
+    ``corpora/annotations/agora/applications.jsonl``, if present; ``False``: none; or a file).
     """
     corpus = Path(documents)
     agora_dir = corpus / "agora"
@@ -448,6 +485,8 @@ def train_facets(documents: str | Path, *, families: Sequence[str] = ("sector", 
     records = read_agora(agora_dir / "documents.csv", agora_dir / "fulltext")
     human, unreviewed, evaluation = split_records(records, held_out)
     human = [r for r in human if r.tags]  # an annotated document without a single tag was left unfinished
+    hand_file, hand = _application_labels(application_labels, held_out)
+    human, hand_used = with_application_labels(human, hand)
     train = human + unreviewed
     if any(r.agora_id in held_out for r in train):  # pragma: no cover - split_records guarantees it
         raise DataError("an evaluation-only document reached the training set")
@@ -468,7 +507,35 @@ def train_facets(documents: str | Path, *, families: Sequence[str] = ("sector", 
                                                          seed=seed)
     card = _card(corpus, vocabulary, models, reports, human=human, unreviewed=unreviewed,
                  evaluation=evaluation, errors=errors, seed=seed)
+    card["training_data"]["application_labels"] = _hand_summary(hand_file, hand, human, hand_used)
     return Training(vocabulary, models, reports, card)
+
+
+def _application_labels(choice: str | Path | bool, held_out: frozenset[str]
+                        ) -> tuple[Path | None, dict[str, ApplicationLabel]]:
+    """The hand-label file chosen and its labels (none when switched off or, by default, absent)."""
+    if choice is False:
+        return None, {}
+    path = default_application_labels() if choice is True else Path(choice)
+    if choice is True and not path.is_file():
+        return None, {}
+    return path, read_application_labels(path, held_out)
+
+
+def _hand_summary(path: Path | None, labels: Mapping[str, ApplicationLabel], human: Sequence[AgoraRecord],
+                  used: int) -> dict[str, Any]:
+    """What the model card says about the hand labels of Applications."""
+    if path is None:
+        return {"file": None, "used": 0}
+    counts: dict[str, int] = {}
+    for record in human:
+        if record.hand_applications:
+            for tag in sorted(labels[record.agora_id].applications):
+                counts[tag] = counts.get(tag, 0) + 1
+    return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "labels": len(labels),
+            "used": used, "used_empty": sum(r.hand_applications and not labels[r.agora_id].applications
+                                            for r in human),
+            "applications": dict(sorted(counts.items()))}
 
 
 def _sha(parts: Sequence[str]) -> str:
@@ -534,6 +601,17 @@ def save_training(training: Training, out: str | Path) -> list[Path]:
     return [*written, folder / CARD_FILE, folder / CARD_MD]
 
 
+def _hand_lines(hand: Mapping[str, Any]) -> list[str]:
+    """The model card's bullet on the hand labels of Applications (none when none were used)."""
+    if not hand.get("used"):
+        return []
+    counts = "; ".join(f"{tag.removeprefix('Applications: ')} {n}" for tag, n in hand["applications"].items())
+    return [f"- {hand['used']} unvalidated training documents with human tags but no Applications tag got "
+            f"their Applications from the project's hand labels (`corpora/annotations/agora/{hand['file']}`, "
+            f"sha256 `{hand['sha256'][:16]}`; {hand['used_empty']} of them read as no Applications at all): "
+            f"{counts}. They count as AGORA's tags would, in `sector` and in `agora`'s Applications."]
+
+
 def _top_words(model: LabelModel, vocabulary: Vocabulary, n: int = 8) -> str:
     order = np.argsort(-model.word_coef)[:n]
     return ", ".join(vocabulary.words[i] for i in order if model.word_coef[i] > 0)
@@ -588,6 +666,7 @@ def model_card_markdown(training: Training) -> str:
         "before anything was read from them: not their text, not their tags.",
         "- Training documents with no tag at all (in any taxonomy) are left out: their annotation was not "
         "finished. Every other one is a negative example for each tag it lacks.",
+        *_hand_lines(data.get("application_labels", {})),
         f"- documents.csv sha256 `{data['documents_csv_sha256']}`; training ids hash "
         f"`{data['training_ids_sha256']}`.",
         "",
