@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import math
 import re
+import struct
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -37,6 +38,12 @@ _LOOSE_EM = 1.15
 # "application9;". When the digits are set smaller and raised they are a footnote reference.
 _GLUED = re.compile(r"(.*[^\W\d_][.,;:!?)\]\u201d\u2019\"]*)(\d{1,3}\+?)([.,;:!?)\]]*)")
 _GLUED_END = frozenset("0123456789+.,;:!?)]")
+# left, top, right, bottom of an FS_RECTF in one step: four ctypes field reads cost twice as much.
+_corners = struct.Struct("4f").unpack_from
+_GET_MATRIX = unchecked("FPDFText_GetMatrix")
+_FONT_SIZE = unchecked("FPDFText_GetFontSize", ctypes.c_double)
+_MATRIX = raw.FS_MATRIX()  # filled by _GET_MATRIX; only used under PDFIUM_LOCK
+_MATRIX_REF = ctypes.byref(_MATRIX)
 
 
 def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> PageLines:
@@ -147,18 +154,18 @@ def _read_textpage(handle: Any, number: int, width: float, height: float,
                 if first < 0 or last < 0:
                     continue
             box(text_handle, first, ref)
-            x0, top, bottom, x1 = rect.left, height - rect.top, height - rect.bottom, rect.right
-            loose = rect.top - rect.bottom
+            x0, box_top, x1, box_bottom = _corners(rect)
+            top, bottom, loose = height - box_top, height - box_bottom, box_top - box_bottom
             true_size = sizes.get(loose)
             if true_size is None:
-                true_size = sizes[loose] = _broken_font_size(handle, first, loose)
+                true_size = sizes[loose] = _broken_font_size(text_handle, first, loose)
             if true_size:  # the font's ascent/descent are nonsense: rebuild the box from the baseline
                 origin(handle, first, ctypes.byref(origin_x), ctypes.byref(origin_y))
                 baseline = height - origin_y.value
                 top, bottom = baseline - 0.9 * true_size, baseline + (_LOOSE_EM - 0.9) * true_size
             if last != first:
                 box(text_handle, last, ref)
-                x1 = rect.right
+                x1 = _corners(rect)[2]
             if not pending:
                 heavy = weight(text_handle, first)
                 bold = heavy >= 600 if heavy > 0 else _bold_by_name(handle, first)
@@ -207,18 +214,18 @@ def _whole_line(handle: object, text_handle: object, box: Any, weight: Any, ref:
     the line back to the word-by-word path.
     """
     box(text_handle, first, ref)
-    x0, top, bottom, x1 = rect.left, height - rect.top, height - rect.bottom, rect.right
-    loose = rect.top - rect.bottom
+    x0, box_top, x1, base = _corners(rect)  # base: pdfium's (bottom-up) box bottom of the previous word
+    top, bottom, loose = height - box_top, height - base, box_top - base
     true_size = sizes.get(loose)
     if true_size is None:
-        true_size = sizes[loose] = _broken_font_size(handle, first, loose)
+        true_size = sizes[loose] = _broken_font_size(text_handle, first, loose)
     if true_size:
         return None  # broken font metrics (rare): the word path rebuilds each box
     size = loose / _LOOSE_EM
     limit = size if size > 1.0 else 1.0
     wide, back, drop = GUTTER_EMS * limit, -limit, 0.8 * limit
-    base = rect.bottom  # pdfium's (bottom-up) baseline box edge of the previous word
     left = right = x0
+    box_right = x1  # the right edge of the char boxed last
     words = text.split()  # ``text`` holds no line breaks
     stop = 0
     for word in words:
@@ -227,13 +234,14 @@ def _whole_line(handle: object, text_handle: object, box: Any, weight: Any, ref:
         start, end = first + offset, first + stop - 1
         if start != first:
             box(text_handle, start, ref)
-            left = rect.left
-            if left - right > wide or left - right < back or abs(rect.bottom - base) > drop:
+            left, _, box_right, box_bottom = _corners(rect)
+            if left - right > wide or left - right < back or abs(box_bottom - base) > drop:
                 return None
-            base = rect.bottom
+            base = box_bottom
         if end != start:
             box(text_handle, end, ref)
-        right = rect.right if rect.right > left else left
+            box_right = _corners(rect)[2]
+        right = box_right if box_right > left else left
         if right > x1:
             x1 = right
     heavy = weight(text_handle, first)
@@ -254,18 +262,20 @@ def _nothing_drawn(page_handle: object) -> bool:
     return not kinds & {raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM, raw.FPDF_PAGEOBJ_SHADING}
 
 
-def _broken_font_size(handle: object, index: int, loose: float) -> float:
+def _broken_font_size(text_handle: object, index: int, loose: float) -> float:
     """The real size of the char at ``index`` when its loose box is far too tall, else 0.
 
     Some fonts carry ascent/descent values several times too large (the NIST AI RMF
     Playbook's body font spans 5.6 em), which would make every line overlap the
     next. The font size times the char's matrix scale is the size actually drawn.
+    Asked for each new box height on a page (a few dozen times on an EU Official Journal
+    page), so it uses the unchecked calls and one matrix reused under ``PDFIUM_LOCK``.
     """
-    matrix = raw.FS_MATRIX()
-    if not raw.FPDFText_GetMatrix(handle, index, matrix):
+    matrix = _MATRIX
+    if not _GET_MATRIX(text_handle, index, _MATRIX_REF):
         return 0.0
     scale = math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
-    drawn = raw.FPDFText_GetFontSize(handle, index) * scale
+    drawn: float = _FONT_SIZE(text_handle, index) * scale
     return drawn if drawn > 1.0 and loose > 1.8 * _LOOSE_EM * drawn else 0.0
 
 
