@@ -138,4 +138,9 @@ def _dominant_size(words: Iterable[Word]) -> float:
     for value, n in exact.items():
         key = round(value, 1)
         weight[key] = weight.get(key, 0) + n
-    return max(weight, key=lambda k: (weight[k], k)) if weight else 0.0
+    if not weight:
+        return 0.0
+    # The largest size among those carrying the most characters (no key function: this runs for
+    # most lines of the EU Official Journal, whose words' sizes differ in the last decimals).
+    most = max(weight.values())
+    return max([size for size, n in weight.items() if n == most])
