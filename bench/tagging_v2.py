@@ -3,13 +3,16 @@
 Usage::
 
     python bench/tagging_v2.py [--shared ../shared/corpus] [--model models/governance] [--json OUT]
+    python bench/tagging_v2.py --part heldout_agora   # held-out AGORA documents (not an evaluation set)
 
 Scores the development set (``labeled/dev_sentences.jsonl``, each sentence found
 in its document for its context) and the stand-off set in
 ``corpora/annotations/eval/real``: label, role and scope, per class, with
 bootstrap 95% intervals over documents, confusion matrices and the ablation
 (true scope, true role, both, the flat content model). Neither set is ever
-trained on; nothing here fits anything.
+trained on; nothing here fits anything. ``--part heldout_agora`` scores instead the
+held-out 20% of the free AGORA documents (``labelled.heldout_document``), which the
+models were not trained on and on which their settings may be chosen.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import json
 from pathlib import Path
 
 from policylens.nlp.evaluate_parts import Models, dev_items, score_items, standoff_items
+from policylens.nlp.labelled import heldout_document
 from policylens.nlp.model import GovernanceModel, default_model_dir
 from policylens.nlp.pipeline import build_pipeline
 from policylens.nlp.role import RoleModel
 from policylens.nlp.scope import ScopeModel
 
 ROOT = Path(__file__).resolve().parents[1]
+PARTS = ("development", "second_real_set", "heldout_agora")
 
 
 def _print(name: str, report: dict) -> None:
@@ -48,12 +53,16 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--json", type=Path, default=None, help="also write the full reports here")
+    parser.add_argument("--part", action="append", choices=PARTS, default=None,
+                        help="what to score (repeatable; default: development and second_real_set)")
     args = parser.parse_args()
+    parts = args.part or ["development", "second_real_set"]
     models = Models(GovernanceModel.load(args.model), RoleModel.load(args.model), ScopeModel.load(args.model))
     nlp = build_pipeline(classifier=False)
     labeled = args.shared / "labeled"
-    reports = {
-        "development": score_items(
+    reports = {}
+    if "development" in parts:
+        reports["development"] = score_items(
             dev_items(
                 labeled / "dev_sentences.jsonl",
                 labeled / "dev_document_scopes.json",
@@ -62,9 +71,14 @@ def main() -> None:
                 nlp,
             )
         )
-    }
-    items, info = standoff_items(ROOT / "corpora" / "annotations" / "eval" / "real", args.shared, models, nlp)
-    reports["second_real_set"] = score_items(items) | {"unmatched": info["unmatched"]}
+    if "second_real_set" in parts:
+        items, info = standoff_items(ROOT / "corpora" / "annotations" / "eval" / "real", args.shared,
+                                     models, nlp)
+        reports["second_real_set"] = score_items(items) | {"unmatched": info["unmatched"]}
+    if "heldout_agora" in parts:
+        items, info = standoff_items(ROOT / "corpora" / "annotations" / "agora", args.shared, models, nlp,
+                                     labels_file="sentences.jsonl", keep=heldout_document)
+        reports["heldout_agora"] = score_items(items) | {"unmatched": info["unmatched"]}
     for name, report in reports.items():
         _print(name, report)
     if args.json is not None:

@@ -9,8 +9,12 @@ One line per labelled sentence: ``id``, ``source`` ("" for a written sentence),
 written sentences by ``split_of``), ``role``, and the encoder's input parts
 ``section``, ``prev``, ``text`` (the sentence with its context as ``policylens tag``
 reads it), plus ``linear``: the shipped role model's probabilities, for comparing
-and combining. The file holds real text: it must stay out of the repository (the
-default output is under /tmp). Evaluation-only documents are refused.
+and combining, and for AGORA sentences ``label``, ``content`` (the content model's
+probabilities), ``scope`` (the document's gold scope) and ``scope_probs`` (the scope
+model's, read from the linear roles), so that a role's effect on the composed label
+can be scored on the held-out documents (``role_encoder_combine.py``). The file
+holds real text: it must stay out of the repository (the default output is under
+/tmp). Evaluation-only documents are refused.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from policylens.nlp.evaluate_parts import Models
 from policylens.nlp.labelled import (
     evaluation_sources,
     heldout_document,
+    load_scopes,
     load_sentence_labels,
     read_document,
     refuse_evaluation,
@@ -50,6 +55,7 @@ def main() -> None:
     models = Models(GovernanceModel.load(model_dir), RoleModel.load(model_dir), ScopeModel.load(model_dir))
     nlp = build_pipeline(classifier=False)
     labels = load_sentence_labels(args.standoff / "sentences.jsonl")
+    scopes = load_scopes(args.standoff / "scopes.jsonl")
     refuse_evaluation((r["source"] for r in labels), evaluation_sources(args.documents),
                       args.standoff / "sentences.jsonl")
     by_source: dict[str, list[dict]] = {}
@@ -60,6 +66,7 @@ def main() -> None:
         doc = read_document(args.documents / source, nlp, source=source)
         content = models.content_probs(doc.content_rows)
         roles = models.role_probs(doc.role_rows, content)
+        scope_probs = models.scope_of(doc)
         for row in group:
             i = doc.index.get(row["sha256"])
             if i is None:
@@ -68,7 +75,8 @@ def main() -> None:
                         "split": "heldout" if heldout_document(source) else "train",
                         "role": row["role"], "section": doc.sections[i],
                         "prev": doc.texts[i - 1] if i else "", "text": doc.texts[i],
-                        "linear": [round(roles[i][r], 5) for r in ROLES]})
+                        "linear": [round(roles[i][r], 5) for r in ROLES], "label": row["label"],
+                        "content": content[i], "scope": scopes.get(source), "scope_probs": scope_probs})
         if n % 50 == 0:
             print(n, len(out), flush=True)
     written = written_examples(load_annotations(None), nlp)

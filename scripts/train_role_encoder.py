@@ -168,6 +168,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("/tmp/role_encoder_run"))
     parser.add_argument("--save", action="store_true", help="write the weights of every epoch")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="a random slice of this many training and held-out sentences (to time an epoch)")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -176,6 +178,10 @@ def main() -> None:
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").split("\n") if line.strip()]
     train = [r for r in rows if r["split"] == "train" and (r["source"] or not args.no_written)]
     held = [r for r in rows if r["split"] == "heldout" and r["source"]]  # held-out AGORA documents
+    if args.limit:
+        pick = np.random.default_rng(args.seed)
+        train = [train[i] for i in sorted(pick.choice(len(train), min(args.limit, len(train)), replace=False))]
+        held = [held[i] for i in sorted(pick.choice(len(held), min(args.limit, len(held)), replace=False))]
     print(f"train {len(train)} (written {sum(not r['source'] for r in train)}), held-out AGORA {len(held)}")
     t0 = time.time()
     inputs = enc.encode_inputs(base.tokenizer, [(r["section"], r["prev"], r["text"]) for r in train + held])

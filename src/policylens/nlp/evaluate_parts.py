@@ -164,10 +164,14 @@ def dev_items(path: Path, scopes_path: Path, documents: Path, models: Models, nl
 
 
 def standoff_items(
-    folder: Path, documents: Path, models: Models, nlp: Any
+    folder: Path, documents: Path, models: Models, nlp: Any, *, labels_file: str = "labels.jsonl",
+    keep: Callable[[str], bool] | None = None,
 ) -> tuple[list[Item], dict[str, Any]]:
-    """Items of a stand-off set (``labels.jsonl`` + ``scopes.jsonl`` in ``folder``)."""
-    labels = load_sentence_labels(folder / "labels.jsonl")
+    """Items of a stand-off set (``labels_file`` + ``scopes.jsonl`` in ``folder``); ``keep``:
+    which documents (by source) to score, e.g. the held-out AGORA documents of the training set."""
+    labels = load_sentence_labels(folder / labels_file)
+    if keep is not None:
+        labels = [r for r in labels if keep(r["source"])]
     scopes = load_scopes(folder / "scopes.jsonl")
     items: list[Item] = []
     unmatched = 0
