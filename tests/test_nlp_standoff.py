@@ -233,3 +233,38 @@ def test_committed_real_labels_are_safe_and_hold_no_text() -> None:
         for line in path.read_text(encoding="utf-8").splitlines():
             fields = {"id", "source", "sha256", "label", "confidence", "role", "label_v1"}
             assert set(json.loads(line)) <= fields
+
+
+def test_a_standoff_set_can_be_scored_on_some_of_its_documents(tmp_path: Path) -> None:
+    # what bench/tagging_v2.py --part heldout_agora does with the AGORA labels and heldout_document
+    from policylens.nlp.evaluate_parts import Models, standoff_items
+    from policylens.nlp.model import GovernanceModel, default_model_dir
+    from policylens.nlp.role import RoleModel
+    from policylens.nlp.scope import ScopeModel
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "law.txt").write_text(" ".join(LAW) + "\n", encoding="utf-8")
+    note = "The minister met the board. The board agreed on a budget.\n"
+    (docs / "note.txt").write_text(note, encoding="utf-8")
+    nlp = build_pipeline(classifier=False)
+    labels = [{"source": "law.txt", "text": LAW[1], "role": "provision", "label": "centralized"},
+              {"source": "note.txt", "text": "The minister met the board.", "role": "other",
+               "label": "neutral"}]
+    folder = tmp_path / "set"
+    folder.mkdir()
+    (folder / "sentences.jsonl").write_text("".join(
+        json.dumps({"id": f"s{k}", "source": r["source"], "sha256": sentence_sha256(r["text"]),
+                    "role": r["role"], "label": r["label"]}) + "\n" for k, r in enumerate(labels)))
+    (folder / "scopes.jsonl").write_text("".join(
+        json.dumps({"source": s, "scope": sc}) + "\n"
+        for s, sc in (("law.txt", "horizontal"), ("note.txt", "none"))))
+    model = default_model_dir()
+    models = Models(GovernanceModel.load(model), RoleModel.load(model), ScopeModel.load(model))
+    both, info = standoff_items(folder, docs, models, nlp, labels_file="sentences.jsonl")
+    assert [(it.source, it.role, it.scope) for it in both] == [("law.txt", "provision", "horizontal"),
+                                                              ("note.txt", "other", "none")]
+    assert info["unmatched"] == 0
+    one, _ = standoff_items(folder, docs, models, nlp, labels_file="sentences.jsonl",
+                            keep=lambda source: source == "note.txt")
+    assert [it.source for it in one] == ["note.txt"] and one[0].content == both[1].content
