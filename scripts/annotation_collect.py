@@ -53,6 +53,18 @@ def _confidence(row: dict) -> str:
     return row.get("confidence") if row.get("confidence") in ("high", "low") else "low"
 
 
+def _record(item: dict, ans: dict) -> dict:
+    """The stand-off training record of one answered sheet item (no text: document and hash)."""
+    return {
+        "id": item["id"],
+        "source": item["source"],
+        "sha256": item["sha256"],
+        "role": ans["role"],
+        "label": ans["label"],
+        "confidence": _confidence(ans),
+    }
+
+
 def write(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -74,16 +86,7 @@ def collect_agora(out: Path, tasks: Path) -> None:
         if ans is None or item["id"] in seen:
             continue
         seen.add(item["id"])
-        rows.append(
-            {
-                "id": item["id"],
-                "source": item["source"],
-                "sha256": item["sha256"],
-                "role": ans["role"],
-                "label": ans["label"],
-                "confidence": _confidence(ans),
-            }
-        )
+        rows.append(_record(item, ans))
     adjudicated, adjudicated_docs = (
         answers([out / "adjudicated.jsonl"]) if (out / "adjudicated.jsonl").exists() else ({}, {})
     )
@@ -193,17 +196,7 @@ def append_round(out: Path, tasks: Path, round_: int) -> None:
     for item in index:  # a sentence repeated word for word in its document has one id: keep it once
         if item["id"] in given and item["id"] not in have:
             have.add(item["id"])
-            ans = given[item["id"]]
-            added.append(
-                {
-                    "id": item["id"],
-                    "source": item["source"],
-                    "sha256": item["sha256"],
-                    "role": ans["role"],
-                    "label": ans["label"],
-                    "confidence": _confidence(ans),
-                }
-            )
+            added.append(_record(item, given[item["id"]]))
     write(path, rows + added)
     unanswered = len({i["id"] for i in index} - set(given))
     print(f"  round {round_}: {len(added)} added, {unanswered} of its sheet unanswered")

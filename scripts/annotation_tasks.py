@@ -121,11 +121,7 @@ def doc_header(
 
 def _taken(out: Path) -> set[str]:
     """Documents already on an earlier round's sentence sheets or in the committed labels."""
-    taken: set[str] = set()
-    committed = AGORA_LABELS / "sentences.jsonl"
-    if committed.exists():
-        with open(committed, encoding="utf-8") as fh:
-            taken |= {json.loads(line)["source"] for line in fh if line.strip()}
+    taken = set(_labelled_sentences())
     for index in out.glob("agora*_index.jsonl"):
         with open(index, encoding="utf-8") as fh:
             taken |= {json.loads(line)["source"] for line in fh}

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +47,11 @@ BOOTSTRAP = 1000
 
 
 def _minilm() -> Any:
-    """``minilm_numpy.py`` beside this script."""
-    spec = importlib.util.spec_from_file_location("pl_encoder", Path(__file__).with_name("minilm_numpy.py"))
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["pl_encoder"] = module
-    spec.loader.exec_module(module)
-    return module
+    """``minilm_numpy.py`` beside this script (on ``sys.path`` when run as a script), imported
+    only when needed: it needs tokenizers and safetensors, which the plain mix scoring does not."""
+    import minilm_numpy
+
+    return minilm_numpy
 
 
 def macro(y: np.ndarray, pred: np.ndarray, k: int = 3) -> float:

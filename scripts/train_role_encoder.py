@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib.util
 import json
 import math
 import sys
@@ -45,12 +44,9 @@ ROLES = ("architecture", "provision", "other")
 def _encoder_module():
     """``minilm_numpy.py`` beside this script (it needs numpy, tokenizers, safetensors only)."""
     sys.path.insert(0, str(ROOT / "src"))  # for policylens.errors (policylens/__init__ imports nothing)
-    spec = importlib.util.spec_from_file_location("pl_encoder", Path(__file__).with_name("minilm_numpy.py"))
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["pl_encoder"] = module
-    spec.loader.exec_module(module)
-    return module
+    import minilm_numpy  # beside this script, on sys.path when run as a script
+
+    return minilm_numpy
 
 
 class Layer(nn.Module):
