@@ -4,6 +4,7 @@ Usage::
 
     python bench/tagging_v2.py [--shared ../shared/corpus] [--model models/governance] [--json OUT]
     python bench/tagging_v2.py --part heldout_agora   # held-out AGORA documents (not an evaluation set)
+    python bench/tagging_v2.py --part heldout_written # held-out written documents (not one either)
 
 Scores the development set (``labeled/dev_sentences.jsonl``, each sentence found
 in its document for its context) and the stand-off set in
@@ -12,7 +13,9 @@ bootstrap 95% intervals over documents, confusion matrices and the ablation
 (true scope, true role, both, the flat content model). Neither set is ever
 trained on; nothing here fits anything. ``--part heldout_agora`` scores instead the
 held-out 20% of the free AGORA documents (``labelled.heldout_document``), which the
-models were not trained on and on which their settings may be chosen.
+models were not trained on and on which their settings may be chosen; ``--part
+heldout_written`` the held-out documents among the project's written ones
+(``corpora/annotations/documents``), chosen the same way.
 """
 
 from __future__ import annotations
@@ -22,14 +25,14 @@ import json
 from pathlib import Path
 
 from policylens.nlp.evaluate_parts import Models, dev_items, score_items, standoff_items
-from policylens.nlp.labelled import heldout_document
+from policylens.nlp.labelled import heldout_document, written_documents_dir
 from policylens.nlp.model import GovernanceModel, default_model_dir
 from policylens.nlp.pipeline import build_pipeline
 from policylens.nlp.role import RoleModel
 from policylens.nlp.scope import ScopeModel
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("development", "second_real_set", "heldout_agora")
+PARTS = ("development", "second_real_set", "heldout_agora", "heldout_written")
 
 
 def _print(name: str, report: dict) -> None:
@@ -79,6 +82,11 @@ def main() -> None:
         items, info = standoff_items(ROOT / "corpora" / "annotations" / "agora", args.shared, models, nlp,
                                      labels_file="sentences.jsonl", keep=heldout_document)
         reports["heldout_agora"] = score_items(items) | {"unmatched": info["unmatched"]}
+    if "heldout_written" in parts:
+        folder = written_documents_dir()
+        items, info = standoff_items(folder, folder, models, nlp, labels_file="sentences.jsonl",
+                                     keep=heldout_document)
+        reports["heldout_written"] = score_items(items) | {"unmatched": info["unmatched"]}
     for name, report in reports.items():
         _print(name, report)
     if args.json is not None:

@@ -203,12 +203,42 @@ def append_round(out: Path, tasks: Path, round_: int) -> None:
     print("  roles:", Counter(r["role"] for r in added), "labels:", Counter(r["label"] for r in added))
 
 
+def collect_written_documents(out: Path, tasks: Path, writers: Path | None) -> None:
+    """The written documents' answers -> ``documents/sentences.jsonl`` and ``scopes.jsonl``.
+
+    ``writers``: a folder of the writers' own ``*/scopes.jsonl`` (``{"doc", "scope"}``), kept as
+    a second, independent pass on the scopes (``documents/second_pass/scopes.jsonl``)."""
+    folder = ANNOTATIONS / "documents"
+    index = [json.loads(line) for line in (tasks / "written_docs_index.jsonl").read_text().splitlines()]
+    given, docs = answers(sorted(out.glob("written_docs_[0-9]*.jsonl")))
+    rows = [_record(item, given[item["id"]]) for item in index if item["id"] in given]
+    write(folder / "sentences.jsonl", rows)
+    write(folder / "scopes.jsonl",
+          [{"source": d, "scope": a["scope"], "confidence": _confidence(a)} for d, a in sorted(docs.items())])
+    print(f"  unanswered sentences: {len({i['id'] for i in index} - set(given))}; "
+          f"documents without a scope: {len({i['source'] for i in index} - set(docs))}")
+    print("  roles:", Counter(r["role"] for r in rows), "labels:", Counter(r["label"] for r in rows))
+    if writers is not None:
+        second = []
+        for path in sorted(writers.glob("*/scopes.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip() and (row := json.loads(line)).get("scope") in SCOPES:
+                    second.append({"source": f"docs/{row['doc']}", "scope": row["scope"], "by": "writer"})
+        write(folder / "second_pass" / "scopes.jsonl", sorted(second, key=lambda r: r["source"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=Path, default=Path("/tmp/annot/out"))
     parser.add_argument("--tasks", type=Path, default=Path("/tmp/annot/tasks"))
     parser.add_argument("--round", type=int, help="only add this round's answers to agora/sentences.jsonl")
+    parser.add_argument("--written-documents", action="store_true",
+                        help="only collect the answers on the written documents (documents/)")
+    parser.add_argument("--writers", type=Path, help="the writers' folders, for their own scopes")
     args = parser.parse_args()
+    if args.written_documents:
+        collect_written_documents(args.answers, args.tasks, args.writers)
+        return
     if args.round:
         append_round(args.answers, args.tasks, args.round)
         return

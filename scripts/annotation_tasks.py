@@ -12,6 +12,7 @@ Usage::
     python scripts/annotation_tasks.py scopes --shared ../shared/corpus --docs 220
     python scripts/annotation_tasks.py real --shared ../shared/corpus --chunks 4
     python scripts/annotation_tasks.py second --docs 22
+    python scripts/annotation_tasks.py written --chunks 4   # every sentence of corpora/annotations/documents
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ GOVERNANCE_HINT = re.compile(
 
 #: Committed stand-off labels of free AGORA documents (a fresh machine has no earlier sheets).
 AGORA_LABELS = Path(__file__).resolve().parents[1] / "corpora" / "annotations" / "agora"
+#: The project's written documents (``docs/``) and their stand-off labels.
+WRITTEN = Path(__file__).resolve().parents[1] / "corpora" / "annotations" / "documents"
 
 
 def free_agora(shared: Path) -> list[str]:
@@ -262,9 +265,46 @@ def write_second(args: argparse.Namespace) -> None:
     print(f"{len(sheet)} documents, {n} sentences")
 
 
+def write_written(args: argparse.Namespace) -> None:
+    """Every sentence of the project's written documents, in order, each document asking for its scope.
+
+    The sheet ids start ``wd-``; sources are relative to ``corpora/annotations/documents``."""
+    nlp = build_pipeline(classifier=False)
+    docs = sorted((WRITTEN / "docs").glob("*.md"))
+    chunks: list[list[str]] = [[] for _ in range(args.chunks)]
+    sizes = [0] * args.chunks
+    index = []
+    for path in docs:
+        source = f"docs/{path.name}"
+        sents = sentences(path, nlp)
+        c = sizes.index(min(sizes))
+        lines = [f"## DOCUMENT {source}", f"Full text: {path}",
+                 "Document scope: answer it first, as {\"doc\": \"" + source + "\", \"scope\": ...}"]
+        seen: set[str] = set()
+        for i, (text, section) in enumerate(sents):
+            sha = sentence_sha256(text)
+            if sha in seen or len(text.split()) < 2:
+                continue  # a sentence repeated word for word has one id
+            seen.add(sha)
+            sid = "wd-" + hashlib.sha256(f"{source}:{sha}".encode()).hexdigest()[:10]
+            lines.append(f"[{sid}] (sentence {i + 1} of {len(sents)}; section: {_short(section or '-', 80)})")
+            if i > 0:
+                lines.append(f"   previous: {_short(sents[i - 1][0], 240)}")
+            lines.append(f"   >>> {text}")
+            index.append({"id": sid, "source": source, "sha256": sha, "chunk": c})
+            sizes[c] += 1
+        lines.append("")
+        chunks[c] += lines
+    for c, lines in enumerate(chunks):
+        (args.out / f"written_docs_{c}.txt").write_text("\n".join(lines), encoding="utf-8")
+    with open(args.out / "written_docs_index.jsonl", "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(row) + "\n" for row in index)
+    print(f"{len(docs)} documents; sentences per chunk: {sizes}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["agora", "scopes", "real", "second"])
+    parser.add_argument("what", choices=["agora", "scopes", "real", "second", "written"])
     parser.add_argument("--shared", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/annot/tasks"))
     parser.add_argument("--docs", type=int, default=240)
@@ -281,9 +321,9 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, default=Path("corpora/annotations/eval/real/labels.jsonl"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    {"agora": write_agora, "scopes": write_scopes, "real": write_real, "second": write_second}[args.what](
-        args
-    )
+    writers = {"agora": write_agora, "scopes": write_scopes, "real": write_real, "second": write_second,
+               "written": write_written}
+    writers[args.what](args)
 
 
 if __name__ == "__main__":

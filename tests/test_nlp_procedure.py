@@ -9,7 +9,12 @@ import pytest
 
 from policylens.errors import DataError, UsageError
 from policylens.nlp import load_pipeline, tag_text
-from policylens.nlp.labelled import evaluation_sources, load_sentence_labels, refuse_evaluation
+from policylens.nlp.labelled import (
+    evaluation_sources,
+    load_sentence_labels,
+    refuse_evaluation,
+    resolve_sets,
+)
 from policylens.nlp.procedure import compose, handoff, label_given
 from policylens.nlp.scope import override
 from policylens.nlp.standoff import sentence_sha256
@@ -173,3 +178,37 @@ def test_committed_training_labels_point_only_at_free_documents() -> None:
     if shared.is_file():
         evaluation = {line.strip() for line in shared.read_text().splitlines() if line.strip()}
         refuse_evaluation((r["source"] for r in records), evaluation, root / "sentences.jsonl")
+
+
+def _standoff(folder: Path, source: str, text: str, scope: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    row = {"id": f"id-{source}", "source": source, "sha256": sentence_sha256(text), "role": "provision",
+           "label": "centralized"}
+    (folder / "sentences.jsonl").write_text(json.dumps(row) + "\n")
+    (folder / "scopes.jsonl").write_text(json.dumps({"source": source, "scope": scope}) + "\n")
+
+
+def test_written_documents_are_read_from_their_own_folder_beside_the_real_ones(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "laws").mkdir(parents=True)
+    (corpus / "laws" / "free.txt").write_text("Providers shall label generated content.\n")
+    (corpus / "eval_documents.txt").write_text("laws/held.txt\n")
+    real = tmp_path / "agora"
+    _standoff(real, "laws/free.txt", "Providers shall label generated content.", "horizontal")
+    written = tmp_path / "documents"
+    (written / "docs").mkdir(parents=True)
+    (written / "docs" / "circular.md").write_text("# Circular\n\nBanks must test their credit models.\n")
+    _standoff(written, "docs/circular.md", "Banks must test their credit models.", "targeted")
+    nlp = load_pipeline()
+    data, scopes = resolve_sets([real, written], corpus, nlp, evaluation_sources(corpus))
+    assert scopes == {"laws/free.txt": "horizontal", "docs/circular.md": "targeted"}
+    assert {(e.source, e.scope) for e in data.examples} == {("laws/free.txt", "horizontal"),
+                                                            ("docs/circular.md", "targeted")}
+    assert not data.missing and not data.unmatched
+    # the same source named by two folders is refused rather than silently merged
+    with pytest.raises(DataError, match="two stand-off folders"):
+        resolve_sets([real, real], corpus, nlp, evaluation_sources(corpus))
+    # and a written folder's records are refused too when they point at an evaluation-only path
+    _standoff(written, "laws/held.txt", "Deployers must assess the impact.", "none")
+    with pytest.raises(DataError, match="evaluation-only"):
+        resolve_sets([written], corpus, nlp, evaluation_sources(corpus))

@@ -139,7 +139,21 @@ def _print_tagged(tagged: TaggedDocument, fmt: TagFormat) -> None:
         err.print("no sentences found")
 
 
-def _train_structure(data: Path | None, out_dir: Path | None, documents: Path | None, seed: int) -> None:
+def _written_documents(folder: Path | None) -> list[Path]:
+    """The written documents' stand-off folder: the one given, else the repository's if present."""
+    from policylens.nlp.labelled import OWN_DOCUMENTS, written_documents_dir
+
+    if folder is not None:
+        if not (folder / OWN_DOCUMENTS).is_dir():
+            raise fail(f"{folder}: not a folder of written documents (no {OWN_DOCUMENTS}/ subfolder)",
+                       EXIT_USAGE)
+        return [folder]
+    default = written_documents_dir()
+    return [default] if (default / OWN_DOCUMENTS).is_dir() else []
+
+
+def _train_structure(data: Path | None, out_dir: Path | None, documents: Path | None, seed: int,
+                     written_documents: Path | None) -> None:
     from policylens.nlp.annotations import default_annotations_dir
     from policylens.nlp.model import GovernanceModel, default_model_dir
     from policylens.nlp.train_tagger import train_structure
@@ -149,7 +163,8 @@ def _train_structure(data: Path | None, out_dir: Path | None, documents: Path | 
                    EXIT_USAGE)
     out = out_dir or default_model_dir()
     standoff_dir = default_annotations_dir().parent / "agora"
-    result = train_structure(documents=documents, standoff_dir=standoff_dir, written=data, seed=seed,
+    result = train_structure(documents=documents, standoff_dir=standoff_dir,
+                             more=_written_documents(written_documents), written=data, seed=seed,
                              content_model=GovernanceModel.load(out if (out / "model.json").is_file()
                                                                 else default_model_dir()))
     out.mkdir(parents=True, exist_ok=True)
@@ -209,6 +224,10 @@ def train_command(
                              "corpora/annotations/agora of the documents in --documents) or facets "
                              "(the document facet models, from AGORA's tags of the training documents "
                              "in --documents/agora; evaluation-only documents are left out)."),
+    written_documents: Path | None = typer.Option(
+        None, "--written-documents", help="Stand-off labels of the project's written documents (a folder "
+        "with docs/, sentences.jsonl and scopes.jsonl), added to --content-from and --part structure "
+        "(default: corpora/annotations/documents)."),
 ) -> None:
     """Train the tagger's models on their training data (held-out splits are never used).
 
@@ -217,7 +236,7 @@ def train_command(
     from policylens.nlp.train import train
 
     if part == "structure":
-        _train_structure(data, out_dir, documents, seed)
+        _train_structure(data, out_dir, documents, seed, written_documents)
         return
     if part == "facets":
         _train_facets(out_dir, documents, seed)
@@ -226,7 +245,8 @@ def train_command(
         raise fail(f"unknown --part {part!r} (use content, structure or facets)", EXIT_USAGE)
 
     result = train(data, out_dir, seed=seed, unlabeled=unlabeled, self_train=self_train,
-                   standoff=standoff, documents=documents, content_from=content_from)
+                   standoff=standoff, documents=documents, content_from=content_from,
+                   content_more=_written_documents(written_documents) if content_from is not None else [])
     card = result.card
     err.print(f"model {card['version']} written to {result.out}")
     if so := card["training_data"].get("standoff"):

@@ -9,7 +9,12 @@ Two kinds of source feed the role and scope models:
   per sentence, ``{"id", "source", "sha256", "role", "label", "confidence"}``, and
   one line per document in a scope file, ``{"source", "scope", "confidence"}``.
   The documents are read in place and segmented as ``policylens tag`` segments
-  them, so each sentence gets its real context (previous sentence, heading).
+  them, so each sentence gets its real context (previous sentence, heading);
+* **written documents** (``corpora/annotations/documents/``): whole documents the
+  project wrote in the registers the free real texts lack (supervisors' guidance,
+  cross-sector regulation, voluntary frameworks, executive and international
+  instruments), kept in its ``docs/`` subfolder and labelled stand-off like the real
+  ones; their sources are relative to that folder (``documents_root``).
 
 A record whose ``source`` is listed as evaluation-only (``eval_documents.txt``
 beside the documents, or the list passed in) is refused with a ``DataError``:
@@ -36,6 +41,19 @@ if TYPE_CHECKING:
 
 #: The list of evaluation-only documents, looked for beside the documents.
 EVALUATION_LIST = "eval_documents.txt"
+#: A stand-off folder with this subfolder carries its own documents (the project's written
+#: documents): its sources are relative to the folder itself, not to ``--documents``.
+OWN_DOCUMENTS = "docs"
+
+
+def written_documents_dir() -> Path:
+    """``corpora/annotations/documents``: whole documents the project wrote, labelled stand-off."""
+    return Path(__file__).resolve().parents[3] / "corpora" / "annotations" / "documents"
+
+
+def documents_root(standoff_dir: Path, documents: Path) -> Path:
+    """The folder a stand-off folder's sources are relative to (module docstring)."""
+    return standoff_dir if (standoff_dir / OWN_DOCUMENTS).is_dir() else documents
 
 
 @dataclass(frozen=True)
@@ -248,6 +266,34 @@ def resolve_real(
                 )
             )
     return RealData(examples, docs, missing, unmatched)
+
+
+def resolve_sets(
+    standoff_dirs: Sequence[Path], documents: Path, nlp: Language, evaluation: set[str]
+) -> tuple[RealData, dict[str, str]]:
+    """Read several stand-off folders (``sentences.jsonl`` + ``scopes.jsonl`` each) against their
+    documents (``documents_root``) into one ``RealData``; returns it with every scope.
+
+    Every record's source is checked against ``evaluation`` first (``refuse_evaluation``), and a
+    source named by two folders is an error: the documents' paths must not collide."""
+    merged = RealData([], {}, {}, [])
+    all_scopes: dict[str, str] = {}
+    for folder in standoff_dirs:
+        labels_path, scopes_path = folder / "sentences.jsonl", folder / "scopes.jsonl"
+        labels = load_sentence_labels(labels_path)
+        scopes = load_scopes(scopes_path)
+        refuse_evaluation((row["source"] for row in labels), evaluation, labels_path)
+        refuse_evaluation(scopes, evaluation, scopes_path)
+        if clash := sorted(set(scopes) & set(all_scopes)):
+            raise DataError(f"{len(clash)} source(s) appear in two stand-off folders, e.g. {clash[0]!r}",
+                            path=str(scopes_path))
+        real = resolve_real(labels, scopes, documents_root(folder, documents), nlp)
+        merged.examples.extend(real.examples)
+        merged.documents.update(real.documents)
+        merged.missing.update(real.missing)
+        merged.unmatched.extend(real.unmatched)
+        all_scopes.update(scopes)
+    return merged, all_scopes
 
 
 def heldout_document(source: str) -> bool:

@@ -324,7 +324,8 @@ def _check_not_evaluation_data(path: Path | None) -> None:
 def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
           unlabeled: Path | None = None, target_prior: Sequence[float] | None = None,
           self_train: Path | None = None, standoff: Path | None = None,
-          documents: Path | None = None, content_from: Path | None = None) -> TrainResult:
+          documents: Path | None = None, content_from: Path | None = None,
+          content_more: Sequence[Path] = ()) -> TrainResult:
     """Train the governance model on the ``train`` split of ``data`` and write it to ``out``.
 
     ``self_train``: a folder of unlabelled real documents for self-training (module docstring, 5);
@@ -336,7 +337,8 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
     (``labelled.content_labels``), written sentences are labelled by their words
     (``labelled.content_view``), and the model predicts under its training priors: it is the
     content part of the codebook's procedure, asked about architecture sentences and the
-    provisions of ``none`` documents, where governance labels are common.
+    provisions of ``none`` documents, where governance labels are common. ``content_more``:
+    further such folders (the written documents, read against their own ``docs/``).
     """
     from policylens.nlp.cues import read_pattern_files
     from policylens.nlp.labelled import content_labels, content_view
@@ -358,12 +360,19 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
     real_heldout: list[Annotation] = []
     if (standoff is not None or content_from is not None) and documents is not None:
         labels = load_standoff(standoff) if standoff is not None else []
-        if content_from is not None:
-            from policylens.nlp.labelled import evaluation_sources, refuse_evaluation
-
-            labels += content_labels(content_from, seed=seed)
-            refuse_evaluation((label.source for label in labels), evaluation_sources(documents), content_from)
         found = resolve(labels, documents, nlp)
+        if content_from is not None:
+            from policylens.nlp.labelled import documents_root, evaluation_sources, refuse_evaluation
+
+            evaluation = evaluation_sources(documents)
+            for folder in (content_from, *content_more):  # each read against its own documents
+                these = content_labels(folder, seed=seed)
+                refuse_evaluation((label.source for label in these), evaluation, folder)
+                part = resolve(these, documents_root(folder, documents), nlp)
+                found.annotations.extend(part.annotations)
+                found.missing_documents.update(part.missing_documents)
+                found.unmatched.extend(part.unmatched)
+                labels += these
         real_train, real_heldout = split(found.annotations)
         train_set = train_set + real_train
         standoff_info = {

@@ -38,10 +38,7 @@ from policylens.nlp.labelled import (
     Example,
     evaluation_sources,
     heldout_document,
-    load_scopes,
-    load_sentence_labels,
-    refuse_evaluation,
-    resolve_real,
+    resolve_sets,
     written_examples,
 )
 from policylens.nlp.model import GovernanceModel
@@ -121,6 +118,7 @@ def train_structure(
     *,
     documents: Path,
     standoff_dir: Path,
+    more: Sequence[Path] = (),
     written: Path | None = None,
     content_model: GovernanceModel,
     evaluation_list: Path | None = None,
@@ -130,20 +128,17 @@ def train_structure(
     real_weight: float = REAL_WEIGHT,
     balanced: bool = BALANCED,
 ) -> StructureResult:
-    """Fit the role and scope models (module docstring); nothing is written here."""
+    """Fit the role and scope models (module docstring); nothing is written here.
+
+    ``more``: further stand-off folders, such as the written documents
+    (``labelled.written_documents_dir``), read against their own documents where they carry them."""
     from policylens.nlp.pipeline import build_pipeline
 
     nlp = build_pipeline(classifier=False)
     written_all = written_examples(load_annotations(written), nlp)
     written_train = [e for e in written_all if split_of(e.id) == "train"]
-    labels_path = standoff_dir / "sentences.jsonl"
-    scopes_path = standoff_dir / "scopes.jsonl"
-    labels = load_sentence_labels(labels_path)
-    scopes = load_scopes(scopes_path)
     evaluation = evaluation_sources(documents, evaluation_list)
-    refuse_evaluation((row["source"] for row in labels), evaluation, labels_path)
-    refuse_evaluation(scopes, evaluation, scopes_path)
-    real = resolve_real(labels, scopes, documents, nlp)
+    real, scopes = resolve_sets([standoff_dir, *more], documents, nlp, evaluation)
     # The role model reads the content model's verdict too (``role.content_features``), as it
     # does at tagging time; the role rows are completed in place.
     contents = {src: _add_content(content_model, doc.content_rows, doc.role_rows)
