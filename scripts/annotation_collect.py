@@ -73,7 +73,9 @@ def write(path: Path, rows: list[dict]) -> None:
 
 def collect_agora(out: Path, tasks: Path) -> None:
     index = [
-        json.loads(line) for path in sorted(tasks.glob("agora*_index.jsonl")) for line in path.read_text().splitlines()
+        json.loads(line)
+        for path in sorted(tasks.glob("agora*_index.jsonl"))
+        for line in path.read_text().splitlines()
     ]
     first, docs = answers(
         sorted(out.glob("agora_[0-9]*.jsonl"))
@@ -206,11 +208,15 @@ def append_round(out: Path, tasks: Path, round_: int) -> None:
 def collect_written_documents(out: Path, tasks: Path, writers: Path | None) -> None:
     """The written documents' answers -> ``documents/sentences.jsonl`` and ``scopes.jsonl``.
 
-    ``writers``: a folder of the writers' own ``*/scopes.jsonl`` (``{"doc", "scope"}``), kept as
-    a second, independent pass on the scopes (``documents/second_pass/scopes.jsonl``)."""
+    Sheets and answers may sit in batch subfolders (``tasks/b1/written_docs_index.jsonl``,
+    ``out/b1/written_docs_0.jsonl``); ``out/second/`` holds an independent second pass, and
+    ``writers`` the writers' own ``*/scopes.jsonl`` (``{"doc", "scope"}``), a second pass on
+    the scopes. Both go to ``documents/second_pass/``."""
     folder = ANNOTATIONS / "documents"
-    index = [json.loads(line) for line in (tasks / "written_docs_index.jsonl").read_text().splitlines()]
-    given, docs = answers(sorted(out.glob("written_docs_[0-9]*.jsonl")))
+    index = [json.loads(line) for path in sorted(tasks.glob("**/written_docs_index.jsonl"))
+             for line in path.read_text().splitlines()]
+    first = sorted(p for p in out.glob("**/written_docs_[0-9]*.jsonl") if "second" not in p.parts)
+    given, docs = answers(first)
     rows = [_record(item, given[item["id"]]) for item in index if item["id"] in given]
     write(folder / "sentences.jsonl", rows)
     write(folder / "scopes.jsonl",
@@ -218,13 +224,24 @@ def collect_written_documents(out: Path, tasks: Path, writers: Path | None) -> N
     print(f"  unanswered sentences: {len({i['id'] for i in index} - set(given))}; "
           f"documents without a scope: {len({i['source'] for i in index} - set(docs))}")
     print("  roles:", Counter(r["role"] for r in rows), "labels:", Counter(r["label"] for r in rows))
+    if (out / "second").is_dir():
+        by_id = {i["id"]: i for i in index}
+        second, second_docs = answers(sorted((out / "second").glob("written_docs_[0-9]*.jsonl")))
+        write(folder / "second_pass" / "sentences.jsonl",
+              [_record(by_id[sid], a) for sid, a in sorted(second.items()) if sid in by_id])
+        write(folder / "second_pass" / "scopes.jsonl",
+              [{"source": d, "scope": a["scope"], "confidence": _confidence(a)}
+               for d, a in sorted(second_docs.items())])
     if writers is not None:
-        second = []
+        scopes = []
         for path in sorted(writers.glob("*/scopes.jsonl")):
+            tag = path.parent.name.lower()
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip() and (row := json.loads(line)).get("scope") in SCOPES:
-                    second.append({"source": f"docs/{row['doc']}", "scope": row["scope"], "by": "writer"})
-        write(folder / "second_pass" / "scopes.jsonl", sorted(second, key=lambda r: r["source"]))
+                    source = f"docs/{tag}-{row['doc']}"
+                    if source in docs:  # documents kept in the repository only
+                        scopes.append({"source": source, "scope": row["scope"]})
+        write(folder / "second_pass" / "writer_scopes.jsonl", sorted(scopes, key=lambda r: r["source"]))
 
 
 def main() -> None:

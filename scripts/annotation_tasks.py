@@ -226,7 +226,7 @@ def write_scopes(args: argparse.Namespace) -> None:
 def write_real(args: argparse.Namespace) -> None:
     """The existing real stand-off set, every sentence in document order, for a v2.0 relabel."""
     nlp = build_pipeline(classifier=False)
-    labels = [json.loads(line) for line in open(args.labels, encoding="utf-8")]
+    labels = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line]
     by_source: dict[str, dict[str, str]] = {}
     for row in labels:
         by_source.setdefault(row["source"], {})[row["sha256"]] = row["id"]
@@ -270,7 +270,7 @@ def write_written(args: argparse.Namespace) -> None:
 
     The sheet ids start ``wd-``; sources are relative to ``corpora/annotations/documents``."""
     nlp = build_pipeline(classifier=False)
-    docs = sorted((WRITTEN / "docs").glob("*.md"))
+    docs = sorted((WRITTEN / "docs").glob(args.match))
     chunks: list[list[str]] = [[] for _ in range(args.chunks)]
     sizes = [0] * args.chunks
     index = []
@@ -318,6 +318,7 @@ def main() -> None:
         metavar="SCOPES",
         help="new sentences of documents already labelled whose scope is one of these (comma-separated)",
     )
+    parser.add_argument("--match", default="*.md", help="written: which documents (a glob in docs/)")
     parser.add_argument("--labels", type=Path, default=Path("corpora/annotations/eval/real/labels.jsonl"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
