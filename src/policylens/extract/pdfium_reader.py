@@ -16,11 +16,13 @@ import ctypes
 import math
 import re
 import struct
+import sys
 from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
+from policylens.extract import pdfium_bulk
 from policylens.extract.lines import GUTTER_EMS, Line, PageLines, Word, fragments
 from policylens.extract.pdfium_calls import address, unchecked
 from policylens.extract.pdfium_lock import PDFIUM_LOCK
@@ -46,10 +48,11 @@ _MATRIX = raw.FS_MATRIX()  # filled by _GET_MATRIX; only used under PDFIUM_LOCK
 _MATRIX_REF = ctypes.byref(_MATRIX)
 
 
-def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> PageLines:
+def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False, bulk: bool = True) -> PageLines:
     """The lines of page ``index`` (0-based); the page is closed before returning.
 
     With ``tables``, ruled tables become single ``table`` lines (see ``tables.py``).
+    ``bulk=False`` reads every page word by word (the tests compare the two readings).
     The page is read under ``PDFIUM_LOCK``: one uncontended acquire per page.
     """
     with PDFIUM_LOCK:
@@ -65,7 +68,7 @@ def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> P
             if not textpage:
                 raise pdfium.PdfiumError("Failed to load text page.")
             try:
-                result = _read_textpage(textpage, index + 1, width, height, areas)
+                result = _read_textpage(textpage, index + 1, width, height, areas, bulk=bulk)
                 if not result.lines:
                     result.blank = _nothing_drawn(page)
                 return result
@@ -76,7 +79,7 @@ def read_page(pdf: pdfium.PdfDocument, index: int, *, tables: bool = False) -> P
 
 
 def _read_textpage(handle: Any, number: int, width: float, height: float,
-                   areas: list[TableArea]) -> PageLines:
+                   areas: list[TableArea], *, bulk: bool = True) -> PageLines:
     result = PageLines(number=number, width=width, height=height, engine="pdfium")
     # Pre-bound functions on the raw handle: pypdfium2's wrapper objects convert
     # themselves on every ctypes call, which costs more than the call itself here.
@@ -100,6 +103,13 @@ def _read_textpage(handle: Any, number: int, width: float, height: float,
     origin = raw.FPDFText_GetCharOrigin
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     sizes: dict[float, float] = {}  # loose box height -> real size if the font is broken, else 0
+    if bulk and identity and not areas:  # most pages: whole-page arrays (pdfium_bulk.py)
+        read = pdfium_bulk.read_lines(handle, text_handle, buffer, text, number, height, box, weight,
+                                      ref, rect, sizes, sys.modules[__name__])
+        if read is not None:
+            result.lines, result.backward_jumps = read
+            result.n_chars = n_chars
+            return result
     bold = False
     lines: list[Line] = []
     pending: list[Word] = []
