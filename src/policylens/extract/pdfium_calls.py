@@ -17,11 +17,23 @@ import pypdfium2.raw as raw
 
 @functools.cache
 def unchecked(name: str, restype: Any = ctypes.c_int) -> Any:
-    """pdfium function ``name`` without per-call argument checks, returning ``restype``."""
+    """pdfium function ``name`` without per-call argument checks, returning ``restype``.
+
+    The copy also keeps the GIL during the call (as ``ctypes.PyDLL`` functions do): handing
+    the GIL over and taking it back cost a fifth of a char-box call, and these calls are
+    short and made under ``PDFIUM_LOCK`` anyway.
+    """
     function = getattr(raw, name)
-    copy = type(function)(ctypes.cast(function, ctypes.c_void_p).value)
+    copy = _holding_gil(type(function))(ctypes.cast(function, ctypes.c_void_p).value)
     copy.restype = restype
     return copy
+
+
+@functools.cache
+def _holding_gil(kind: Any) -> Any:
+    """A subclass of the ctypes function type ``kind`` whose calls keep the GIL."""
+    flags = kind._flags_ | ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+    return type(f"{kind.__name__}HoldingGil", (kind,), {"_flags_": flags})
 
 
 def address(handle: Any) -> ctypes.c_void_p:
