@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from extract_samples import paragraph
-from pdf_factory import Drawn, write_drawn_pdf, write_pdf, write_tall_metrics_pdf
+from pdf_factory import Drawn, write_drawn_pdf, write_pdf, write_table_pdf, write_tall_metrics_pdf
 from policylens.extract import pdfium_bulk, pdfium_reader
 
 
@@ -86,3 +86,13 @@ def test_broken_font_metrics_are_left_to_the_word_reader(tmp_path: Path, bulk_ca
     bulk, word = _both(path)
     assert bulk == word
     assert bulk_calls and not any(bulk_calls)
+
+
+def test_ruled_tables_take_their_words(tmp_path: Path, bulk_calls: list[bool]) -> None:
+    rows = [["Duty", "Who", "When"], ["Publish a summary", "Each regulator", "Yearly"],
+            ["Keep logs", "Every provider", "Always"]]
+    path = write_table_pdf(tmp_path / "table.pdf", [paragraph(0, 3)], rows, [paragraph(3, 3)],
+                           boxed="A paragraph drawn inside a frame is no table.")
+    bulk, word = _both(path)
+    assert bulk == word
+    assert any(line.table for page in bulk for line in page.lines) and all(bulk_calls)

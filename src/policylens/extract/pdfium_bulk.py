@@ -19,8 +19,9 @@ The result is meant to be exactly what the word-by-word reader returns (the test
 ``read_lines`` returns ``None`` for a page with a font whose ascent and descent are
 broken, and a line that may hold a raised footnote reference after a word (a word set
 smaller than the one before it) goes through ``Word`` objects and ``fragments``.
-The caller only uses this path for pages without table areas whose text indices are
-character indices (no characters outside the BMP).
+On a page with ruled tables the words inside them go to the tables, as
+``tables.route_words`` sends them, and no line is taken whole. The caller only uses this
+path for pages whose text indices are character indices (no characters outside the BMP).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 import pypdfium2.raw as raw
 
 from policylens.extract.lines import GUTTER_EMS, Line, Word, fragments
+from policylens.extract.tables import TableArea
 
 _LOOSE_EM = 1.15  # as in pdfium_reader: a loose box spans about 1.15 em
 _SOFT_HYPHEN, _OLD_SOFT_HYPHEN = 0xFFFE, 0x02
@@ -61,7 +63,7 @@ def _boxes(box: Any, text_handle: object, indices: list[int]) -> Any:
 
 def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: int, height: float,
                box: Any, weight: Any, ref: object, rect: raw.FS_RECTF, sizes: dict[float, float],
-               helpers: Any) -> tuple[list[Line], int] | None:
+               areas: list[TableArea], helpers: Any) -> tuple[list[Line], int] | None:
     """The line fragments of a page and its count of backward jumps, or ``None`` when the
     word-by-word reader must read it (see the module docstring).
 
@@ -133,34 +135,29 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
         if true_size:
             return None
 
-    # Pairs of neighbouring words (k-1, k) on one pdfium line.
-    same = ~new_line[1:]
-    gap = left[1:] - right[:-1]
-    # One text object drew the whole line: checked as pdfium_reader._whole_line does.
-    limit = np.maximum(loose[first] / _LOOSE_EM, 1.0)[piece[1:]]
-    whole_break = same & ((gap > GUTTER_EMS * limit) | (gap < -limit)
-                          | (np.abs(box_bottom[1:] - box_bottom[:-1]) > 0.8 * limit))
-    # Word by word: where lines.fragments splits, and where it may drop a raised reference.
-    pair_size = np.maximum(np.maximum(size[:-1], size[1:]), 1.0)
-    split = same & ((gap > GUTTER_EMS * pair_size) | (gap < -pair_size)
-                    | (np.abs(bottom[1:] - bottom[:-1]) > 0.8 * pair_size))
-    smaller = same & (size[1:] < 0.85 * size[:-1])
-    per_word = np.zeros(n_words, dtype=bool)
-    per_word[1:] = whole_break
-    whole_broken = np.logical_or.reduceat(per_word, first).tolist()
-    per_word[1:] = smaller
-    has_smaller = np.logical_or.reduceat(per_word, first).tolist()
-    whole_right = np.maximum(np.maximum.reduceat(right, first), first_right[first]).tolist()
-
-    first_list, last_list = first.tolist(), last.tolist()
-    runs = list(map(helpers.unchecked("FPDFText_CountRects"), itertools.repeat(text_handle),
-                    starts[first].tolist(), (ends[last] - starts[first] + 1).tolist()))
-    heavy = list(map(weight, itertools.repeat(text_handle), starts[first].tolist()))
-    whole = [n == 1 and not b for n, b in zip(runs, whole_broken, strict=True)]
+    line_starts = starts[first].tolist()  # the first char of each pdfium line
+    heavy = list(map(weight, itertools.repeat(text_handle), line_starts))
+    if areas:  # the word-by-word reader takes no line whole on a page with tables
+        whole_line = np.zeros(n_words, dtype=bool)
+        whole = [False] * len(first)
+        whole_right: list[float] = []
+    else:
+        # One text object drew the whole line: checked as pdfium_reader._whole_line does.
+        runs = list(map(helpers.unchecked("FPDFText_CountRects"), itertools.repeat(text_handle),
+                        line_starts, (ends[last] - starts[first] + 1).tolist()))
+        limit = np.maximum(loose[first] / _LOOSE_EM, 1.0)[piece[1:]]
+        gap = left[1:] - right[:-1]
+        whole_break = ~new_line[1:] & ((gap > GUTTER_EMS * limit) | (gap < -limit)
+                                       | (np.abs(box_bottom[1:] - box_bottom[:-1]) > 0.8 * limit))
+        per_word = np.zeros(n_words, dtype=bool)
+        per_word[1:] = whole_break
+        whole_array = (np.array(runs) == 1) & ~np.logical_or.reduceat(per_word, first)
+        whole_line = whole_array[piece]
+        whole = whole_array.tolist()
+        whole_right = np.maximum(np.maximum.reduceat(right, first), first_right[first]).tolist()
 
     # Words on lines read word by word may carry a glued footnote number ("Union.2").
-    glued = _GLUED_END[codes[ends]]
-    glued &= ~np.array(whole)[piece]
+    glued = _GLUED_END[codes[ends]] & ~whole_line
     for k in np.flatnonzero(glued).tolist():
         word = words[k]
         if not helpers._ends_in_number(word):
@@ -172,6 +169,87 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
         if helpers._is_reference(text_handle, box, ref, rect, digit, height):
             head, tail = match.group(1), match.group(3)
             words[k] = head if tail.startswith(",") and head[-1] in ".,;:!?" else head + tail
+
+    loose_l = loose.tolist()
+    line_of = list(range(len(first)))  # the pdfium line each line below came from
+    first_list = first.tolist()
+    if areas:
+        # Words whose centre lies in a table go to it, one group per pdfium line and table
+        # (as tables.route_words does); the lines are then made of the words left over.
+        cx, cy = (left + right) / 2, (top + bottom) / 2
+        area_of = np.full(n_words, -1)
+        for i in range(len(areas) - 1, -1, -1):  # the first table holding a word takes it
+            x0, y0, x1, y1 = areas[i].bbox
+            area_of[(x0 <= cx) & (cx <= x1) & (y0 <= cy) & (cy <= y1)] = i
+        taken = np.flatnonzero(area_of >= 0)
+        if len(taken):
+            groups: dict[tuple[int, int], list[Word]] = {}
+            piece_l, area_l = piece.tolist(), area_of.tolist()
+            left_t, right_t, top_t, bottom_t, size_t = (left.tolist(), right.tolist(), top.tolist(),
+                                                        bottom.tolist(), size.tolist())
+            for k in taken.tolist():
+                p = piece_l[k]
+                weight_p = heavy[p]
+                bold = weight_p >= 600 if weight_p > 0 else helpers._bold_by_name(handle, line_starts[p])
+                groups.setdefault((p, area_l[k]), []).append(
+                    Word(words[k], left_t[k], right_t[k], top_t[k], bottom_t[k], size_t[k], bold))
+            for (_, i), group in groups.items():
+                areas[i].words.append(group)
+            kept = np.flatnonzero(area_of < 0)
+            left, right, top, bottom, size = left[kept], right[kept], top[kept], bottom[kept], size[kept]
+            piece = piece[kept]
+            kept_l = kept.tolist()
+            words = [words[k] for k in kept_l]
+            n_words = len(kept_l)
+            if n_words:
+                new_line = np.empty(n_words, dtype=bool)
+                new_line[0] = True
+                new_line[1:] = piece[1:] != piece[:-1]
+                first = np.flatnonzero(new_line)
+                last = np.empty_like(first)
+                last[:-1] = first[1:] - 1
+                last[-1] = n_words - 1
+                line_of = piece[first].tolist()
+                first_list = first.tolist()
+            else:
+                line_of = first_list = []
+    lines: list[Line] = []
+    jumps = 0
+    if n_words:
+        jumps = _assemble(lines, number, words, line_starts, line_of, first, new_line, left, right, top,
+                          bottom, size, loose_l, whole, whole_right, heavy, hyphens, broken_list, handle,
+                          helpers)
+    for area in areas:
+        table = helpers.table_line(area, number)
+        if table is not None:
+            lines.append(table)
+        else:  # not a real table after all: its words are text again
+            for group in area.words:
+                lines.extend(fragments(group, number))
+    return lines, jumps
+
+
+def _assemble(lines: list[Line], number: int, words: list[str], line_starts: list[int], line_of: list[int],
+              first: Any, new_line: Any, left: Any, right: Any, top: Any, bottom: Any, size: Any,
+              loose_l: list[float], whole: list[bool], whole_right: list[float], heavy: list[int],
+              hyphens: list[bool], broken_list: list[bool], handle: Any, helpers: Any) -> int:
+    """Append the line fragments of the page's words to ``lines``; return the backward jumps.
+
+    ``line_of`` maps each run of words (``first`` holds where each starts) to its pdfium line,
+    whose ``whole``, ``heavy``, ``hyphens`` and ``broken_list`` entries apply; ``loose_l`` and
+    ``whole_right`` are indexed by word and pdfium line as before any words went to tables.
+    """
+    n_words = len(words)
+    # Pairs of neighbouring words (k-1, k) on one line: where lines.fragments splits, and
+    # where it may drop a raised reference (a word set smaller than the one before).
+    same = ~new_line[1:]
+    gap = left[1:] - right[:-1]
+    pair_size = np.maximum(np.maximum(size[:-1], size[1:]), 1.0)
+    split = same & ((gap > GUTTER_EMS * pair_size) | (gap < -pair_size)
+                    | (np.abs(bottom[1:] - bottom[:-1]) > 0.8 * pair_size))
+    per_word = np.zeros(n_words, dtype=bool)
+    per_word[1:] = same & (size[1:] < 0.85 * size[:-1])
+    has_smaller = np.logical_or.reduceat(per_word, first).tolist()
 
     # Fragments of the lines read word by word: their edges as reductions over word ranges.
     cut = np.empty(n_words, dtype=bool)
@@ -187,28 +265,30 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
     cut_list.append(n_words)
     line_cut = np.searchsorted(cuts, first).tolist()
     line_cut.append(len(cuts))
+    first_list = first.tolist()
+    ends = first_list[1:] + [n_words]
 
     left_l, right_l, top_l, bottom_l = left.tolist(), right.tolist(), top.tolist(), bottom.tolist()
-    size_l, loose_l = size.tolist(), loose.tolist()
-    lines: list[Line] = []
+    size_l = size.tolist()
     jumps = 0
     previous_top: float | None = None
     bold_by_name = helpers._bold_by_name
-    for p, a in enumerate(first_list):
-        b = last_list[p] + 1
+    for j_line, a in enumerate(first_list):
+        p = line_of[j_line]
+        b = ends[j_line]
         weight_p = heavy[p]
-        bold = weight_p >= 600 if weight_p > 0 else bold_by_name(handle, start_list[a])
+        bold = weight_p >= 600 if weight_p > 0 else bold_by_name(handle, line_starts[p])
         hyphen = hyphens[p]
         if whole[p]:
             new = [Line(number, left_l[a], whole_right[p], top_l[a], bottom_l[a],
                         round(loose_l[a] / _LOOSE_EM, 1), " ".join(words[a:b]), bold, hyphen)]
-        elif has_smaller[p]:
+        elif has_smaller[j_line]:
             new = fragments([Word(words[k], left_l[k], right_l[k], top_l[k], bottom_l[k], size_l[k], bold)
                              for k in range(a, b)], number, hyphen=hyphen)
         else:
             new = []
-            j_end = line_cut[p + 1]
-            for j in range(line_cut[p], j_end):
+            j_end = line_cut[j_line + 1]
+            for j in range(line_cut[j_line], j_end):
                 s, e = cut_list[j], cut_list[j + 1]
                 fragment_size = (round(size_l[s], 1) if uniform[j]
                                  else _dominant_size(size_l[s:e], words[s:e]))
@@ -223,7 +303,7 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
                 jumps += 1
             previous_top = new[-1].top
         lines.extend(new)
-    return lines, jumps
+    return jumps
 
 
 def _dominant_size(sizes: list[float], texts: list[str]) -> float:

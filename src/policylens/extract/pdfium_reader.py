@@ -103,9 +103,9 @@ def _read_textpage(handle: Any, number: int, width: float, height: float,
     origin = raw.FPDFText_GetCharOrigin
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     sizes: dict[float, float] = {}  # loose box height -> real size if the font is broken, else 0
-    if bulk and identity and not areas:  # most pages: whole-page arrays (pdfium_bulk.py)
+    if bulk and identity:  # most pages: whole-page arrays (pdfium_bulk.py)
         read = pdfium_bulk.read_lines(handle, text_handle, buffer, text, number, height, box, weight,
-                                      ref, rect, sizes, sys.modules[__name__])
+                                      ref, rect, sizes, areas, sys.modules[__name__])
         if read is not None:
             result.lines, result.backward_jumps = read
             result.n_chars = n_chars
