@@ -172,7 +172,6 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
 
     loose_l = loose.tolist()
     line_of = list(range(len(first)))  # the pdfium line each line below came from
-    first_list = first.tolist()
     if areas:
         # Words whose centre lies in a table go to it, one group per pdfium line and table
         # (as tables.route_words does); the lines are then made of the words left over.
@@ -210,9 +209,6 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
                 last[:-1] = first[1:] - 1
                 last[-1] = n_words - 1
                 line_of = piece[first].tolist()
-                first_list = first.tolist()
-            else:
-                line_of = first_list = []
     lines: list[Line] = []
     jumps = 0
     if n_words:
@@ -266,7 +262,7 @@ def _assemble(lines: list[Line], number: int, words: list[str], line_starts: lis
     line_cut = np.searchsorted(cuts, first).tolist()
     line_cut.append(len(cuts))
     first_list = first.tolist()
-    ends = first_list[1:] + [n_words]
+    ends = [*first_list[1:], n_words]
 
     left_l, right_l, top_l, bottom_l = left.tolist(), right.tolist(), top.tolist(), bottom.tolist()
     size_l = size.tolist()

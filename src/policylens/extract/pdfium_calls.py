@@ -29,11 +29,15 @@ def unchecked(name: str, restype: Any = ctypes.c_int) -> Any:
     return copy
 
 
-@functools.cache
+_HOLDING_GIL: dict[type, type] = {}
+
+
 def _holding_gil(kind: Any) -> Any:
     """A subclass of the ctypes function type ``kind`` whose calls keep the GIL."""
-    flags = kind._flags_ | ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
-    return type(f"{kind.__name__}HoldingGil", (kind,), {"_flags_": flags})
+    if kind not in _HOLDING_GIL:
+        flags = kind._flags_ | ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+        _HOLDING_GIL[kind] = type(f"{kind.__name__}HoldingGil", (kind,), {"_flags_": flags})
+    return _HOLDING_GIL[kind]
 
 
 def address(handle: Any) -> ctypes.c_void_p:
