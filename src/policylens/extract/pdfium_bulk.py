@@ -35,6 +35,7 @@ import numpy as np
 import pypdfium2.raw as raw
 
 from policylens.extract.lines import GUTTER_EMS, Line, Word, fragments
+from policylens.extract.pdfium_calls import unchecked
 from policylens.extract.tables import TableArea
 
 _LOOSE_EM = 1.15  # as in pdfium_reader: a loose box spans about 1.15 em
@@ -49,15 +50,17 @@ _SEPARATOR[[c for c in range(0x3001) if chr(c).isspace()]] = True
 _GLUED_END = np.zeros(65536, dtype=bool)
 _GLUED_END[[ord(c) for c in "0123456789+.,;:!?)]"]] = True
 _RECT = ctypes.sizeof(raw.FS_RECTF)
+# The char-box call with no result to convert (its success flag would be thrown away).
+_LOOSE_BOX = unchecked("FPDFText_GetLooseCharBox", None)
 
 
-def _boxes(box: Any, text_handle: object, indices: list[int]) -> Any:
+def _boxes(text_handle: object, indices: list[int]) -> Any:
     """Loose boxes (left, top, right, bottom; pdfium's bottom-up points) of the chars at
     ``indices``, as an ``(n, 4)`` float64 array: one ctypes call each, no Python step."""
     n = len(indices)
     buffer = (raw.FS_RECTF * n)()
     refs = map(ctypes.byref, itertools.repeat(buffer), range(0, n * _RECT, _RECT))
-    deque(map(box, itertools.repeat(text_handle), indices, refs), maxlen=0)
+    deque(map(_LOOSE_BOX, itertools.repeat(text_handle), indices, refs), maxlen=0)
     return np.frombuffer(buffer, dtype=np.float32).reshape(n, 4).astype(np.float64)
 
 
@@ -113,12 +116,12 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
 
     # Boxes of every word's first char and of the last char of words longer than one.
     start_list = starts.tolist()
-    first_box = _boxes(box, text_handle, start_list)
+    first_box = _boxes(text_handle, start_list)
     left, box_top, first_right, box_bottom = first_box.T
     longer = ends != starts
     right = first_right.copy()
     if longer.any():
-        right[longer] = _boxes(box, text_handle, ends[longer].tolist())[:, 2]
+        right[longer] = _boxes(text_handle, ends[longer].tolist())[:, 2]
     right = np.where(right > left, right, left)  # a word's right edge, never left of its left
     top = height - box_top
     bottom = height - box_bottom
@@ -143,7 +146,7 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
         whole_right: list[float] = []
     else:
         # One text object drew the whole line: checked as pdfium_reader._whole_line does.
-        runs = list(map(helpers.unchecked("FPDFText_CountRects"), itertools.repeat(text_handle),
+        runs = list(map(unchecked("FPDFText_CountRects"), itertools.repeat(text_handle),
                         line_starts, (ends[last] - starts[first] + 1).tolist()))
         limit = np.maximum(loose[first] / _LOOSE_EM, 1.0)[piece[1:]]
         gap = left[1:] - right[:-1]
