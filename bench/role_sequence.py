@@ -4,6 +4,7 @@ Usage::
 
     python bench/role_sequence.py [--shared ../shared/corpus] [--cache /tmp/seqrole] [--json OUT]
                                   [--variants lr_w0,lr_w1,hgb_w2 ...] [--folds 5] [--rebuild]
+                                  [--confirm]
 
 The shipped role model (``role.py``, the *first stage*) reads one sentence, its
 previous sentence and its heading. Role also hangs on wider context: a list item
@@ -47,6 +48,9 @@ the scope model reads the role probabilities of the stage in question), and a pa
 bootstrap 95% interval over held-out documents of the difference from the first stage
 (and, for ``tuned``, from ``first_stage_tuned``); and the cross-validated macro-F1 on the
 training documents against the first stage's out-of-fold one, with its paired interval.
+``--confirm`` also scores the tuned variants on every written document
+(``corpora/annotations/documents``, 26 documents): the shipped models predate them, so they
+are a second test set on which nothing here was chosen (while no model has trained on them).
 Runs take minutes per ``hgb`` variant (2 cores); the out-of-fold first stage is cached too.
 
 The documents are read once (``policylens tag``'s segmentation) and cached in
@@ -89,10 +93,12 @@ _EPS = 1e-4
 
 # --- the documents, read once -------------------------------------------------------------
 
-def build_cache(shared: Path, cache: Path) -> dict[str, Any]:
-    """Every AGORA document with a label or scope: per sentence its text, block, block kind,
-    section, role feature row (with the content model's ``cp:`` features) and content probs;
-    and the written training sentences' role rows."""
+def build_cache(shared: Path, cache: Path, *, folder: Path = AGORA, name: str = "docs.pkl",
+                written_sentences: bool = True) -> dict[str, Any]:
+    """Every document of a stand-off ``folder`` with a label or scope (sources relative to
+    ``shared``): per sentence its text, block, block kind, section, role feature row (with the
+    content model's ``cp:`` features) and content probs; and the written training sentences'
+    role rows."""
     from policylens.extract import extract
     from policylens.nlp.annotations import load_annotations, split_of
     from policylens.nlp.labelled import load_scopes, load_sentence_labels, written_examples
@@ -101,8 +107,8 @@ def build_cache(shared: Path, cache: Path) -> dict[str, Any]:
 
     nlp = build_pipeline(classifier=False)
     content = GovernanceModel.load(default_model_dir())
-    labels = load_sentence_labels(AGORA / "sentences.jsonl")
-    scopes = load_scopes(AGORA / "scopes.jsonl")
+    labels = load_sentence_labels(folder / "sentences.jsonl")
+    scopes = load_scopes(folder / "scopes.jsonl")
 
     def with_content(rows: list[dict[str, float]], c_rows: list[dict[str, float]]) -> list[dict[str, float]]:
         if not rows:
@@ -113,7 +119,8 @@ def build_cache(shared: Path, cache: Path) -> dict[str, Any]:
             row.update(content_features(p))
         return probs
 
-    written = [e for e in written_examples(load_annotations(None), nlp) if split_of(e.id) == "train"]
+    written = [e for e in written_examples(load_annotations(None), nlp) if split_of(e.id) == "train"
+               ] if written_sentences else []
     w_rows = [dict(e.role_row) for e in written]
     with_content(w_rows, [e.content_row for e in written])
     docs: dict[str, dict[str, Any]] = {}
@@ -144,7 +151,7 @@ def build_cache(shared: Path, cache: Path) -> dict[str, Any]:
         docs[source] = rec
     data = {"docs": docs, "written": [(e.role, row) for e, row in zip(written, w_rows, strict=True)]}
     cache.mkdir(parents=True, exist_ok=True)
-    with (cache / "docs.pkl").open("wb") as fh:
+    with (cache / name).open("wb") as fh:
         pickle.dump(data, fh)
     return data
 
@@ -537,6 +544,9 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--confirm", action="store_true",
+                        help="also score every written document (corpora/annotations/documents), "
+                             "which the shipped models predate: a second, fresh test set")
     args = parser.parse_args()
     from policylens.nlp.labelled import heldout_document
 
@@ -574,6 +584,26 @@ def main() -> None:
     bias = tune_bias(oof_logp, oof_y)
     tuned = heldout_scores(data, held, {s: shifted(p, bias) for s, p in held_probs.items()}, scope_model)
     out["first_stage_tuned"] = _summary(tuned, base) | {"bias": bias.tolist()}
+    confirm: dict[str, Any] | None = None
+    if args.confirm:
+        from policylens.nlp.labelled import written_documents_dir
+
+        folder = written_documents_dir()
+        if (args.cache / "confirm.pkl").is_file() and not args.rebuild:
+            with (args.cache / "confirm.pkl").open("rb") as fh:
+                confirm = pickle.load(fh)
+        else:
+            confirm = build_cache(folder, args.cache, folder=folder, name="confirm.pkl",
+                                  written_sentences=False)
+        c_docs = sorted(confirm["docs"])
+        c_probs = first_stage_shipped(confirm, c_docs, shipped)
+        c_base = heldout_scores(confirm, c_docs, c_probs, scope_model)
+        c_tuned = heldout_scores(confirm, c_docs, {s: shifted(p, bias) for s, p in c_probs.items()},
+                                 scope_model)
+        out["confirm_first_stage"] = _summary(c_base) | {
+            "sentences": len(c_base["role_gold"]), "documents": len(set(c_base["sources"])),
+            "tuned": _summary(c_tuned, c_base)}
+        print("confirm_first_stage", json.dumps(out["confirm_first_stage"]), flush=True)
     print("first_stage_tuned", json.dumps(out["first_stage_tuned"]), flush=True)
     for name in args.variants.split(","):
         spec = VARIANTS[name]
@@ -603,6 +633,17 @@ def main() -> None:
                             "tuned": _summary(new_t, base) | {
                                 "bias": bias2.tolist(), "cv_macro_f1": cv_tuned,
                                 "vs_first_stage_tuned": _summary(new_t, tuned)}}
+        if confirm is not None:
+            c_new: dict[str, np.ndarray] = {}
+            for src in c_docs:
+                doc = confirm["docs"][src]
+                contents = np.asarray([[c[label] for label in LABELS] for c in doc["content"]]).reshape(-1, 3)
+                xf = sequence_features(c_probs[src], contents, doc["texts"], doc["block"], doc["kind"],
+                                       doc["sections"], window=window, use_content=use_content, rich=rich)
+                c_new[src] = shifted(model.predict_proba(xf), bias2) if len(xf) else np.zeros((0, 3))
+            c_scores = heldout_scores(confirm, c_docs, c_new, scope_model)
+            out[name]["confirm_tuned"] = _summary(c_scores, c_base) | {
+                "vs_first_stage_tuned": _summary(c_scores, c_tuned)}
         print(name, json.dumps(out[name]), f"({time.time() - t0:.0f}s)", flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
