@@ -29,6 +29,7 @@ class Hyphenation:
         self.words: set[str] = set()
         self.compounds: set[str] = set()
         self._seen: set[str] = set()  # raw tokens already learned (pages repeat most words)
+        self._seen_chunks: set[str] = set()  # whitespace-separated chunks already learned
 
     def add_text(self, text: str, *, skip_first: bool = False, skip_last: bool = False) -> None:
         """Learn the words of one line; ``skip_*`` leaves out halves of a broken word."""
@@ -42,18 +43,33 @@ class Hyphenation:
     def add_lines(self, lines: Iterable[str]) -> None:
         """Learn the words of many lines at once (one regex pass over the unbroken ones)."""
         plain: list[str] = []
+        edge_tokens: list[str] = []  # tokens of the first and last chunks of broken lines
         broken = False
         for line in lines:
             ends_broken = line.endswith("-")
             if broken or ends_broken:
-                self.add_text(line, skip_first=broken, skip_last=ends_broken)
+                # Learning is a set union, so a broken line's inner chunks join the plain text;
+                # only its first and last chunks need the regex here, to leave out the halves
+                # of the broken word (unless the halves lie further in: then the whole line).
+                parts = line.split()
+                head = _TOKEN.findall(parts[0]) if len(parts) > 2 else None
+                tail = _TOKEN.findall(parts[-1]) if head is not None else None
+                if head is None or tail is None or (broken and not head) or (ends_broken and not tail):
+                    self.add_text(line, skip_first=broken, skip_last=ends_broken)
+                else:
+                    edge_tokens += head[1:] if broken else head
+                    edge_tokens += tail[:-1] if ends_broken else tail
+                    plain.append(" ".join(parts[1:-1]))
             else:
                 plain.append(line)
             broken = ends_broken
         # Tokens never span whitespace, so the distinct whitespace-separated chunks hold the
         # same tokens as the whole text: the regex runs over each distinct chunk once.
         chunks = set(" ".join(plain).split())
+        chunks -= self._seen_chunks
+        self._seen_chunks |= chunks
         tokens = set(_TOKEN.findall("\n".join(chunks)))
+        tokens.update(edge_tokens)
         self._learn(tokens - self._seen)
         self._seen |= tokens
 
