@@ -97,6 +97,8 @@ def _lines(edges: Sequence[_Rule], *, horizontal: bool) -> list[_Rule]:
 
 
 _START_END = itemgetter(1, 2)
+_POSITION_START = itemgetter(0, 1)
+_TOP_LEFT = itemgetter(1, 0)
 
 
 def _join_run(items: list[_Rule], lo: int, hi: int, position: float, out: list[_Rule]) -> None:
@@ -142,7 +144,7 @@ def _cells(h_edges: list[_Rule],
     # Each point: the rules through it.
     through_v: dict[int, set[int]] = {}
     through_h: dict[int, set[int]] = {}
-    for rule_v in sorted(v, key=lambda r: (r[0], r[1])):
+    for rule_v in sorted(v, key=_POSITION_START):
         x, top, bottom = rule_v
         vid = v_id.setdefault(rule_v, len(v_id))
         offset = x_at[x]
@@ -227,7 +229,7 @@ def _grid(cells: list[Cell]) -> Grid:
     """Rows of a table: cells by top, each row laid on the table's distinct left edges."""
     xs = sorted({c[0] for c in cells})
     by_top: dict[float, dict[float, Cell]] = defaultdict(dict)
-    for cell in sorted(cells, key=lambda c: (c[1], c[0])):
+    for cell in sorted(cells, key=_TOP_LEFT):
         by_top[cell[1]][cell[0]] = cell
     rows = [[by_top[top].get(x) for x in xs] for top in sorted(by_top)]
     bbox = (min(c[0] for c in cells), min(c[1] for c in cells),

@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 
 from policylens.extract.lines import GUTTER_EMS, NOTE_REFERENCE, Line, PageLines
 
@@ -27,6 +28,9 @@ _PAGE_NUMBER = re.compile(
 _EMPTY_PARENS = re.compile(r"\s?\(\s?\)")
 _ZONE = 0.14  # running headers/footers live in the top/bottom 14% of the page
 _EDGE_ROWS = 3  # ... and among the first/last three rows of text
+_BOTTOM = attrgetter("bottom")
+_X0 = attrgetter("x0")
+_SECOND = itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,17 +146,29 @@ def _group_rows(lines: Sequence[Line]) -> list[list[Line]]:
     """``_rows`` without the merging. Each boundary depends only on two neighbours in
     baseline order, so any run of rows is grouped the same as in the whole page."""
     rows: list[list[Line]] = []
-    last: Line | None = None
-    for line in sorted(lines, key=lambda ln: ln.bottom):
-        if last is not None and not (line.table or last.table):  # a table is a row of its own
-            overlap = min(line.bottom, last.bottom) - max(line.top, last.top)
+    if not lines:
+        return rows
+    ordered = sorted(lines, key=_BOTTOM)
+    last = ordered[0]
+    row = [last]
+    rows.append(row)
+    for line in ordered[1:]:
+        if not (line.table or last.table):  # a table is a row of its own
+            bottom, last_bottom = line.bottom, last.bottom
             size = max(last.size, line.size, 1.0)
-            if (abs(line.bottom - last.bottom) < 0.4 * size
-                    or overlap > 0.6 * min(line.bottom - line.top, last.bottom - last.top)):
-                rows[-1].append(line)
+            if -0.4 * size < bottom - last_bottom < 0.4 * size:
+                row.append(line)
                 last = line
                 continue
-        rows.append([line])
+            top, last_top = line.top, last.top
+            overlap = ((bottom if bottom < last_bottom else last_bottom)
+                       - (top if top > last_top else last_top))
+            if overlap > 0.6 * min(bottom - top, last_bottom - last_top):
+                row.append(line)
+                last = line
+                continue
+        row = [line]
+        rows.append(row)
         last = line
     return rows
 
@@ -167,7 +183,7 @@ def _merge_row(row: list[Line]) -> list[Line]:
     """
     if len(row) == 1:
         return row
-    row.sort(key=lambda ln: ln.x0)
+    row.sort(key=_X0)
     kept: list[Line] = []
     reach: list[float] = []  # reach[i]: the largest x1 among kept[: i + 1] (non-decreasing)
     parts: list[str] = []  # the text of kept[-1], not yet joined
@@ -273,7 +289,7 @@ def remove_running_lines(pages: Sequence[PageLines]) -> int:
         if is_page_number(key.replace("#", "1")):
             drop.update(id(line) for _, _, line in hits)
             continue
-        hits.sort(key=lambda h: h[1])
+        hits.sort(key=_SECOND)
         # Largest cluster of hits within 6 pt of each other, counted in distinct pages.
         start = 0
         for end in range(len(hits)):

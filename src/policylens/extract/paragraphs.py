@@ -136,23 +136,24 @@ def _ends_sentence(text: str) -> bool:
 
 def _starts_block(prev: Line, line: Line, gap: float, edges: dict[tuple[int, int], float],
                   all_bold: bool) -> bool:
+    # Each test is computed only when reached (the regexes last): this runs for every line.
     size = max(line.size, 1.0)
-    finished = _ends_sentence(prev.text) and not prev.hyphen
-    short_prev = prev.x1 < edges.get((prev.page, prev.column), prev.x1) - 4 * size
-    marker = bool(LIST_MARKER.match(line.text))
-    legal = bool(LEGAL_HEADING.match(line.text))
+    finished = not prev.hyphen and _ends_sentence(prev.text)
     moved = line.page != prev.page or line.column != prev.column or line.top < prev.top - 0.5 * size
     if moved:
-        return finished or marker or legal or abs(line.size - prev.size) > 0.12 * size
+        return (finished or LIST_MARKER.match(line.text) is not None
+                or LEGAL_HEADING.match(line.text) is not None or abs(line.size - prev.size) > 0.12 * size)
     if abs(line.size - prev.size) > 0.12 * size:
         return True
+    short_prev = prev.x1 < edges.get((prev.page, prev.column), prev.x1) - 4 * size
     # A bold run-in lead ("Section 1. Purpose. Artificial ...") fills its line: only a
     # short or finished bold line is a heading of its own.
     if not all_bold and line.bold != prev.bold and (short_prev or finished):
         return True
     if line.top - prev.bottom > gap + 0.45 * size:
         return True
-    if (marker or legal) and (finished or short_prev or prev.text.endswith(":")):
+    if ((finished or short_prev or prev.text.endswith(":"))
+            and (LIST_MARKER.match(line.text) is not None or LEGAL_HEADING.match(line.text) is not None)):
         return True
     if finished and short_prev:
         return True
