@@ -53,7 +53,8 @@ def order_page(page: PageLines) -> PageOrder:
         # Rows holding two or more wide fragments look like columns read row by row
         # (narrow cells are tables or forms, which rows read correctly).
         area = max(ln.x1 for ln in lines) - min(ln.x0 for ln in lines)
-        multi = sum(1 for row in rows if sum(1 for ln in row if ln.x1 - ln.x0 > 0.3 * area) > 1)
+        wide = 0.3 * area
+        multi = sum(1 for row in rows if len(row) > 1 and sum(1 for ln in row if ln.x1 - ln.x0 > wide) > 1)
         return PageOrder([line for row in rows for line in row], False,
                          len(rows) >= 8 and multi > 0.3 * len(rows))
     left_end, right_start = gutter

@@ -26,8 +26,9 @@ def long_word_share(text: str) -> float:
     if not words:
         return 0.0
     # The cheap length test first (a regex for long runs retries inside every word).
-    long = sum(1 for w in words if len(w) > LONG_WORD
-               and len(w.strip(".,;:()[]\"'")) > LONG_WORD and not _NOT_A_WORD.search(w))
+    candidates = [w for w in words if len(w) > LONG_WORD]
+    long = sum(1 for w in candidates
+               if len(w.strip(".,;:()[]\"'")) > LONG_WORD and not _NOT_A_WORD.search(w))
     return long / len(words)
 
 
