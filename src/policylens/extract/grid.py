@@ -48,15 +48,18 @@ class Grid:
 
 
 def find_grids(horizontal: Iterable[tuple[float, float, float]],
-               vertical: Iterable[tuple[float, float, float]]) -> list[Grid]:
-    """The tables that the ruling lines form, top to bottom."""
+               vertical: Iterable[tuple[float, float, float]], *, min_size: int = 1) -> list[Grid]:
+    """The tables that the ruling lines form, top to bottom; with ``min_size``, only those
+    with at least that many rows (distinct cell tops) and columns (distinct cell lefts)."""
     found = _cells([e for e in horizontal if e[1] - e[0] >= PREFILTER],
                    [e for e in vertical if e[2] - e[1] >= PREFILTER])
     if found is None:
         return []
     cells, xs, ys = found
     return [_grid([(xs[a], ys[b], xs[c], ys[d]) for a, b, c, d in group])
-            for group in _tables(cells, len(ys))]
+            for group in _tables(cells, len(ys))
+            if min_size <= 1 or (len({cell[1] for cell in group}) >= min_size
+                                 and len({cell[0] for cell in group}) >= min_size)]
 
 
 def _lines(edges: Sequence[_Rule], *, horizontal: bool) -> list[_Rule]:

@@ -57,8 +57,9 @@ def find_tables(page_handle: Any, height: float) -> list[TableArea]:
     if edges is None:
         return []
     horizontal, vertical = edges
-    return [TableArea(bbox=grid.bbox, rows=grid.rows) for grid in find_grids(horizontal, vertical)
-            if len(grid.rows) >= 2 and max(len(row) for row in grid.rows) >= 2]
+    # Two rows and two columns at least (a grid's rows all hold one entry per distinct left edge).
+    return [TableArea(bbox=grid.bbox, rows=grid.rows)
+            for grid in find_grids(horizontal, vertical, min_size=2)]
 
 
 def table_line(area: TableArea, page: int) -> Line | None:
