@@ -14,6 +14,7 @@ from policylens.nlp.labelled import (
     load_sentence_labels,
     refuse_evaluation,
     resolve_sets,
+    written_documents_dir,
 )
 from policylens.nlp.procedure import compose, handoff, label_given
 from policylens.nlp.scope import override
@@ -212,3 +213,14 @@ def test_written_documents_are_read_from_their_own_folder_beside_the_real_ones(t
     _standoff(written, "laws/held.txt", "Deployers must assess the impact.", "none")
     with pytest.raises(DataError, match="evaluation-only"):
         resolve_sets([written], corpus, nlp, evaluation_sources(corpus))
+
+
+def test_committed_written_document_labels_all_resolve_in_their_documents(tmp_path: Path) -> None:
+    folder = written_documents_dir()
+    for line in (folder / "sentences.jsonl").read_text(encoding="utf-8").splitlines():
+        assert "text" not in json.loads(line)  # stand-off, like the real ones
+    data, scopes = resolve_sets([folder], tmp_path, load_pipeline(), set())
+    assert len(scopes) == len(list((folder / "docs").glob("*.md"))) >= 20
+    assert not data.missing and not data.unmatched  # a segmentation change would show here
+    assert len(data.examples) >= 2000
+    assert {e.role for e in data.examples} == {"architecture", "provision", "other"}
