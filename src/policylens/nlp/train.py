@@ -321,6 +321,14 @@ def _check_not_evaluation_data(path: Path | None) -> None:
         raise DataError(f"{path} is evaluation-only data; policylens never trains on it")
 
 
+def _shown(path: Path) -> str:
+    """A folder as the model card names it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
           unlabeled: Path | None = None, target_prior: Sequence[float] | None = None,
           self_train: Path | None = None, standoff: Path | None = None,
@@ -376,7 +384,9 @@ def train(data: Path | None = None, out: Path | None = None, *, seed: int = 0,
         real_train, real_heldout = split(found.annotations)
         train_set = train_set + real_train
         standoff_info = {
-            "file": standoff.name if standoff is not None else f"{content_from} (content labels)",
+            "file": standoff.name if standoff is not None
+            else " + ".join(_shown(f) for f in (content_from, *content_more) if f is not None)
+            + " (content labels)",
             "sha256": data_sha256(found.annotations), "labels": len(labels),
             "resolved": len(found.annotations),
             "documents": len({label.source for label in labels} - set(found.missing_documents)),
