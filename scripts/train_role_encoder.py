@@ -10,7 +10,7 @@ never a dependency of policylens itself)::
         --out /tmp/role_encoder_run                                          # torch venv
 
 The input of a sentence is ``[CLS] heading | previous sentence [SEP] sentence [SEP]``
-(``minilm_numpy.encode_inputs``, shared with the numpy forward pass). The embeddings
+(``policylens.nlp.encoder.encode_inputs``, shared with inference). The embeddings
 and the lower ``6 - top`` layers stay frozen: their output is computed once and
 cached, and only the top ``top`` layers and a linear head over [mean of the
 sentence's tokens, mean of all tokens] are trained, with a class-balanced loss.
@@ -42,11 +42,14 @@ ROLES = ("architecture", "provision", "other")
 
 
 def _encoder_module():
-    """``minilm_numpy.py`` beside this script (it needs numpy, tokenizers, safetensors only)."""
+    """``policylens/nlp/encoder.py`` loaded on its own (it needs numpy, tokenizers, safetensors only)."""
     sys.path.insert(0, str(ROOT / "src"))  # for policylens.errors (policylens/__init__ imports nothing)
-    import minilm_numpy  # beside this script, on sys.path when run as a script
-
-    return minilm_numpy
+    spec = importlib.util.spec_from_file_location("pl_encoder", ROOT / "src/policylens/nlp/encoder.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pl_encoder"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 class Layer(nn.Module):
@@ -173,12 +176,15 @@ def main() -> None:
     base = enc.BaseEncoder.load(args.package_zip)
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").split("\n") if line.strip()]
     train = [r for r in rows if r["split"] == "train" and (r["source"] or not args.no_written)]
-    held = [r for r in rows if r["split"] == "heldout" and r["source"]]  # held-out AGORA documents
+    # held-out AGORA documents (the held-out written documents are left to the harness)
+    held = [r for r in rows if r["split"] == "heldout" and r["source"] and r.get("set", "agora") == "agora"]
     if args.limit:
         pick = np.random.default_rng(args.seed)
         train = [train[i] for i in sorted(pick.choice(len(train), min(args.limit, len(train)), replace=False))]
         held = [held[i] for i in sorted(pick.choice(len(held), min(args.limit, len(held)), replace=False))]
-    print(f"train {len(train)} (written {sum(not r['source'] for r in train)}), held-out AGORA {len(held)}")
+    written_docs = sum(r.get("set") == "written" for r in train)
+    print(f"train {len(train)} (written sentences {sum(not r['source'] for r in train)}, "
+          f"written documents {written_docs}), held-out AGORA {len(held)}")
     t0 = time.time()
     inputs = enc.encode_inputs(base.tokenizer, [(r["section"], r["prev"], r["text"]) for r in train + held])
     weights = {k: v.astype(np.float32) for k, v in base.weights.items()}

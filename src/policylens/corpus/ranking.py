@@ -166,7 +166,8 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
                    workers: int | None = None, scheduler: str | None = None, timeout: float | None = None,
                    password: str | None = None, scope: str | None = None,
                    facets: str | Sequence[str] | None = None,
-                   keep_sentences: bool = True, mapper: Mapper | None = None) -> Ranking:
+                   keep_sentences: bool = True, mapper: Mapper | None = None,
+                   role_model: str = "linear") -> Ranking:
     """Extract, tag and score the files at ``paths`` (folders are searched) and rank them.
 
     ``metadata`` is a CSV/TSV/JSONL/Parquet file, a pandas DataFrame or a ``MetadataTable``,
@@ -177,6 +178,7 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     out of the group statistics. ``scope`` overrides the scope model (``horizontal``, ``targeted``
     or ``none``) for every document. ``facets`` chooses the document facet families (default:
     sector and instrument; ``"agora"`` adds AGORA's taxonomy, ``"none"`` skips them).
+    ``role_model="encoder"`` tags with the encoder role mode (slower; docs/tagging.md).
     Unreadable files end up in ``Ranking.failures``.
     """
     from policylens.corpus.engines import get_engine
@@ -190,8 +192,9 @@ def rank_documents(paths: str | Path | Iterable[str | Path], *, metadata: Metada
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = collect_files([Path(p) for p in items], SUFFIXES)
     work = functools.partial(score_file, keep_sentences=keep_sentences, password=password, method=method,
-                             scope=scope, facets=facets)
-    runner = get_engine(engine, workers=workers, scheduler=scheduler, timeout=timeout, warm=warm)
+                             scope=scope, facets=facets, role_model=role_model)
+    runner = get_engine(engine, workers=workers, scheduler=scheduler, timeout=timeout,
+                        warm=functools.partial(warm, role_model))
     try:
         largest_first = sorted(files, key=_size, reverse=True)
         outcomes = mapper(runner, work, largest_first) if mapper else list(runner.map(work, largest_first))

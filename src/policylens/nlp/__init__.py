@@ -3,7 +3,8 @@
 Public API (imported lazily, so that spaCy's entry-point loading of the
 components stays cheap)::
 
-    load_pipeline(model=None, *, spacy_model=None) -> spacy.Language   # cached per process
+    load_pipeline(model=None, *, spacy_model=None, role_model="linear") -> spacy.Language  # cached
+    # role_model="encoder": the slower encoder role mode (policylens.nlp.role_encoder)
     tag(document, *, nlp=None) -> TaggedDocument
     tag_text(text, *, source="<text>", nlp=None) -> TaggedDocument
 """

@@ -80,9 +80,15 @@ def _match(text: str, doc: DocumentRows) -> int | None:
 
 @dataclass(frozen=True)
 class Models:
+    """The three models; with ``encoder`` (a ``RoleEncoder``) and its ``settings``
+    (``EncoderSettings``), sentence roles are those of the encoder role mode
+    (``role_encoder.py``); the scope reads the linear role probabilities either way."""
+
     content: GovernanceModel
     role: RoleModel
     scope: ScopeModel
+    encoder: Any = None
+    settings: Any = None
 
     def content_probs(self, rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
         probs = self.content.predict_proba(to_matrix(rows, self.content.vocabulary))
@@ -106,10 +112,12 @@ class Models:
         role_rows: Sequence[Mapping[str, float]],
         scope: str,
         scope_probs: dict[str, float],
+        contexts: Sequence[tuple[str, str, str]] = (),
     ) -> list[Item]:
-        """One ``Item`` per labelled sentence of ``source``, given its two feature rows."""
+        """One ``Item`` per labelled sentence of ``source``, given its two feature rows
+        (and its ``(section, previous sentence, sentence)`` for the encoder)."""
         content = self.content_probs(content_rows)
-        roles = self.role_probs(role_rows, content)
+        roles = self.encoder_roles(self.role_probs(role_rows, content), contexts)
         return [
             Item(
                 source=source,
@@ -123,6 +131,19 @@ class Models:
             )
             for r, c, rp in zip(labelled, content, roles, strict=True)
         ]
+
+    def encoder_roles(self, roles: list[dict[str, float]],
+                      contexts: Sequence[tuple[str, str, str]]) -> list[dict[str, float]]:
+        """``roles`` with the encoder mixed in where the linear model is unsure, as tagging does."""
+        if self.encoder is None or not roles:
+            return roles
+        unsure = [k for k, lin in enumerate(roles) if self.settings.unsure(lin)]
+        out = list(roles)
+        if unsure:
+            probs = self.encoder.predict([contexts[k] for k in unsure]).tolist()
+            for k, row in zip(unsure, probs, strict=True):
+                out[k] = self.settings.mix(dict(zip(ROLES, row, strict=True)), roles[k])
+        return out
 
     def scope_of(self, doc: DocumentRows) -> dict[str, float]:
         contents = self.content_probs(doc.content_rows)
@@ -145,8 +166,11 @@ def dev_items(path: Path, scopes_path: Path, documents: Path, models: Models, nl
         scope_probs = models.scope_of(doc)
         group = [r for r in rows if r["source"] == source]
         docs = []
+        contexts = []
         for r in group:
             i = _match(r["text"], doc)
+            section = doc.sections[i] if i is not None else ""
+            contexts.append((section, doc.texts[i - 1] if i else "", r["text"]))
             d = nlp.make_doc(r["text"])
             d.user_data[HEADING_FLAG] = True
             d.user_data[CONTEXT] = {
@@ -159,7 +183,7 @@ def dev_items(path: Path, scopes_path: Path, documents: Path, models: Models, nl
             base = doc_features(d, [(0, len(d))])
             c_rows.append(base[0])
             r_rows.append(role_rows(d, [d[:]], base)[0])
-        items += models.items(source, group, c_rows, r_rows, scopes[source], scope_probs)
+        items += models.items(source, group, c_rows, r_rows, scopes[source], scope_probs, contexts)
     return items
 
 
@@ -191,6 +215,7 @@ def standoff_items(
             [doc.role_rows[i] for _, i in found],
             scopes[source],
             scope_probs,
+            [(doc.sections[i], doc.texts[i - 1] if i else "", doc.texts[i]) for _, i in found],
         )
     return items, {"unmatched": unmatched}
 

@@ -6,6 +6,9 @@
         -> policylens_cues -> policylens_governance (content) -> policylens_role
         -> policylens_scope
 
+(with ``role_model="encoder"``, ``policylens_role_encoder`` after ``policylens_role``:
+the opt-in encoder role mode, ``role_encoder.py``).
+
 ``tag`` runs it over a ``Document``'s body blocks (each block segmented on its
 own, a heading block is one sentence, each block told the text before it and
 its section heading), decides the document's scope once from all its sentences
@@ -34,6 +37,7 @@ from policylens.nlp import cues as _cues  # noqa: F401  (registers the factory)
 from policylens.nlp import governance as _governance
 from policylens.nlp import lemmas as _lemmas  # noqa: F401  (registers the factory)
 from policylens.nlp import role as _role
+from policylens.nlp import role_encoder as _role_encoder
 from policylens.nlp import scope as _scope
 from policylens.nlp import segment as _segment
 from policylens.nlp.cues import cues_by_sentence
@@ -50,8 +54,16 @@ MAX_CHUNK_CHARS = 100_000
 BATCH_SIZE = 128
 
 def build_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None,
-                   classifier: bool = True) -> Language:
-    """A fresh (uncached) pipeline; ``classifier=False`` stops before the model (training)."""
+                   classifier: bool = True, role_model: str = "linear",
+                   encoder_dir: str | Path | None = None) -> Language:
+    """A fresh (uncached) pipeline; ``classifier=False`` stops before the model (training).
+
+    ``role_model="encoder"`` adds the encoder role mode (``role_encoder.py``; needs the
+    ``policylens[encoder]`` extra and the pinned MiniLM package), read from ``encoder_dir``
+    (default: the bundled ``models/role_encoder``).
+    """
+    if role_model not in _role_encoder.ROLE_MODES:
+        raise ModelError(f"unknown role model {role_model!r} (one of {', '.join(_role_encoder.ROLE_MODES)})")
     model_dir = resolve_model_dir(model) if classifier or model is not None else None
     if spacy_model:
         try:
@@ -73,26 +85,34 @@ def build_pipeline(model: str | Path | None = None, *, spacy_model: str | None =
         nlp.add_pipe("policylens_governance", config={"model": str(model_dir)})
         if (model_dir / _role.ROLE_FILE).is_file():
             nlp.add_pipe("policylens_role", config={"model": str(model_dir)})
+            if role_model == "encoder":
+                nlp.add_pipe(_role_encoder.FACTORY,
+                             config={"model": str(encoder_dir) if encoder_dir is not None else None})
+        elif role_model == "encoder":
+            raise ModelError(f"{model_dir} has no role model ({_role.ROLE_FILE}) for the encoder to refine")
         if (model_dir / _scope.SCOPE_FILE).is_file():
             nlp.add_pipe("policylens_scope", config={"model": str(model_dir)})
     return nlp
 
 
 @lru_cache(maxsize=4)
-def _cached(model: str | None, spacy_model: str | None) -> Language:
-    return build_pipeline(model, spacy_model=spacy_model)
+def _cached(model: str | None, spacy_model: str | None, role_model: str) -> Language:
+    return build_pipeline(model, spacy_model=spacy_model, role_model=role_model)
 
 
-def load_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None) -> Language:
-    """The tagging pipeline for ``model`` (a folder; default: the bundled model), cached per process."""
+def load_pipeline(model: str | Path | None = None, *, spacy_model: str | None = None,
+                  role_model: str = "linear") -> Language:
+    """The tagging pipeline for ``model`` (a folder; default: the bundled model), cached per process;
+    ``role_model="encoder"``: the encoder role mode (``build_pipeline``)."""
     key = str(resolve_model_dir(model).resolve())
-    return _cached(key, spacy_model)
+    return _cached(key, spacy_model, role_model)
 
 
 def model_version(nlp: Language) -> str:
     """The version of the pipeline's models: the content model's, or one hash of all three."""
     versions = [getattr(nlp.get_pipe(name), "model").version for name in  # noqa: B009 - spaCy types pipes as callables
-                ("policylens_governance", "policylens_role", "policylens_scope") if name in nlp.pipe_names]
+                ("policylens_governance", "policylens_role", "policylens_scope", _role_encoder.FACTORY)
+                if name in nlp.pipe_names]
     if len(versions) == 1:
         return str(versions[0])
     return hashlib.sha256("/".join(versions).encode()).hexdigest()[:12]
@@ -161,24 +181,31 @@ def tag_blocks(blocks: Iterable[Block], *, source: str, nlp: Language, title: st
     ``scope`` overrides the scope model (a scope name, recorded as overridden); without a
     scope model and without an override, provisions are labelled by their content.
     ``workers`` > 1 shares a long document's batches with forked processes (``fork.py``);
-    the sentences are the same as in one process.
+    the sentences are the same as in one process. The encoder role mode tags in one process
+    (its matrix products use the cores already) and decides the scope from the linear
+    role model's probabilities, which the scope model was trained on.
     """
     items = list(_contexts(blocks))
-    if workers > 1 and len(items) > BATCH_SIZE and sum(len(c) for _, c, _ in items) >= SPLIT_MIN_CHARS:
+    linear: list[Mapping[str, float]] = []  # what the scope model reads
+    encoder = _role_encoder.FACTORY in nlp.pipe_names
+    if (workers > 1 and not encoder and len(items) > BATCH_SIZE
+            and sum(len(c) for _, c, _ in items) >= SPLIT_MIN_CHARS):
         # One batch per chunk: every doc meets the same batch as in one process.
         chunks = run_chunks(-(-len(items) // BATCH_SIZE), lambda i: _tag_items(
             nlp, items[i * BATCH_SIZE:(i + 1) * BATCH_SIZE], source), workers=workers)
         out = [replace(s, sentence_id=i) for i, s in enumerate(s for chunk in chunks for s in chunk)]
     else:
-        out = _tag_items(nlp, items, source)
-    decision = _decide_scope(nlp, title, out, scope)
+        out = _tag_items(nlp, items, source, linear if encoder else None)
+    decision = _decide_scope(nlp, title, out, linear if encoder else [s.role_probs for s in out], scope)
     if decision is None or "policylens_role" not in nlp.pipe_names:  # a v1 model: content alone
         return out, decision or UNKNOWN_SCOPE
     return [relabel(s, decision) for s in out], decision
 
 
-def _tag_items(nlp: Language, items: Sequence[tuple[Block, str, str]], source: str) -> list[TaggedSentence]:
-    """The sentences of ``items`` (from ``_contexts``), numbered from 0, before the scope is known."""
+def _tag_items(nlp: Language, items: Sequence[tuple[Block, str, str]], source: str,
+               linear: list[Mapping[str, float]] | None = None) -> list[TaggedSentence]:
+    """The sentences of ``items`` (from ``_contexts``), numbered from 0, before the scope is known;
+    ``linear`` (when given) receives each sentence's linear role probabilities (``role_encoder.LINEAR``)."""
     has_facets = _FACETS in nlp.pipe_names  # a caller's own pipeline may leave facets out
     has_roles = "policylens_role" in nlp.pipe_names
     out: list[TaggedSentence] = []
@@ -186,6 +213,7 @@ def _tag_items(nlp: Language, items: Sequence[tuple[Block, str, str]], source: s
     for (block, _, _), doc in zip(items, docs, strict=True):
         triples = _governance.sentence_probs(doc)
         roles = _role.sentence_roles(doc) if has_roles else []
+        linear_roles = doc.user_data.get(_role_encoder.LINEAR) or roles
         sents = [doc[start:end] for start, end, _ in triples]
         cues = cues_by_sentence(doc, sents)
         whole = doc.user_data.get(_role.TEXT) or doc.text  # Doc.text joins every token: never per sentence
@@ -194,6 +222,8 @@ def _tag_items(nlp: Language, items: Sequence[tuple[Block, str, str]], source: s
             if not text:
                 continue
             role_probs = roles[k][2] if roles else {"architecture": 0.0, "provision": 0.0, "other": 1.0}
+            if linear is not None:
+                linear.append(linear_roles[k][2] if roles else role_probs)
             out.append(TaggedSentence(
                 doc=source, sentence_id=len(out), text=text, label=_label(probs),
                 probs=probs, cues=cues[k],
@@ -217,6 +247,7 @@ def _label(probs: Mapping[str, float]) -> Label:
 
 
 def _decide_scope(nlp: Language, title: str, sentences: list[TaggedSentence],
+                  roles: Sequence[Mapping[str, float]],
                   scope: str | ScopeDecision | None) -> ScopeDecision | None:
     if isinstance(scope, ScopeDecision):
         return scope
@@ -227,7 +258,7 @@ def _decide_scope(nlp: Language, title: str, sentences: list[TaggedSentence],
     component = nlp.get_pipe("policylens_scope")
     assert isinstance(component, _scope.ScopeClassifier)
     return component.decide(_scope.ScopeInput(
-        title=title, texts=[s.text for s in sentences], roles=[s.role_probs for s in sentences],
+        title=title, texts=[s.text for s in sentences], roles=list(roles),
         contents=[s.content if s.content is not None else s.probs for s in sentences]))
 
 

@@ -34,7 +34,7 @@ class Analysis:
 
 def analyze(path: str | Path, *, password: str | None = None, method: str | None = None,
             title: str | None = None, source: str | None = None, scope: str | None = None,
-            facets: str | Sequence[str] | None = None) -> Analysis:
+            facets: str | Sequence[str] | None = None, role_model: str = "linear") -> Analysis:
     """Extract, tag and score the document at ``path``, and decide its document facets.
 
     ``title`` replaces the title extraction guessed (which is kept in the
@@ -42,22 +42,23 @@ def analyze(path: str | Path, *, password: str | None = None, method: str | None
     document's source: a corpus knows both better than the file does. ``scope``
     overrides the scope model (``horizontal``/``targeted``/``none``). ``facets``:
     the document facet families (default ``"codebook"``: sector and instrument;
-    ``"agora"`` adds AGORA's taxonomy; ``"none"`` skips them).
+    ``"agora"`` adds AGORA's taxonomy; ``"none"`` skips them). ``role_model="encoder"`` tags with
+    the encoder role mode (``policylens.nlp.role_encoder``).
     """
     from policylens.extract import extract
 
     document = extract(Path(path), password=password)
     return analyze_document(_named(document, title=title, source=source), method=method, scope=scope,
-                            facets=facets)
+                            facets=facets, role_model=role_model)
 
 
 def analyze_document(document: Document, *, method: str | None = None, scope: str | None = None,
-                     facets: str | Sequence[str] | None = None) -> Analysis:
+                     facets: str | Sequence[str] | None = None, role_model: str = "linear") -> Analysis:
     """Tag and score a document that is already extracted (a re-tag after the model changed)."""
-    from policylens.nlp import tag
+    from policylens.nlp import load_pipeline, tag
     from policylens.nlp.document_facets import document_facets
 
-    tagged = tag(document, scope=scope)
+    tagged = tag(document, scope=scope, nlp=load_pipeline(role_model=role_model))
     scored = score(tagged, method=method)
     found = document_facets(tagged, families=facets)
     return Analysis(document=document, tagged=tagged,
@@ -76,24 +77,25 @@ class Scored:
 
 def score_file(path: str | Path, *, keep_sentences: bool = False, password: str | None = None,
                method: str | None = None, scope: str | None = None,
-               facets: str | Sequence[str] | None = None) -> Scored:
+               facets: str | Sequence[str] | None = None, role_model: str = "linear") -> Scored:
     """``analyze`` for a ranking: the score (and the sentences, with ``keep_sentences``) alone.
 
     A worker's result is pickled back to the parent, which holds every result until the
     ranking is built: the document and, usually, the sentences would be most of both costs.
     """
-    result = analyze(path, password=password, method=method, scope=scope, facets=facets)
+    result = analyze(path, password=password, method=method, scope=scope, facets=facets,
+                     role_model=role_model)
     return Scored(result.score, result.tagged if keep_sentences else None)
 
 
-def warm() -> None:
+def warm(role_model: str = "linear") -> None:
     """Load the tagging pipeline and the codebook's facet models (cached) before any document: engines
     call it in their workers."""
     from policylens.nlp import load_pipeline
     from policylens.nlp.document_facets import CODEBOOK_FAMILIES
     from policylens.nlp.facet_model import load_family
 
-    load_pipeline()
+    load_pipeline(role_model=role_model)
     for family in CODEBOOK_FAMILIES:
         load_family(family)
 

