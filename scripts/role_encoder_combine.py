@@ -30,7 +30,6 @@ import argparse
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
@@ -41,6 +40,11 @@ from policylens.nlp.procedure import compose
 WEIGHTS = (0.5, 0.75, 1.0)
 GATES = (0.6, 0.7, 0.8, 0.9, 1.0)
 BOOTSTRAP = 1000
+
+
+def _heldout_agora(row: dict) -> bool:
+    """A sentence of a held-out AGORA document (not a written one: the harness scores those)."""
+    return row["split"] == "heldout" and row.get("set", "agora") == "agora" and bool(row["source"])
 
 
 def macro(y: np.ndarray, pred: np.ndarray, k: int = 3) -> float:
@@ -80,7 +84,7 @@ def main() -> None:
     log = args.run / "log.json"  # written at the end of a run; before, the held-out rows of its data file
     ids = (json.loads(log.read_text())["ids"] if log.is_file()
            else [r["id"] for line in args.run_data.read_text(encoding="utf-8").split("\n") if line.strip()
-                 for r in [json.loads(line)] if r["split"] == "heldout" and r.get("set", "agora") == "agora" and r["source"]])
+                 for r in [json.loads(line)] if _heldout_agora(r)])
     enc = np.load(args.run / f"heldout_probs_epoch{args.epoch}.npy")
     if args.numpy is not None:
         from policylens.nlp.encoder import RoleEncoder
@@ -176,17 +180,18 @@ def confirm(args: argparse.Namespace) -> None:
     from policylens.nlp.role_encoder import EncoderSettings
 
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").split("\n") if line.strip()]
-    rows = [r for r in rows if r["split"] == "heldout" and r.get("set", "agora") == "agora" and r["source"]]
+    rows = [r for r in rows if _heldout_agora(r)]
     log = args.run / "log.json"  # written at the end of a run; before, the run's data file's held-out rows
     chosen_on = (set(json.loads(log.read_text())["ids"]) if log.is_file() else
                  {r["id"] for line in args.run_data.read_text(encoding="utf-8").split("\n") if line.strip()
-                  for r in [json.loads(line)] if r["split"] == "heldout" and r.get("set", "agora") == "agora" and r["source"]})
+                  for r in [json.loads(line)] if _heldout_agora(r)})
     settings = EncoderSettings.load(args.confirm)
     lin = np.asarray([r["linear"] for r in rows])
     unsure = (lin.max(1) < settings.gate) | (settings.gate >= 1.0)
     enc = lin.copy()
     picked = [r for r, u in zip(rows, unsure, strict=True) if u]
-    enc[unsure] = RoleEncoder.load(args.confirm).predict([(r["section"], r["prev"], r["text"]) for r in picked])
+    encoder = RoleEncoder.load(args.confirm)
+    enc[unsure] = encoder.predict([(r["section"], r["prev"], r["text"]) for r in picked])
     mode = use(enc, lin, settings.weight, settings.gate)
     y = np.asarray([ROLES.index(r["role"]) for r in rows])
     gold = np.asarray([LABELS.index(r["label"]) for r in rows])
@@ -199,7 +204,8 @@ def confirm(args: argparse.Namespace) -> None:
         return np.asarray(out)
 
     lab_lin, lab_mode = labels(lin), labels(mode)
-    report = {"weight": settings.weight, "gate": settings.gate, "encoder_share": round(float(unsure.mean()), 3)}
+    report = {"weight": settings.weight, "gate": settings.gate,
+              "encoder_share": round(float(unsure.mean()), 3)}
     print(f"weight {settings.weight} gate {settings.gate}: the encoder reads {unsure.mean():.0%} "
           f"of {len(rows)} held-out sentences")
     rng = np.random.default_rng(0)

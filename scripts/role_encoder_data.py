@@ -91,8 +91,9 @@ def main() -> None:
     linear = models.role_probs([e.role_row for e in written], contents)
     texts = {a.id: a.text for a in load_annotations(None)}
     for e, p in zip(written, linear, strict=True):
-        out.append({"id": e.id, "source": "", "set": "sentences", "split": split_of(e.id), "role": e.role, "section": "",
-                    "prev": "", "text": texts[e.id], "linear": [round(p[r], 5) for r in ROLES]})
+        out.append({"id": e.id, "source": "", "set": "sentences", "split": split_of(e.id), "role": e.role,
+                    "section": "", "prev": "", "text": texts[e.id],
+                    "linear": [round(p[r], 5) for r in ROLES]})
     with args.out.open("w", encoding="utf-8") as fh:
         for row in out:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
