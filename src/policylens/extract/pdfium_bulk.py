@@ -64,6 +64,19 @@ def _boxes(text_handle: object, indices: list[int]) -> Any:
     return np.frombuffer(buffer, dtype=np.float32).reshape(n, 4).astype(np.float64)
 
 
+def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of equal ``key`` (non-empty): where each element starts a run, and each run's first
+    and last index."""
+    new_line = np.empty(len(key), dtype=bool)
+    new_line[0] = True
+    new_line[1:] = key[1:] != key[:-1]
+    first = np.flatnonzero(new_line)
+    last = np.empty_like(first)
+    last[:-1] = first[1:] - 1
+    last[-1] = len(key) - 1
+    return new_line, first, last
+
+
 def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: int, height: float,
                box: Any, weight: Any, ref: object, rect: raw.FS_RECTF, sizes: dict[float, float],
                areas: list[TableArea], helpers: Any) -> tuple[list[Line], int] | None:
@@ -96,14 +109,7 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
         return None
 
     # pdfium lines ("pieces" between line breaks) and the break that ends each.
-    line_of_word = np.searchsorted(breaks, starts)
-    new_line = np.empty(n_words, dtype=bool)
-    new_line[0] = True
-    new_line[1:] = line_of_word[1:] != line_of_word[:-1]
-    first = np.flatnonzero(new_line)
-    last = np.empty_like(first)
-    last[:-1] = first[1:] - 1
-    last[-1] = n_words - 1
+    new_line, first, last = _runs(np.searchsorted(breaks, starts))
     piece = np.cumsum(new_line) - 1  # index of each word's pdfium line
     next_break = np.searchsorted(breaks, ends[last])
     broken = next_break < len(breaks)
@@ -204,13 +210,7 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
             words = [words[k] for k in kept_l]
             n_words = len(kept_l)
             if n_words:
-                new_line = np.empty(n_words, dtype=bool)
-                new_line[0] = True
-                new_line[1:] = piece[1:] != piece[:-1]
-                first = np.flatnonzero(new_line)
-                last = np.empty_like(first)
-                last[:-1] = first[1:] - 1
-                last[-1] = n_words - 1
+                new_line, first, last = _runs(piece)
                 line_of = piece[first].tolist()
     lines: list[Line] = []
     jumps = 0
