@@ -30,11 +30,13 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 
 from policylens.errors import DataError
 from policylens.labels import LABELS, ROLES, SCOPES
+from policylens.nlp.encoder import RoleEncoder
 from policylens.nlp.features import doc_features, to_matrix
 from policylens.nlp.labelled import DocumentRows, load_scopes, load_sentence_labels, read_document
 from policylens.nlp.model import GovernanceModel
 from policylens.nlp.procedure import compose
 from policylens.nlp.role import CONTEXT, RoleModel, content_features, role_rows
+from policylens.nlp.role_encoder import EncoderSettings, refine
 from policylens.nlp.scope import ScopeInput, ScopeModel, predict_scope
 from policylens.nlp.segment import HEADING_FLAG
 
@@ -87,8 +89,8 @@ class Models:
     content: GovernanceModel
     role: RoleModel
     scope: ScopeModel
-    encoder: Any = None
-    settings: Any = None
+    encoder: RoleEncoder | None = None
+    settings: EncoderSettings | None = None
 
     def content_probs(self, rows: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
         probs = self.content.predict_proba(to_matrix(rows, self.content.vocabulary))
@@ -135,15 +137,9 @@ class Models:
     def encoder_roles(self, roles: list[dict[str, float]],
                       contexts: Sequence[tuple[str, str, str]]) -> list[dict[str, float]]:
         """``roles`` with the encoder mixed in where the linear model is unsure, as tagging does."""
-        if self.encoder is None or not roles:
+        if self.encoder is None or self.settings is None or not roles:
             return roles
-        unsure = [k for k, lin in enumerate(roles) if self.settings.unsure(lin)]
-        out = list(roles)
-        if unsure:
-            probs = self.encoder.predict([contexts[k] for k in unsure]).tolist()
-            for k, row in zip(unsure, probs, strict=True):
-                out[k] = self.settings.mix(dict(zip(ROLES, row, strict=True)), roles[k])
-        return out
+        return refine(self.encoder, self.settings, roles, contexts)
 
     def scope_of(self, doc: DocumentRows) -> dict[str, float]:
         contents = self.content_probs(doc.content_rows)

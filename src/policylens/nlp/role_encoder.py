@@ -16,7 +16,7 @@ them) and nothing else.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,20 @@ def contexts(doc: Doc, spans: list[tuple[int, int]]) -> list[tuple[str, str, str
     return out
 
 
+def refine(encoder: RoleEncoder, settings: EncoderSettings, linear: Sequence[Mapping[str, float]],
+           cases: Sequence[tuple[str, str, str]]) -> list[dict[str, float]]:
+    """The mode's role probabilities: the encoder's mixed into ``linear`` where the linear model
+    is unsure (``settings.unsure``) and the sentence has text; ``cases`` are the sentences'
+    ``(section, previous sentence, sentence)``. Only the unsure sentences are encoded."""
+    out = [dict(probs) for probs in linear]
+    unsure = [k for k, (probs, case) in enumerate(zip(linear, cases, strict=True))
+              if settings.unsure(probs) and case[2]]
+    if unsure:
+        for k, row in zip(unsure, encoder.predict([cases[k] for k in unsure]).tolist(), strict=True):
+            out[k] = settings.mix(dict(zip(ROLES, row, strict=True)), linear[k])
+    return out
+
+
 class RoleEncoderComponent(BatchedComponent):
     """Mixes the encoder's role probabilities into ``doc._.roles`` where the linear model is unsure."""
 
@@ -111,25 +125,16 @@ class RoleEncoderComponent(BatchedComponent):
         return f"enc-{self.encoder.version}-w{self.settings.weight:g}-g{self.settings.gate:g}"
 
     def _predict(self, docs: list[Doc]) -> None:
+        linear: list[Mapping[str, float]] = []
         cases: list[tuple[str, str, str]] = []
-        where: list[tuple[int, int]] = []  # (doc, sentence) of each case
-        for i, doc in enumerate(docs):
+        for doc in docs:  # one encoder call for the whole batch of docs
             roles = list(doc._.roles or [])
             doc.user_data[LINEAR] = roles
-            spans = [(start, end) for start, end, _ in roles]
-            for k, (case, (_, _, linear)) in enumerate(zip(contexts(doc, spans), roles, strict=True)):
-                if self.settings.unsure(linear) and case[2]:
-                    cases.append(case)
-                    where.append((i, k))
-        if not cases:
-            return
-        probs = self.encoder.predict(cases).tolist()
-        mixed = {i: list(docs[i]._.roles) for i, _ in where}
-        for (i, k), row in zip(where, probs, strict=True):
-            start, end, linear = mixed[i][k]
-            mixed[i][k] = (start, end, self.settings.mix(dict(zip(ROLES, row, strict=True)), linear))
-        for i, roles in mixed.items():
-            docs[i]._.roles = roles
+            linear += [probs for _, _, probs in roles]
+            cases += contexts(doc, [(start, end) for start, end, _ in roles])
+        mixed = iter(refine(self.encoder, self.settings, linear, cases))
+        for doc in docs:
+            doc._.roles = [(start, end, next(mixed)) for start, end, _ in doc.user_data[LINEAR]]
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         raise NotImplementedError("the role encoder is read from its folder, not serialised by spaCy")
