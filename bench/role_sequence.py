@@ -54,15 +54,15 @@ are a second test set on which nothing here was chosen (while no model has train
 Runs take minutes per ``hgb`` variant (2 cores); the out-of-fold first stage is cached too.
 
 The documents are read once (``policylens tag``'s segmentation) and cached in
-``--cache`` (a pickle of feature rows: a scratch file, never a model).
+``--cache`` (gzip JSON of feature rows: a scratch file, never a model).
 Evaluation-only documents are never read: the AGORA stand-off files hold none.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
-import pickle
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,10 +75,10 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 from policylens.labels import LABELS, ROLES
-from policylens.nlp.features import build_vocabulary, doc_features, to_matrix
+from policylens.nlp.features import build_vocabulary, to_matrix
 from policylens.nlp.model import GovernanceModel, default_model_dir
 from policylens.nlp.procedure import compose
-from policylens.nlp.role import RoleModel, content_features, role_rows, shape
+from policylens.nlp.role import RoleModel, content_features, shape
 from policylens.nlp.scope import ScopeInput, ScopeModel, predict_scope
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,17 +93,15 @@ _EPS = 1e-4
 
 # --- the documents, read once -------------------------------------------------------------
 
-def build_cache(shared: Path, cache: Path, *, folder: Path = AGORA, name: str = "docs.pkl",
+def build_cache(shared: Path, cache: Path, *, folder: Path = AGORA, name: str = "docs.json.gz",
                 written_sentences: bool = True) -> dict[str, Any]:
     """Every document of a stand-off ``folder`` with a label or scope (sources relative to
-    ``shared``): per sentence its text, block, block kind, section, role feature row (with the
-    content model's ``cp:`` features) and content probs; and the written training sentences'
-    role rows."""
-    from policylens.extract import extract
+    ``shared``), read as training reads it (``labelled.read_document``): per sentence its text,
+    block, block kind, section, role feature row (with the content model's ``cp:`` features) and
+    content probs; and the written training sentences' role rows."""
     from policylens.nlp.annotations import load_annotations, split_of
-    from policylens.nlp.labelled import load_scopes, load_sentence_labels, written_examples
-    from policylens.nlp.pipeline import _docs, build_pipeline, taggable_blocks
-    from policylens.nlp.standoff import sentence_sha256
+    from policylens.nlp.labelled import load_scopes, load_sentence_labels, read_document, written_examples
+    from policylens.nlp.pipeline import build_pipeline
 
     nlp = build_pipeline(classifier=False)
     content = GovernanceModel.load(default_model_dir())
@@ -125,35 +123,28 @@ def build_cache(shared: Path, cache: Path, *, folder: Path = AGORA, name: str = 
     with_content(w_rows, [e.content_row for e in written])
     docs: dict[str, dict[str, Any]] = {}
     for source in sorted({r["source"] for r in labels} | set(scopes)):
-        document = extract(shared / source)
-        pairs = list(_docs(nlp, taggable_blocks(document)))
-        rec: dict[str, Any] = {"title": document.title, "scope": scopes.get(source), "texts": [],
-                               "sections": [], "block": [], "kind": [], "role_rows": []}
-        c_rows: list[dict[str, float]] = []
-        for b, ((block, _), doc) in enumerate(zip(pairs, nlp.pipe(d for _, d in pairs), strict=True)):
-            sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
-            base = doc_features(doc, [(s.start, s.end) for s in sents])
-            for sent, c_row, r_row in zip(sents, base, role_rows(doc, sents, base), strict=True):
-                text = sent.text.strip()
-                if text:
-                    rec["texts"].append(text)
-                    rec["sections"].append(block.section or "")
-                    rec["block"].append(b)
-                    rec["kind"].append(block.kind)
-                    rec["role_rows"].append(r_row)
-                    c_rows.append(c_row)
-        rec["content"] = with_content(rec["role_rows"], c_rows)
-        index: dict[str, int] = {}
-        for i, text in enumerate(rec["texts"]):
-            index.setdefault(sentence_sha256(text), i)
-        rec["gold"] = [(index[r["sha256"]], r["role"], r["label"]) for r in labels
-                       if r["source"] == source and r["sha256"] in index]
-        docs[source] = rec
+        rows = read_document(shared / source, nlp, source=source)
+        docs[source] = {"title": rows.title, "scope": scopes.get(source), "texts": rows.texts,
+                        "sections": rows.sections, "block": rows.blocks, "kind": rows.kinds,
+                        "role_rows": rows.role_rows,
+                        "content": with_content(rows.role_rows, rows.content_rows),
+                        "gold": [(rows.index[r["sha256"]], r["role"], r["label"]) for r in labels
+                                 if r["source"] == source and r["sha256"] in rows.index]}
     data = {"docs": docs, "written": [(e.role, row) for e, row in zip(written, w_rows, strict=True)]}
-    cache.mkdir(parents=True, exist_ok=True)
-    with (cache / name).open("wb") as fh:
-        pickle.dump(data, fh)
+    _save(cache / name, data)
     return data
+
+
+def _save(path: Path, data: Any) -> None:
+    """A scratch file of plain data (gzip JSON: nothing here is ever unpickled)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        json.dump(data, fh)
+
+
+def _load(path: Path) -> Any:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
 
 
 # --- the second stage's features ----------------------------------------------------------
@@ -534,6 +525,20 @@ def _summary(new: dict[str, Any], base: dict[str, Any] | None = None) -> dict[st
     return out
 
 
+def second_stage_probs(model: Any, cached: dict[str, Any], sources: list[str], first: dict[str, np.ndarray],
+                       *, window: int, use_content: bool, rich: bool) -> dict[str, np.ndarray]:
+    """The second stage's role probabilities for each document of ``sources``, from the first
+    stage's (``first``) and the cached documents' features."""
+    out: dict[str, np.ndarray] = {}
+    for src in sources:
+        doc = cached["docs"][src]
+        contents = np.asarray([[c[label] for label in LABELS] for c in doc["content"]]).reshape(-1, 3)
+        xf = sequence_features(first[src], contents, doc["texts"], doc["block"], doc["kind"],
+                               doc["sections"], window=window, use_content=use_content, rich=rich)
+        out[src] = model.predict_proba(xf) if len(xf) else np.zeros((0, 3))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "corpus")
@@ -551,25 +556,22 @@ def main() -> None:
     from policylens.nlp.labelled import heldout_document
 
     t0 = time.time()
-    if args.rebuild or not (args.cache / "docs.pkl").is_file():
+    if args.rebuild or not (args.cache / "docs.json.gz").is_file():
         data = build_cache(args.shared, args.cache)
     else:
-        with (args.cache / "docs.pkl").open("rb") as fh:
-            data = pickle.load(fh)
+        data = _load(args.cache / "docs.json.gz")
     print(f"{len(data['docs'])} documents ({time.time() - t0:.0f}s)", flush=True)
     shipped = RoleModel.load(args.model)
     scope_model = ScopeModel.load(args.model)
     sources = sorted(data["docs"])
     train = [s for s in sources if not heldout_document(s)]
     held = [s for s in sources if heldout_document(s)]
-    oof_path = args.cache / f"oof_f{args.folds}_s{args.seed}_{shipped.version}.pkl"
+    oof_path = args.cache / f"oof_f{args.folds}_s{args.seed}_{shipped.version}.json.gz"
     if oof_path.is_file():
-        with oof_path.open("rb") as fh:
-            oof = pickle.load(fh)
+        oof = {src: np.asarray(rows) for src, rows in _load(oof_path).items()}
     else:
         oof = first_stage_oof(data, train, shipped, args.folds, args.seed)
-        with oof_path.open("wb") as fh:
-            pickle.dump(oof, fh)
+        _save(oof_path, {src: rows.tolist() for src, rows in oof.items()})
     held_probs = first_stage_shipped(data, held, shipped)
     base = heldout_scores(data, held, held_probs, scope_model)
     out: dict[str, Any] = {"first_stage": _summary(base) | {
@@ -589,11 +591,10 @@ def main() -> None:
         from policylens.nlp.labelled import written_documents_dir
 
         folder = written_documents_dir()
-        if (args.cache / "confirm.pkl").is_file() and not args.rebuild:
-            with (args.cache / "confirm.pkl").open("rb") as fh:
-                confirm = pickle.load(fh)
+        if (args.cache / "confirm.json.gz").is_file() and not args.rebuild:
+            confirm = _load(args.cache / "confirm.json.gz")
         else:
-            confirm = build_cache(folder, args.cache, folder=folder, name="confirm.pkl",
+            confirm = build_cache(folder, args.cache, folder=folder, name="confirm.json.gz",
                                   written_sentences=False)
         c_docs = sorted(confirm["docs"])
         c_probs = first_stage_shipped(confirm, c_docs, shipped)
@@ -612,13 +613,8 @@ def main() -> None:
         x, y, groups = _design(data, oof, train, window, use_content, rich=rich)
         model, info, oof2 = fit_second_stage(x, y, groups, spec["kind"], args.folds,
                                              balanced=spec.get("balanced", False))
-        probs: dict[str, np.ndarray] = {}
-        for src in held:
-            doc = data["docs"][src]
-            contents = np.asarray([[c[label] for label in LABELS] for c in doc["content"]]).reshape(-1, 3)
-            xf = sequence_features(held_probs[src], contents, doc["texts"], doc["block"], doc["kind"],
-                                   doc["sections"], window=window, use_content=use_content, rich=rich)
-            probs[src] = model.predict_proba(xf) if len(xf) else np.zeros((0, 3))
+        probs = second_stage_probs(model, data, held, held_probs, window=window, use_content=use_content,
+                                   rich=rich)
         new = heldout_scores(data, held, probs, scope_model)
         bias2 = tune_bias(oof2, y)
         new_t = heldout_scores(data, held, {s: shifted(p, bias2) for s, p in probs.items()}, scope_model)
@@ -634,13 +630,9 @@ def main() -> None:
                                 "bias": bias2.tolist(), "cv_macro_f1": cv_tuned,
                                 "vs_first_stage_tuned": _summary(new_t, tuned)}}
         if confirm is not None:
-            c_new: dict[str, np.ndarray] = {}
-            for src in c_docs:
-                doc = confirm["docs"][src]
-                contents = np.asarray([[c[label] for label in LABELS] for c in doc["content"]]).reshape(-1, 3)
-                xf = sequence_features(c_probs[src], contents, doc["texts"], doc["block"], doc["kind"],
-                                       doc["sections"], window=window, use_content=use_content, rich=rich)
-                c_new[src] = shifted(model.predict_proba(xf), bias2) if len(xf) else np.zeros((0, 3))
+            c_new = {src: shifted(p, bias2) if len(p) else p
+                     for src, p in second_stage_probs(model, confirm, c_docs, c_probs, window=window,
+                                                      use_content=use_content, rich=rich).items()}
             c_scores = heldout_scores(confirm, c_docs, c_new, scope_model)
             out[name]["confirm_tuned"] = _summary(c_scores, c_base) | {
                 "vs_first_stage_tuned": _summary(c_scores, c_tuned)}

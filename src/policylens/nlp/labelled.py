@@ -80,6 +80,8 @@ class DocumentRows:
     content_rows: list[dict[str, float]]
     role_rows: list[dict[str, float]]
     sections: list[str] = field(default_factory=list)
+    blocks: list[int] = field(default_factory=list)  # the index of each sentence's block
+    kinds: list[str] = field(default_factory=list)  # and that block's kind
     scope: str | None = None
     index: dict[str, int] = field(default_factory=dict)  # sentence sha256 -> first position
 
@@ -95,7 +97,9 @@ def read_document(path: Path, nlp: Language, *, source: str = "") -> DocumentRow
     content: list[dict[str, float]] = []
     roles: list[dict[str, float]] = []
     sections: list[str] = []
-    for (block, _), doc in zip(pairs, nlp.pipe(d for _, d in pairs), strict=True):
+    blocks: list[int] = []
+    kinds: list[str] = []
+    for b, ((block, _), doc) in enumerate(zip(pairs, nlp.pipe(d for _, d in pairs), strict=True)):
         sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
         base = doc_features(doc, [(s.start, s.end) for s in sents])
         for sent, c_row, r_row in zip(sents, base, role_rows(doc, sents, base), strict=True):
@@ -105,6 +109,8 @@ def read_document(path: Path, nlp: Language, *, source: str = "") -> DocumentRow
                 content.append(c_row)
                 roles.append(r_row)
                 sections.append(block.section or "")
+                blocks.append(b)
+                kinds.append(block.kind)
     index: dict[str, int] = {}
     for i, text in enumerate(texts):
         index.setdefault(sentence_sha256(text), i)
@@ -115,6 +121,8 @@ def read_document(path: Path, nlp: Language, *, source: str = "") -> DocumentRow
         content_rows=content,
         role_rows=roles,
         sections=sections,
+        blocks=blocks,
+        kinds=kinds,
         index=index,
     )
 
