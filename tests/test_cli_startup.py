@@ -24,7 +24,7 @@ import json, sys
 from policylens import cli
 sys.argv = ["policylens", *json.loads(sys.argv[1])]
 try:
-    cli.main()
+    cli.app()  # main() ends the process without returning: the probe must report after the app
 except SystemExit as exc:
     code = exc.code or 0
 else:

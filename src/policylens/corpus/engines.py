@@ -26,7 +26,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from policylens.errors import EngineError, PolicylensError, UsageError
@@ -141,6 +141,13 @@ def _start_worker(parent: int, warm: Callable[[], object] | None) -> None:
         warm()
 
 
+def _as_sent(outcome: Outcome[R], item: Any) -> Outcome[R]:
+    """``outcome`` naming the very ``item`` that was sent, not the copy a worker pickled back:
+    callers find an outcome's item by identity (``progress_map``), where matching copies by
+    value scanned every item for every outcome (quadratic in the corpus)."""
+    return outcome if outcome.item is item else replace(outcome, item=item)
+
+
 def _timed_out(item: Any, timeout: float) -> Outcome[Any]:
     log.info("%s: stopped after the time limit of %g s; its worker process was killed and replaced",
              item, timeout)
@@ -220,7 +227,7 @@ class LocalEngine:
         from pebble import ProcessExpired
 
         try:
-            return future.result()
+            return _as_sent(future.result(), item)
         except FutureTimeout:
             return _timed_out(item, self.timeout or 0.0)
         except ProcessExpired as exc:
@@ -360,7 +367,7 @@ class DaskEngine:
             except Exception as exc:  # the worker died (KilledWorker) or the task never ran
                 suspects.append((item, f"{type(exc).__name__}: {exc}"))
             else:
-                yield outcome
+                yield _as_sent(outcome, item)
             finally:
                 future.release()  # the scheduler forgets the result once it is here
             for added in submit(list(itertools.islice(source, 1))):
@@ -374,7 +381,7 @@ class DaskEngine:
         # document that kills a worker by itself fails.
         for item, _ in suspects:
             try:
-                yield self.client.submit(run_isolated, fn, item, pure=False).result()
+                yield _as_sent(self.client.submit(run_isolated, fn, item, pure=False).result(), item)
             except Exception as exc:
                 yield _worker_failure(item, f"{type(exc).__name__}: {exc}")
 
