@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from policylens.nlp.spacy_import import defer_spacy_cli
+
+defer_spacy_cli()  # before any module of this package imports spaCy (spacy_import.py)
+
 if TYPE_CHECKING:  # pragma: no cover
     from policylens.nlp.pipeline import load_pipeline, tag, tag_text
 
