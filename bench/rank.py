@@ -10,7 +10,8 @@ Usage::
 The AGORA texts are read in place from ``../shared/corpus/agora/fulltext`` (the first 300 by
 file name for the speed-up rows). Each run is ``policylens rank FILES --format json`` in a
 subprocess. The benchmark samples the memory of its whole process tree (the CLI and its
-workers) from /proc every 0.2 s (a sample costs CPU itself): RSS summed over the processes, PSS
+workers) from /proc every 0.2 s in the all-texts row (a sample costs CPU itself, so the
+speed-up rows take no memory samples, see ``run``): RSS summed over the processes, PSS
 (shared pages divided among their sharers) and the largest single process (``ru_maxrss`` of
 ``wait4``, what ``/usr/bin/time`` reports). CPU time of the tree comes from ``wait4``.
 
@@ -48,7 +49,31 @@ SAMPLE = 0.2  # seconds between samples of the process tree: reading smaps costs
 
 
 def process_tree(root: int) -> list[int]:
-    """``root`` and all its descendants (Linux /proc)."""
+    """``root`` and all its descendants (Linux /proc).
+
+    Read from each thread's ``children`` file: a few small reads per process. Scanning every
+    process of the machine (the fallback, for kernels without those files) costs about 4 ms
+    of CPU a sample, taken from the very cores the workers run on.
+    """
+    found, stack = [], [root]
+    try:
+        while stack:
+            pid = stack.pop()
+            found.append(pid)
+            for task in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    with open(f"/proc/{pid}/task/{task}/children", encoding="utf-8") as handle:
+                        stack.extend(int(child) for child in handle.read().split())
+                except FileNotFoundError:  # the thread ended
+                    continue
+        return found
+    except FileNotFoundError:
+        if not os.path.exists(f"/proc/{root}/task/{root}/children"):
+            return _process_tree_scan(root)
+        return found  # the process itself ended
+
+
+def _process_tree_scan(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -119,8 +144,15 @@ def load() -> float:
 
 
 def run(files: list[Path], workers: int, facets: str | None = None,
-        extra: tuple[str, ...] = ()) -> dict[str, float]:
-    """One ``policylens rank`` subprocess: wall and CPU seconds, peak tree RSS/PSS, ranked/failed."""
+        extra: tuple[str, ...] = (), *, memory: bool = True) -> dict[str, float]:
+    """One ``policylens rank`` subprocess: wall and CPU seconds, peak tree RSS/PSS, ranked/failed.
+
+    ``memory=False`` leaves out the memory samples (RSS and PSS of every process, 0 in the
+    result): reading ``smaps_rollup`` walks a process's page tables, about 10 ms of CPU a
+    sample for the CLI and two workers, and with two workers on two cores that CPU is taken
+    from them (with one worker it runs on the idle core), which made the 2-worker run look
+    slower than it was. The speed-up rows do without; the all-texts row measures memory.
+    """
     command = [sys.executable, "-m", "policylens.cli", "rank", *map(str, files), "--format", "json",
                "--workers", str(workers), *(["--facets", facets] if facets else []), *extra]
     before = load()
@@ -140,8 +172,9 @@ def run(files: list[Path], workers: int, facets: str | None = None,
                 cpu_of[each] = max(cpu_of.get(each, 0.0), own_cpu(each))
             if serial is None and len(pids) > 1:
                 serial = cpu_of[process.pid]
-            rss, pss = tree_memory(process.pid, pids)
-            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            if memory:
+                rss, pss = tree_memory(process.pid, pids)
+                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(SAMPLE)
         parent = cpu_of.pop(process.pid, 0.0)
         busiest = max(cpu_of.values(), default=0.0)
@@ -193,7 +226,7 @@ def speedup(repeat: int) -> None:
     two: list[dict[str, float]] = []
     for i in range(repeat):
         for workers, runs in ((1, one), (2, two)) if i % 2 == 0 else ((2, two), (1, one)):
-            r = run(files, workers)
+            r = run(files, workers, memory=False)  # no smaps samples: they would take CPU from the workers
             runs.append(r)
             print(row(f"{workers} worker(s), run {i + 1}", r, len(files)), flush=True)
     ratios = [a["seconds"] / b["seconds"] for a, b in zip(one, two, strict=True)]
