@@ -2,8 +2,8 @@
 
 pypdfium2's ctypes functions check and convert every argument, which costs about
 twice the work pdfium itself does for a char box. The copies made here skip the
-checks, so callers must pass exact C types: handles as ``c_void_p``, indices as
-Python ints, out-parameters through ``ctypes.byref``.
+checks, so callers must pass exact C types: handles as ``c_void_p`` (or, cheaper,
+as ``pointer_arg``), indices as Python ints, out-parameters through ``ctypes.byref``.
 """
 
 from __future__ import annotations
@@ -43,3 +43,18 @@ def _holding_gil(kind: Any) -> Any:
 def address(handle: Any) -> ctypes.c_void_p:
     """A pypdfium2 raw handle (a typed pointer) as the ``c_void_p`` the unchecked calls take."""
     return ctypes.c_void_p(ctypes.cast(handle, ctypes.c_void_p).value)
+
+
+# What ``pointer_arg`` offsets from: any ctypes object with a buffer, kept alive here.
+_ANCHOR = ctypes.c_char()
+
+
+def pointer_arg(handle: Any) -> Any:
+    """A pypdfium2 raw handle as a ready-made ctypes argument, reusable for any number of calls.
+
+    ctypes turns a ``c_void_p`` argument into a fresh argument object on every call; the
+    object ``byref`` returns is passed as it is. ``byref(obj, offset)`` carries the address of
+    ``obj`` plus ``offset``, so an offset from a fixed anchor carries the handle's own value.
+    """
+    value = ctypes.cast(handle, ctypes.c_void_p).value or 0
+    return ctypes.byref(_ANCHOR, value - ctypes.addressof(_ANCHOR))

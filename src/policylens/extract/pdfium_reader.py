@@ -24,7 +24,7 @@ import pypdfium2.raw as raw
 
 from policylens.extract import pdfium_bulk
 from policylens.extract.lines import GUTTER_EMS, Line, PageLines, Word, fragments
-from policylens.extract.pdfium_calls import address, unchecked
+from policylens.extract.pdfium_calls import pointer_arg, unchecked
 from policylens.extract.pdfium_lock import PDFIUM_LOCK
 from policylens.extract.tables import TableArea, find_tables, route_words, table_line
 
@@ -99,7 +99,7 @@ def _read_textpage(handle: Any, number: int, width: float, height: float,
     ref = ctypes.byref(rect)
     # Per-word calls go through unchecked copies of the C functions (a third of the cost).
     box, weight = unchecked("FPDFText_GetLooseCharBox"), unchecked("FPDFText_GetFontWeight")
-    text_handle = address(handle)
+    text_handle = pointer_arg(handle)  # the handle as a reusable argument of the unchecked calls
     origin = raw.FPDFText_GetCharOrigin
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     sizes: dict[float, float] = {}  # loose box height -> real size if the font is broken, else 0
