@@ -195,7 +195,6 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
             head, tail = match.group(1), match.group(3)
             words[k] = head if tail.startswith(",") and head[-1] in ".,;:!?" else head + tail
 
-    loose_l = loose.tolist()
     line_of = list(range(len(first)))  # the pdfium line each line below came from
     if areas:
         # Words whose centre lies in a table go to it, one group per pdfium line and table
@@ -232,7 +231,7 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
     jumps = 0
     if n_words:
         jumps = _assemble(lines, number, words, line_starts, line_of, first, new_line, left, right, top,
-                          bottom, size, loose_l, whole, whole_right, heavy, hyphens, broken_list, handle,
+                          bottom, size, loose, whole, whole_right, heavy, hyphens, broken_list, handle,
                           helpers)
     for area in areas:
         table = helpers.table_line(area, number)
@@ -246,13 +245,15 @@ def read_lines(handle: Any, text_handle: object, units: Any, text: str, number: 
 
 def _assemble(lines: list[Line], number: int, words: list[str], line_starts: list[int], line_of: list[int],
               first: Any, new_line: Any, left: Any, right: Any, top: Any, bottom: Any, size: Any,
-              loose_l: list[float], whole: list[bool], whole_right: list[float], heavy: list[int],
+              loose: Any, whole: list[bool], whole_right: list[float], heavy: list[int],
               hyphens: list[bool], broken_list: list[bool], handle: Any, helpers: Any) -> int:
     """Append the line fragments of the page's words to ``lines``; return the backward jumps.
 
     ``line_of`` maps each run of words (``first`` holds where each starts) to its pdfium line,
-    whose ``whole``, ``heavy``, ``hyphens`` and ``broken_list`` entries apply; ``loose_l`` and
-    ``whole_right`` are indexed by word and pdfium line as before any words went to tables.
+    whose ``whole``, ``heavy``, ``hyphens`` and ``broken_list`` entries apply; ``loose`` and
+    ``whole_right`` are indexed by word and pdfium line as before any words went to tables
+    (no line is whole on a page with tables, so the two indexings agree where it matters).
+    Per-word values become Python floats only where a line or fragment needs them.
     """
     n_words = len(words)
     # Pairs of neighbouring words (k-1, k) on one line: where lines.fragments splits, and
@@ -283,8 +284,9 @@ def _assemble(lines: list[Line], number: int, words: list[str], line_starts: lis
     first_list = first.tolist()
     ends = [*first_list[1:], n_words]
 
-    left_l, right_l, top_l, bottom_l = left.tolist(), right.tolist(), top.tolist(), bottom.tolist()
-    size_l = size.tolist()
+    left_a, top_a, bottom_a, loose_a = left[first].tolist(), top[first].tolist(), bottom[first].tolist(), \
+        loose[first].tolist()  # each run's first word
+    size_s = size[cuts].tolist()  # each fragment's first word
     jumps = 0
     previous_top: float | None = None
     bold_by_name = helpers._bold_by_name
@@ -295,22 +297,23 @@ def _assemble(lines: list[Line], number: int, words: list[str], line_starts: lis
         bold = weight_p >= 600 if weight_p > 0 else bold_by_name(handle, line_starts[p])
         hyphen = hyphens[p]
         if whole[p]:
-            new = [Line(number, left_l[a], whole_right[p], top_l[a], bottom_l[a],
-                        round(loose_l[a] / _LOOSE_EM, 1), " ".join(words[a:b]), bold, hyphen)]
+            new = [Line(number, left_a[j_line], whole_right[p], top_a[j_line], bottom_a[j_line],
+                        round(loose_a[j_line] / _LOOSE_EM, 1), " ".join(words[a:b]), bold, hyphen)]
         elif has_smaller[j_line]:
-            new = fragments([Word(words[k], left_l[k], right_l[k], top_l[k], bottom_l[k], size_l[k], bold)
-                             for k in range(a, b)], number, hyphen=hyphen)
+            new = fragments([Word(*fields, bold) for fields in zip(
+                words[a:b], left[a:b].tolist(), right[a:b].tolist(), top[a:b].tolist(), bottom[a:b].tolist(),
+                size[a:b].tolist(), strict=True)], number, hyphen=hyphen)
         else:
             new = []
             j_end = line_cut[j_line + 1]
             for j in range(line_cut[j_line], j_end):
                 s, e = cut_list[j], cut_list[j + 1]
-                fragment_size = (round(size_l[s], 1) if uniform[j]
-                                 else _dominant_size(size_l[s:e], words[s:e]))
+                fragment_size = (round(size_s[j], 1) if uniform[j]
+                                 else _dominant_size(size[s:e].tolist(), words[s:e]))
                 head = words[s]
                 marker = (e - s > 1 and len(head) <= 3 and head.isdigit()
-                          and size_l[s] < 0.85 * fragment_size
-                          and bottom_l[s] < bottom_l[s + 1] - 0.15 * fragment_size)
+                          and size_s[j] < 0.85 * fragment_size
+                          and float(bottom[s]) < float(bottom[s + 1]) - 0.15 * fragment_size)
                 new.append(Line(number, x0s[j], x1s[j], tops[j], bottoms[j], fragment_size,
                                 " ".join(words[s:e]), bold, hyphen and j == j_end - 1, marker))
         if broken_list[p]:
