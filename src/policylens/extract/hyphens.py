@@ -42,27 +42,33 @@ class Hyphenation:
 
     def add_lines(self, lines: Iterable[str]) -> None:
         """Learn the words of many lines at once (one regex pass over the unbroken ones)."""
+        self.add_pages([lines])
+
+    def add_pages(self, pages: Iterable[Iterable[str]]) -> None:
+        """``add_lines`` for each page's lines in turn (a broken word does not carry over a page
+        break), with one split and one regex pass over all of them."""
         plain: list[str] = []
         edge_tokens: list[str] = []  # tokens of the first and last chunks of broken lines
-        broken = False
-        for line in lines:
-            ends_broken = line.endswith("-")
-            if broken or ends_broken:
-                # Learning is a set union, so a broken line's inner chunks join the plain text;
-                # only its first and last chunks need the regex here, to leave out the halves
-                # of the broken word (unless the halves lie further in: then the whole line).
-                parts = line.split()
-                head = _TOKEN.findall(parts[0]) if len(parts) > 2 else None
-                tail = _TOKEN.findall(parts[-1]) if head is not None else None
-                if head is None or tail is None or (broken and not head) or (ends_broken and not tail):
-                    self.add_text(line, skip_first=broken, skip_last=ends_broken)
+        for lines in pages:
+            broken = False
+            for line in lines:
+                ends_broken = line.endswith("-")
+                if broken or ends_broken:
+                    # Learning is a set union, so a broken line's inner chunks join the plain text;
+                    # only its first and last chunks need the regex here, to leave out the halves
+                    # of the broken word (unless the halves lie further in: then the whole line).
+                    parts = line.split()
+                    head = _TOKEN.findall(parts[0]) if len(parts) > 2 else None
+                    tail = _TOKEN.findall(parts[-1]) if head is not None else None
+                    if head is None or tail is None or (broken and not head) or (ends_broken and not tail):
+                        self.add_text(line, skip_first=broken, skip_last=ends_broken)
+                    else:
+                        edge_tokens += head[1:] if broken else head
+                        edge_tokens += tail[:-1] if ends_broken else tail
+                        plain.append(" ".join(parts[1:-1]))
                 else:
-                    edge_tokens += head[1:] if broken else head
-                    edge_tokens += tail[:-1] if ends_broken else tail
-                    plain.append(" ".join(parts[1:-1]))
-            else:
-                plain.append(line)
-            broken = ends_broken
+                    plain.append(line)
+                broken = ends_broken
         # Tokens never span whitespace, so the distinct whitespace-separated chunks hold the
         # same tokens as the whole text: the regex runs over each distinct chunk once.
         chunks = set(" ".join(plain).split())

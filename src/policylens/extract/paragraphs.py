@@ -58,8 +58,7 @@ def assemble(pages: Sequence[PageLayout], *, repair_hyphens: bool = True,
     """All blocks of the document in reading order (footnotes after their page's text)."""
     size = body_size(pages)
     hyphenation = Hyphenation()
-    for page in pages:
-        hyphenation.add_lines(_line_text(line) for line in page.lines if not line.table)
+    hyphenation.add_pages([_line_text(line) for line in page.lines if not line.table] for page in pages)
     helper = hyphenation if repair_hyphens else None
     gap = _normal_gap(pages, size)
     all_bold = _mostly_bold(pages)

@@ -25,7 +25,7 @@ import pypdfium2.raw as raw
 
 from policylens.extract.grid import find_grids
 from policylens.extract.lines import Line, Word
-from policylens.extract.pdfium_calls import address, unchecked
+from policylens.extract.pdfium_calls import pointer_arg, unchecked
 
 _THIN = 2.5  # points: a path thinner than this is a ruling line
 _MIN_RULE = 8.0  # points: shorter strokes are bullets, underlines of a letter, glyph parts
@@ -101,7 +101,7 @@ def _edges(page_handle: Any, height: float) -> tuple[list[_Edge], list[_Edge]] |
     count = raw.FPDFPage_CountObjects(page_handle)
     if count < 2 * _GRID:
         return None
-    page = address(page_handle)
+    page = pointer_arg(page_handle)
     get = unchecked("FPDFPage_GetObject", _Handle)
     kind, bounds = unchecked("FPDFPageObj_GetType"), unchecked("FPDFPageObj_GetBounds")
     count_segments = unchecked("FPDFPath_CountSegments")
