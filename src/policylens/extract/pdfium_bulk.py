@@ -29,7 +29,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pypdfium2.raw as raw
@@ -59,8 +59,8 @@ class _BoxBuffer:
     making those argument objects per call cost a third as much as the call itself. Only
     used under ``PDFIUM_LOCK`` (pages are read under it), and read out before it is released."""
 
-    buffer: Any = (raw.FS_RECTF * 0)()
-    refs: list[Any] = []
+    buffer: ClassVar[Any] = (raw.FS_RECTF * 0)()
+    refs: ClassVar[list[Any]] = []
 
     @classmethod
     def reserve(cls, n: int) -> None:
@@ -300,9 +300,10 @@ def _assemble(lines: list[Line], number: int, words: list[str], line_starts: lis
             new = [Line(number, left_a[j_line], whole_right[p], top_a[j_line], bottom_a[j_line],
                         round(loose_a[j_line] / _LOOSE_EM, 1), " ".join(words[a:b]), bold, hyphen)]
         elif has_smaller[j_line]:
-            new = fragments([Word(*fields, bold) for fields in zip(
-                words[a:b], left[a:b].tolist(), right[a:b].tolist(), top[a:b].tolist(), bottom[a:b].tolist(),
-                size[a:b].tolist(), strict=True)], number, hyphen=hyphen)
+            fields = zip(words[a:b], left[a:b].tolist(), right[a:b].tolist(), top[a:b].tolist(),
+                         bottom[a:b].tolist(), size[a:b].tolist(), strict=True)
+            new = fragments([Word(text, x0, x1, y0, y1, word_size, bold)
+                             for text, x0, x1, y0, y1, word_size in fields], number, hyphen=hyphen)
         else:
             new = []
             j_end = line_cut[j_line + 1]
