@@ -96,3 +96,29 @@ def test_ruled_tables_take_their_words(tmp_path: Path, bulk_calls: list[bool]) -
     bulk, word = _both(path)
     assert bulk == word
     assert any(line.table for page in bulk for line in page.lines) and all(bulk_calls)
+
+
+def test_pointer_arg_passes_the_handle_and_boxes_survive_a_larger_page(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pointer_arg`` carries a handle's own value, and the reused box buffer grows for a page
+    with more words than any before it (76 words, then 790) and still reads what the word path does."""
+    import pypdfium2.raw as raw
+
+    monkeypatch.setattr(pdfium_bulk, "_MIN_BOXES", 8)
+    monkeypatch.setattr(pdfium_bulk._BoxBuffer, "refs", [])
+
+    from policylens.extract.pdfium_calls import pointer_arg, unchecked
+
+    pages = [[paragraph(i)] for i in range(2)] + [[paragraph(i) for i in range(30)]]
+    path = write_pdf(tmp_path / "grow.pdf", pages)
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        page = raw.FPDF_LoadPage(pdf.raw, 0)
+        text = raw.FPDFText_LoadPage(page)
+        assert unchecked("FPDFText_CountChars")(pointer_arg(text)) == raw.FPDFText_CountChars(text) > 0
+        raw.FPDFText_ClosePage(text)
+        raw.FPDF_ClosePage(page)
+    finally:
+        pdf.close()
+    bulk, word = _both(path)
+    assert bulk == word

@@ -50,6 +50,7 @@ _SEPARATOR[[c for c in range(0x3001) if chr(c).isspace()]] = True
 _GLUED_END = np.zeros(65536, dtype=bool)
 _GLUED_END[[ord(c) for c in "0123456789+.,;:!?)]"]] = True
 _RECT = ctypes.sizeof(raw.FS_RECTF)
+_MIN_BOXES = 1024  # the box buffer's first size
 # The char-box call with no result to convert (its success flag would be thrown away).
 _LOOSE_BOX = unchecked("FPDFText_GetLooseCharBox", None)
 
@@ -65,7 +66,7 @@ class _BoxBuffer:
     @classmethod
     def reserve(cls, n: int) -> None:
         if n > len(cls.refs):
-            size = max(n, 2 * len(cls.refs), 1024)
+            size = max(n, 2 * len(cls.refs), _MIN_BOXES)
             cls.buffer = (raw.FS_RECTF * size)()
             cls.refs = list(map(ctypes.byref, itertools.repeat(cls.buffer), range(0, size * _RECT, _RECT)))
 
