@@ -105,7 +105,7 @@ def test_pointer_arg_passes_the_handle_and_boxes_survive_a_larger_page(
     import pypdfium2.raw as raw
 
     monkeypatch.setattr(pdfium_bulk, "_MIN_BOXES", 8)
-    monkeypatch.setattr(pdfium_bulk._BoxBuffer, "refs", [])
+    monkeypatch.setattr(pdfium_bulk._BoxBuffer, "slots", ((raw.FS_RECTF * 0)(), []))
 
     from policylens.extract.pdfium_calls import pointer_arg, unchecked
 

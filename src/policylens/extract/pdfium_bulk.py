@@ -58,27 +58,31 @@ _LOOSE_BOX = unchecked("FPDFText_GetLooseCharBox", None)
 class _BoxBuffer:
     """One buffer of char boxes reused by every page, with a ready ``byref`` to each slot:
     making those argument objects per call cost a third as much as the call itself. Only
-    used under ``PDFIUM_LOCK`` (pages are read under it), and read out before it is released."""
+    used under ``PDFIUM_LOCK`` (pages are read under it), and read out before it is released.
+    The buffer and its slots are kept as one pair, so they cannot come apart."""
 
-    buffer: ClassVar[Any] = (raw.FS_RECTF * 0)()
-    refs: ClassVar[list[Any]] = []
+    slots: ClassVar[tuple[Any, list[Any]]] = ((raw.FS_RECTF * 0)(), [])
 
     @classmethod
-    def reserve(cls, n: int) -> None:
-        if n > len(cls.refs):
-            size = max(n, 2 * len(cls.refs), _MIN_BOXES)
-            cls.buffer = (raw.FS_RECTF * size)()
-            cls.refs = list(map(ctypes.byref, itertools.repeat(cls.buffer), range(0, size * _RECT, _RECT)))
+    def reserve(cls, n: int) -> tuple[Any, list[Any]]:
+        """The buffer and its slot references, with room for ``n`` boxes at least."""
+        buffer, refs = cls.slots
+        if n > len(refs):
+            size = max(n, 2 * len(refs), _MIN_BOXES)
+            buffer = (raw.FS_RECTF * size)()
+            refs = list(map(ctypes.byref, itertools.repeat(buffer), range(0, size * _RECT, _RECT)))
+            cls.slots = (buffer, refs)
+        return buffer, refs
 
 
 def _boxes(text_handle: object, indices: list[int]) -> Any:
     """Loose boxes (left, top, right, bottom; pdfium's bottom-up points) of the chars at
     ``indices``, as an ``(n, 4)`` float64 array: one ctypes call each, no Python step."""
     n = len(indices)
-    _BoxBuffer.reserve(n)
+    buffer, refs = _BoxBuffer.reserve(n)
     # ``map`` stops at its shortest input, ``indices``.
-    deque(map(_LOOSE_BOX, itertools.repeat(text_handle), indices, _BoxBuffer.refs), maxlen=0)
-    return np.frombuffer(_BoxBuffer.buffer, dtype=np.float32, count=4 * n).reshape(n, 4).astype(np.float64)
+    deque(map(_LOOSE_BOX, itertools.repeat(text_handle), indices, refs), maxlen=0)
+    return np.frombuffer(buffer, dtype=np.float32, count=4 * n).reshape(n, 4).astype(np.float64)
 
 
 def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
