@@ -7,6 +7,7 @@ Usage::
     python bench/tagging_v2.py --part heldout_written # held-out written documents (not one either)
     python bench/tagging_v2.py --role-model encoder   # the encoder role mode (docs/tagging.md)
     python bench/tagging_v2.py --role-model encoder --paired --part heldout_agora --part heldout_written
+    python bench/tagging_v2.py --model /tmp/new --against models/governance --part heldout_agora
 
 Scores the development set (``labeled/dev_sentences.jsonl``, each sentence found
 in its document for its context) and the stand-off set in
@@ -20,7 +21,10 @@ heldout_written`` the held-out documents among the project's written ones
 (``corpora/annotations/documents``), chosen the same way. With ``--role-model encoder
 --paired`` each part is scored with the default (linear) role too, and the gain of the
 encoder mode in role and label macro-F1 is given with a paired bootstrap 95% interval
-over documents (the same resampled documents for both, 1,000 resamples).
+over documents (the same resampled documents for both, 1,000 resamples). ``--against DIR``
+does the same for two model folders: ``--model`` against ``DIR`` (in the output, ``linear`` is
+``DIR``'s model and ``encoder`` the ``--model`` one), e.g. a retrained role model against the
+shipped one.
 """
 
 from __future__ import annotations
@@ -115,6 +119,8 @@ def main() -> None:
     parser.add_argument("--encoder", type=Path, default=None, help="role encoder folder (default: bundled)")
     parser.add_argument("--paired", action="store_true",
                         help="with --role-model encoder: also the default role, and the paired gain")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="held-out parts: also score this model folder, and the paired gain over it")
     parser.add_argument("--part", action="append", choices=PARTS, default=None,
                         help="what to score (repeatable; default: development and second_real_set)")
     args = parser.parse_args()
@@ -148,6 +154,9 @@ def main() -> None:
     held_parts = {"heldout_agora": (ROOT / "corpora" / "annotations" / "agora", args.shared),
                   "heldout_written": (written_documents_dir(), written_documents_dir())}
     linear = replace(models, encoder=None, settings=None)
+    if args.against is not None:
+        linear = Models(GovernanceModel.load(args.against), RoleModel.load(args.against),
+                        ScopeModel.load(args.against))
     paired = {}
     for part, (folder, documents) in held_parts.items():
         if part not in parts:
@@ -155,14 +164,16 @@ def main() -> None:
         items, info = standoff_items(folder, documents, models, nlp, labels_file="sentences.jsonl",
                                      keep=heldout_document)
         reports[part] = score_items(items) | {"unmatched": info["unmatched"]}
-        if args.paired and encoder is not None:
+        if (args.paired and encoder is not None) or args.against is not None:
             base, _ = standoff_items(folder, documents, linear, nlp, labels_file="sentences.jsonl",
                                      keep=heldout_document)
             paired[part] = paired_gain(base, items)
     for name, report in reports.items():
         _print(name, report)
     for name, gain in paired.items():
-        print(f"\n## {name}, encoder mode against the default role: {gain['sentences']} sentences, "
+        what_vs = (f"{args.model} against {args.against}" if args.against is not None
+                   else "encoder mode against the default role")
+        print(f"\n## {name}, {what_vs}: {gain['sentences']} sentences, "
               f"{gain['documents']} documents")
         for what in ("role", "label"):
             g = gain[what]

@@ -157,7 +157,8 @@ def _written_documents(folder: Path | None) -> list[Path]:
 
 
 def _train_structure(data: Path | None, out_dir: Path | None, documents: Path | None, seed: int,
-                     written_documents: Path | None) -> None:
+                     written_documents: Path | None, teacher: Path | None = None,
+                     teacher_weight: float = 1.0, teacher_confident: float | None = None) -> None:
     from policylens.nlp.annotations import default_annotations_dir
     from policylens.nlp.model import GovernanceModel, default_model_dir
     from policylens.nlp.train_tagger import train_structure
@@ -169,6 +170,8 @@ def _train_structure(data: Path | None, out_dir: Path | None, documents: Path | 
     standoff_dir = default_annotations_dir().parent / "agora"
     result = train_structure(documents=documents, standoff_dir=standoff_dir,
                              more=_written_documents(written_documents), written=data, seed=seed,
+                             teacher=teacher, teacher_weight=teacher_weight,
+                             teacher_confident=teacher_confident,
                              content_model=GovernanceModel.load(out if (out / "model.json").is_file()
                                                                 else default_model_dir()))
     out.mkdir(parents=True, exist_ok=True)
@@ -232,6 +235,16 @@ def train_command(
         None, "--written-documents", help="Stand-off labels of the project's written documents (a folder "
         "with docs/, sentences.jsonl and scopes.jsonl), added to --content-from and --part structure "
         "(default: corpora/annotations/documents)."),
+    teacher: Path | None = typer.Option(
+        None, "--teacher", help="With --part structure: distil the role encoder into the role model from "
+        "this teacher file (scripts/role_teacher.py: the encoder's role probabilities of unlabelled "
+        "sentences of training documents)."),
+    teacher_weight: float = typer.Option(
+        1.0, "--teacher-weight", min=0.0, help="Weight of a teacher sentence (times each role's probability) "
+        "against a labelled one."),
+    teacher_confident: float | None = typer.Option(
+        None, "--teacher-confident", min=0.0, max=1.0, help="Keep only the teacher sentences whose top role "
+        "reaches this probability, as that role (pseudo-labels) instead of the probabilities."),
 ) -> None:
     """Train the tagger's models on their training data (held-out splits are never used).
 
@@ -239,8 +252,11 @@ def train_command(
     """
     from policylens.nlp.train import train
 
+    if teacher is not None and part != "structure":
+        raise fail("--teacher works with --part structure", EXIT_USAGE)
     if part == "structure":
-        _train_structure(data, out_dir, documents, seed, written_documents)
+        _train_structure(data, out_dir, documents, seed, written_documents, teacher, teacher_weight,
+                         teacher_confident)
         return
     if part == "facets":
         _train_facets(out_dir, documents, seed)

@@ -7,6 +7,12 @@ its wording and a split inside a document flatters the score), with a
 softmax temperature fitted on the out-of-fold scores (calibration). Learned
 weights become plain JSON through the ``LinearModel`` they fill. Nothing here
 sees evaluation data: callers pass training rows only.
+
+``SoftRows`` are extra rows with a distribution over the labels instead of one label
+(a teacher's probabilities, for distillation): each becomes one row per label whose
+probability reaches ``min_prob``, weighted ``weight * p``. They join the training part
+of every fold (unless their group is in the fold's test part) and the final fit, and are
+never scored: ``C`` and the temperature are chosen on the labelled rows alone.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
@@ -51,6 +58,27 @@ class Fitted:
         }
 
 
+@dataclass(frozen=True)
+class SoftRows:
+    """Rows with label probabilities (``probs``: one row of ``n_labels`` each) and their groups."""
+
+    rows: Sequence[Mapping[str, float]]
+    probs: np.ndarray
+    groups: Sequence[str]
+    weight: float = 1.0
+    min_prob: float = 0.01
+
+    def expanded(self, vocabulary: Mapping[str, int]) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+        """``(x, y, sample weight, groups)``: one row per (row, label) with enough probability."""
+        probs = np.asarray(self.probs, dtype=np.float64)
+        if probs.ndim != 2 or len(probs) != len(self.rows) or len(self.groups) != len(self.rows):
+            raise DataError(f"{len(self.rows)} soft rows with {probs.shape} probabilities "
+                            f"and {len(self.groups)} groups")
+        which, label = np.nonzero(probs >= self.min_prob)
+        x = to_matrix(self.rows, vocabulary)[which]
+        return x, label, self.weight * probs[which, label], np.asarray(self.groups, dtype=object)[which]
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -69,14 +97,34 @@ def fit_linear(
     sample_weight: np.ndarray | None = None,
     keep_prefixes: Sequence[str] = ("r:", "n:", "len:"),
     groups: Sequence[str] | None = None,
+    soft: SoftRows | None = None,
 ) -> Fitted:
-    """Fit on ``rows``/``y``; ``C`` by cross-validated macro-F1, temperature on out-of-fold scores."""
+    """Fit on ``rows``/``y`` (and ``soft``, module docstring); ``C`` by cross-validated macro-F1 of
+    the labelled rows, temperature on their out-of-fold scores."""
     labels = np.asarray(y)
     counts = Counter(labels.tolist())
     if len(counts) < n_labels:
         raise DataError(f"training data needs examples of all {n_labels} classes (got {dict(counts)})")
-    vocabulary = build_vocabulary(rows, min_df=min_df, keep_prefixes=keep_prefixes)
+    vocabulary = build_vocabulary([*rows, *(soft.rows if soft is not None else ())], min_df=min_df,
+                                  keep_prefixes=keep_prefixes)
     x = to_matrix(rows, vocabulary)
+    weight = sample_weight if sample_weight is not None else np.ones(len(labels))
+    if soft is not None:
+        if groups is None:
+            raise DataError("soft rows need the labelled rows' groups (their folds keep groups apart)")
+        sx, sy, sw, sgroups = soft.expanded(vocabulary)
+    else:
+        sx, sy, sw, sgroups = None, np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=object)
+
+    def with_soft(idx: np.ndarray, test_idx: np.ndarray | None) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The training rows ``idx`` plus the soft rows outside the groups of ``test_idx``."""
+        if sx is None:
+            return x[idx], labels[idx], weight[idx]
+        keep = np.ones(len(sy), dtype=bool)
+        if test_idx is not None and groups is not None:
+            keep = ~np.isin(sgroups, np.asarray(groups, dtype=object)[test_idx])
+        return (sparse.vstack([x[idx], sx[keep]], format="csr"), np.concatenate([labels[idx], sy[keep]]),
+                np.concatenate([weight[idx], sw[keep]]))
     n_folds = max(2, min(folds, min(counts.values())))
     if groups is not None:
         if len(groups) != len(labels):
@@ -90,10 +138,8 @@ def fit_linear(
     for c in c_grid:
         scores = np.zeros((len(labels), n_labels))
         for train_idx, test_idx in splits:
-            w = sample_weight[train_idx] if sample_weight is not None else None
-            clf = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(
-                x[train_idx], labels[train_idx], sample_weight=w
-            )
+            fx, fy, fw = with_soft(train_idx, test_idx)
+            clf = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(fx, fy, sample_weight=fw)
             scores[test_idx] = clf.decision_function(x[test_idx])
         f1 = float(
             f1_score(
@@ -105,9 +151,8 @@ def fit_linear(
     assert best is not None
     f1, c, scores = best
     temperature = fit_temperature(scores, labels)
-    clf = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(
-        x, labels, sample_weight=sample_weight
-    )
+    fx, fy, fw = with_soft(np.arange(len(labels)), None)
+    clf = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(fx, fy, sample_weight=fw)
     prior = tuple(counts[k] / len(labels) for k in range(n_labels))
     return Fitted(
         vocabulary=vocabulary,

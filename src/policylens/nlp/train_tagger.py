@@ -18,28 +18,43 @@
    balanced on 778 training documents, 2026-12-07).
 4. Write ``role.json`` and ``scope.json`` beside the content model, and the
    figures into the model card.
+
+**Distillation** (``teacher``, off by default): a teacher file
+(``scripts/role_teacher.py``) holds the fine-tuned role encoder's probabilities of
+unlabelled sentences of training documents, named by document and SHA-256 like
+stand-off labels. Each such sentence joins the role model's training as one row per
+role weighted ``teacher_weight`` × the teacher's probability (``fit.SoftRows``), or,
+with ``teacher_confident``, as one row of its most probable role when that probability
+reaches it. A teacher file naming an evaluation-only or a held-out document is refused;
+a sentence with a gold label is skipped.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from policylens.errors import DataError
 from policylens.labels import LABELS, ROLES, SCOPES
 from policylens.nlp.annotations import load_annotations, split_of
 from policylens.nlp.features import to_matrix
-from policylens.nlp.fit import fit_linear
+from policylens.nlp.fit import SoftRows, fit_linear
 from policylens.nlp.labelled import (
+    DocumentRows,
     Example,
     evaluation_sources,
     heldout_document,
+    load_sentence_labels,
+    refuse_evaluation,
     resolve_sets,
     written_examples,
 )
@@ -56,6 +71,54 @@ BALANCED = True
 #: Written sentences per pseudo-document, and pseudo-documents per scope.
 PSEUDO_SIZE = 30
 PSEUDO_PER_SCOPE = 40
+#: ``format`` of a teacher file (``scripts/role_teacher.py``, ``load_teacher``).
+TEACHER_FORMAT = "policylens-role-teacher"
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """A teacher file: role probabilities (columns ``ROLES``) of sentences named by document and hash."""
+
+    sources: list[str]
+    sha256: list[str]
+    probs: np.ndarray
+    encoder: str
+    digest: str
+
+
+def load_teacher(path: Path, evaluation: set[str]) -> Teacher:
+    """Read and check a teacher file (gzip JSON, ``scripts/role_teacher.py``); a sentence of an
+    evaluation-only (``evaluation``) or held-out document is a ``DataError``."""
+    try:
+        raw = path.read_bytes()
+        data = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read the teacher file ({exc})", path=str(path)) from None
+    if not isinstance(data, dict) or data.get("format") != TEACHER_FORMAT:
+        raise DataError(f"not a teacher file (format {TEACHER_FORMAT!r})", path=str(path))
+    if data.get("roles") != list(ROLES):
+        raise DataError(f"teacher roles {data.get('roles')} are not {list(ROLES)}", path=str(path))
+    sources: list[str] = []
+    hashes: list[str] = []
+    probs: list[list[float]] = []
+    for k, row in enumerate(data.get("sentences") or []):
+        p = row.get("probs") if isinstance(row, dict) else None
+        if (not isinstance(p, list) or len(p) != len(ROLES)
+                or not all(isinstance(v, int | float) and 0.0 <= v <= 1.0 for v in p)
+                or abs(sum(p) - 1.0) > 1e-3 or not isinstance(row.get("source"), str)
+                or not isinstance(row.get("sha256"), str)):
+            raise DataError(f"sentence {k}: needs source, sha256 and {len(ROLES)} probabilities summing to 1",
+                            path=str(path))
+        sources.append(row["source"])
+        hashes.append(row["sha256"])
+        probs.append([float(v) for v in p])
+    refuse_evaluation(sources, evaluation, path)
+    held = sorted({s for s in sources if heldout_document(s)})
+    if held:
+        raise DataError(f"{len(held)} teacher source(s) are held-out documents and may not be trained on: "
+                        f"{', '.join(held[:5])}", path=str(path))
+    return Teacher(sources, hashes, np.asarray(probs, dtype=np.float64).reshape(-1, len(ROLES)),
+                   str(data.get("encoder", "")), hashlib.sha256(raw).hexdigest()[:12])
 
 
 @dataclass(frozen=True)
@@ -116,6 +179,42 @@ def pseudo_documents(
     return out
 
 
+def _teacher_rows(
+    taught: Teacher, documents: Mapping[str, DocumentRows], standoff_dirs: Sequence[Path], weight: float,
+    confident: float | None,
+) -> tuple[SoftRows, dict[str, Any]]:
+    """The teacher's sentences as soft rows (their role rows found by hash in the training
+    documents read), and what was used for the model card. Gold-labelled sentences are skipped."""
+    gold: set[tuple[str, str]] = set()
+    for folder in standoff_dirs:
+        gold |= {(r["source"], r["sha256"]) for r in load_sentence_labels(folder / "sentences.jsonl")}
+    rows: list[dict[str, float]] = []
+    probs: list[np.ndarray] = []
+    groups: list[str] = []
+    counts = Counter[str]()
+    for source, sha, p in zip(taught.sources, taught.sha256, taught.probs, strict=True):
+        doc = documents.get(source)
+        i = doc.index.get(sha) if doc is not None else None
+        if (source, sha) in gold:
+            counts["gold"] += 1
+        elif doc is None or i is None:
+            counts["unmatched"] += 1
+        elif confident is not None and p.max() < confident:
+            counts["unsure"] += 1
+        else:
+            rows.append(doc.role_rows[i])
+            probs.append(p if confident is None else np.eye(len(ROLES))[int(p.argmax())])
+            groups.append(source)
+    if not rows:
+        raise DataError("no sentence of the teacher file was found in the training documents")
+    matrix = np.asarray(probs)
+    card = {"file_sha256": taught.digest, "encoder": taught.encoder, "weight": weight,
+            "confident": confident, "sentences": len(rows), "documents": len(set(groups)),
+            "skipped": dict(sorted(counts.items())),
+            "mass": dict(zip(ROLES, [round(float(v), 1) for v in matrix.sum(axis=0)], strict=True))}
+    return SoftRows(rows, matrix, groups, weight=weight), card
+
+
 def train_structure(
     *,
     documents: Path,
@@ -129,17 +228,22 @@ def train_structure(
     role_prior: str = "train",
     real_weight: float = REAL_WEIGHT,
     balanced: bool = BALANCED,
+    teacher: Path | None = None,
+    teacher_weight: float = 1.0,
+    teacher_confident: float | None = None,
 ) -> StructureResult:
     """Fit the role and scope models (module docstring); nothing is written here.
 
     ``more``: further stand-off folders, such as the written documents
-    (``labelled.written_documents_dir``), read against their own documents where they carry them."""
+    (``labelled.written_documents_dir``), read against their own documents where they carry them.
+    ``teacher``: a teacher file to distil from (module docstring)."""
     from policylens.nlp.pipeline import build_pipeline
 
+    evaluation = evaluation_sources(documents, evaluation_list)
+    taught = load_teacher(teacher, evaluation) if teacher is not None else None  # refused before any work
     nlp = build_pipeline(classifier=False)
     written_all = written_examples(load_annotations(written), nlp)
     written_train = [e for e in written_all if split_of(e.id) == "train"]
-    evaluation = evaluation_sources(documents, evaluation_list)
     real, scopes = resolve_sets([standoff_dir, *more], documents, nlp, evaluation)
     # The role model reads the content model's verdict too (``role.content_features``), as it
     # does at tagging time; the role rows are completed in place.
@@ -156,10 +260,14 @@ def train_structure(
     if balanced:  # each role weighs the same in the loss: macro-F1 rewards the rare roles' recall
         counts = Counter(y_role)
         weights = weights * np.asarray([len(y_role) / (len(ROLES) * counts[k]) for k in y_role])
+    soft, teacher_card = (
+        _teacher_rows(taught, real.documents, [standoff_dir, *more], teacher_weight, teacher_confident)
+        if taught is not None else (None, None)
+    )
     # CV folds keep a document's sentences together; a written sentence is its own group
     fitted = fit_linear(
         [e.role_row for e in role_train], y_role, len(ROLES), seed=seed, sample_weight=weights,
-        groups=[e.source or e.id for e in role_train],
+        groups=[e.source or e.id for e in role_train], soft=soft,
     )
     role = RoleModel(**fitted.model_kwargs(), labels=ROLES)
     unlabeled = [
@@ -171,10 +279,11 @@ def train_structure(
     )
     # the version changes with the data, the settings and the features (a new feature family
     # with the same data is a new model)
-    version = hashlib.sha256(
-        repr((sorted(e.id for e in role_train), fitted.c, prior.round(6).tolist(), sorted(fitted.vocabulary)))
-        .encode()
-    ).hexdigest()[:12]
+    key: tuple[Any, ...] = (sorted(e.id for e in role_train), fitted.c, prior.round(6).tolist(),
+                            sorted(fitted.vocabulary))
+    if teacher_card is not None:  # a model without a teacher keeps the version it had
+        key += (teacher_card,)
+    version = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
     role = RoleModel(
         **fitted.model_kwargs(),
         labels=ROLES,
@@ -249,6 +358,7 @@ def train_structure(
             "missing_documents": real.missing,
             "unmatched_labels": len(real.unmatched),
             "role_counts": dict(Counter(e.role for e in role_train)),
+            **({"teacher": teacher_card} if teacher_card is not None else {}),
         },
         "role": {
             "C": fitted.c,
