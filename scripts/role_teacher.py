@@ -89,8 +89,8 @@ def main() -> None:
     data = {"format": TEACHER_FORMAT, "roles": list(ROLES), "encoder": encoder.version,
             "documents": len({r["source"] for r in rows}), "pool": len(pool), "seed": args.seed,
             "sentences": rows}
-    with gzip.open(args.out, "wt", encoding="utf-8") as fh:
-        json.dump(data, fh)
+    # mtime 0: the same sentences and probabilities give the same bytes
+    args.out.write_bytes(gzip.compress(json.dumps(data).encode("utf-8"), mtime=0))
     print(f"{len(rows)} sentences of {data['documents']} documents (of {len(pool)} unlabelled) "
           f"-> {args.out}; reading {read_s:.0f} s, all {time.monotonic() - started:.0f} s")
 

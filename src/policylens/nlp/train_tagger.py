@@ -91,7 +91,9 @@ def load_teacher(path: Path, evaluation: set[str]) -> Teacher:
     evaluation-only (``evaluation``) or held-out document is a ``DataError``."""
     try:
         raw = path.read_bytes()
-        data = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)  # the digest below is of the content, not of gzip's header
+        data = json.loads(raw)
     except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"cannot read the teacher file ({exc})", path=str(path)) from None
     if not isinstance(data, dict) or data.get("format") != TEACHER_FORMAT:
