@@ -29,7 +29,10 @@ except SystemExit as exc:
     code = exc.code or 0
 else:
     code = 0
-print(json.dumps({"code": code, "loaded": sorted({m.split(".")[0] for m in sys.modules})}), file=sys.stderr)
+# a package counts as loaded when its top level is: policylens.nlp leaves placeholders for
+# spacy.cli (spacy_import.py) that are not spaCy
+print(json.dumps({"code": code, "loaded": sorted({m.split(".")[0] for m in sys.modules} & set(sys.modules))}),
+      file=sys.stderr)
 """
 
 
