@@ -181,6 +181,12 @@ def pseudo_documents(
     return out
 
 
+def class_balanced(y: Sequence[int], n_labels: int) -> np.ndarray:
+    """Sample weights under which each of ``n_labels`` classes weighs the same in the loss."""
+    counts = Counter(y)
+    return np.asarray([len(y) / (n_labels * counts[k]) for k in y])
+
+
 def _teacher_rows(
     taught: Teacher, documents: Mapping[str, DocumentRows], standoff_dirs: Sequence[Path], weight: float,
     confident: float | None,
@@ -260,8 +266,7 @@ def train_structure(
     y_role = [ROLES.index(e.role) for e in role_train]
     weights = np.asarray([real_weight if e.source else 1.0 for e in role_train])
     if balanced:  # each role weighs the same in the loss: macro-F1 rewards the rare roles' recall
-        counts = Counter(y_role)
-        weights = weights * np.asarray([len(y_role) / (len(ROLES) * counts[k]) for k in y_role])
+        weights = weights * class_balanced(y_role, len(ROLES))
     soft, teacher_card = (
         _teacher_rows(taught, real.documents, [standoff_dir, *more], teacher_weight, teacher_confident)
         if taught is not None else (None, None)
@@ -328,10 +333,8 @@ def train_structure(
                          contents=[_content_of(row) for row in rows])
         scope_rows.append(scope_features(inp)[0])
         scope_y.append(SCOPES.index(scope))
-    scope_weights = None
-    if balanced:  # horizontal documents are rare (about 1 in 10): each scope weighs the same
-        scounts = Counter(scope_y)
-        scope_weights = np.asarray([len(scope_y) / (len(SCOPES) * scounts[k]) for k in scope_y])
+    # horizontal documents are rare (about 1 in 10): each scope weighs the same, as each role does
+    scope_weights = class_balanced(scope_y, len(SCOPES)) if balanced else None
     sfit = fit_linear(scope_rows, scope_y, len(SCOPES), seed=seed, min_df=3, c_grid=(0.3, 1.0, 3.0, 10.0),
                       sample_weight=scope_weights)
     sversion = hashlib.sha256(
