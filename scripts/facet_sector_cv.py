@@ -4,6 +4,7 @@ Usage (in the project's venv, from the repository)::
 
     PYTHONPATH=src python scripts/facet_sector_cv.py --documents ../shared/corpus \
         [--seeds 0 1 2 3 4] [--cache /tmp/facet_sector_cv.json.gz] [--json OUT]
+        [--labels corpora/annotations/agora/applications_review.jsonl]
 
 Reproduces the fifth round of docs/facets.md ("what limits the sector facet") for
 today's trainer and the two best variants tried there. It reads only the training
@@ -16,6 +17,14 @@ labelled training documents and on the validated ones, with thresholds chosen as
 trainer chooses them on all out-of-fold predictions ("in-sample") and cross-fitted
 (each fold's thresholds chosen on the other folds), and a bootstrap interval over
 documents of each variant's cross-fitted micro-F1 minus today's.
+
+With ``--labels FILE`` (Applications labels in the format of
+``corpora/annotations/agora/applications.jsonl``) it compares training labels instead of
+features: today's, the file's in place of the Applications of every unvalidated document it
+labels ("replace"), both together ("union"), and the file's only where today's come from the
+project's first hand labels ("replace the hand labels"). Validated documents keep AGORA's
+reviewed tags in every variant, so their scores and the bootstrap compare like with like (the
+sixth round of docs/facets.md).
 
 ``--cache`` keeps the tagged sentences (real text: keep it outside the repository).
 """
@@ -36,6 +45,8 @@ from scipy import sparse
 
 from policylens.nlp import train_facets as tf
 from policylens.nlp.agora_labels import (
+    APPLICATION_PREFIX,
+    AgoraRecord,
     default_application_labels,
     evaluation_only,
     family_labels,
@@ -144,12 +155,34 @@ def bootstrap(a: np.ndarray, b: np.ndarray, resamples: int = 4000) -> list[float
             round(float(np.percentile(d, 97.5)), 4)]
 
 
+def relabelled(records: Sequence[AgoraRecord], labels: Path, held_out: frozenset[str]
+               ) -> dict[str, list[frozenset[str]]]:
+    """Each label variant's tags per record; validated records always keep AGORA's."""
+    new = read_application_labels(labels, held_out)
+    out: dict[str, list[frozenset[str]]] = {"today": [r.tags for r in records]}
+    for mode in ("replace", "union", "replace the hand labels"):
+        tags = []
+        for r in records:
+            label = new.get(r.agora_id)
+            keep = mode == "replace the hand labels" and not r.hand_applications
+            if r.validated or label is None or keep:
+                tags.append(r.tags)
+                continue
+            kept = r.tags if mode == "union" else frozenset(t for t in r.tags
+                                                              if not t.startswith(APPLICATION_PREFIX))
+            tags.append(kept | label.applications)
+        out[mode] = tags
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--cache", type=Path, default=Path("/tmp/facet_sector_cv.json.gz"))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--labels", type=Path, default=None,
+                        help="compare training labels: this file's Applications against today's")
     args = parser.parse_args(argv)
 
     records, train, sentences = load(args.documents, args.cache)
@@ -158,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     feats = {r.agora_id: document_features(sentences[r.agora_id], vocabulary) for r in records}
     sectors = sorted({s for r in records for s in family_labels("sector", r.tags)})
     y = np.array([[int(s in family_labels("sector", r.tags)) for s in sectors] for r in records])
+    labels = {"today": y}
+    if args.labels is not None:
+        labels = {name: np.array([[int(s in family_labels("sector", t)) for s in sectors] for t in tags])
+                  for name, tags in relabelled(records, args.labels, evaluation_only(args.documents)).items()}
     validated = np.array([r.validated for r in records])
     weight = np.ones(len(records))
     x = sparse.csr_matrix(np.vstack([feats[r.agora_id].dense() for r in records]))
@@ -185,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "+ headings": lambda rows: np.stack([np.log1p(headings[rows]), (headings[rows] > 0) * 1.0], 2),
         "+ second-most count, sectors with >= 2": second,
     }
+    if args.labels is not None:  # label variants: today's features, different training labels
+        variants = dict.fromkeys(labels)
+    targets = {name: labels.get(name, y) for name in variants}
     print(f"{len(records)} labelled training documents ({validated.sum()} validated), "
           f"{len(set(groups))} groups of near-duplicates, sectors: {len(sectors)}")
     results: dict[str, dict[str, list[Any]]] = {v: {"rows": [], "counts": []} for v in variants}
@@ -193,31 +233,38 @@ def main(argv: Sequence[str] | None = None) -> None:
         fold_id = np.zeros(len(y), dtype=int)
         for f, test in enumerate(grouped_folds(groups, tf.FOLDS, seed)):
             train_rows = np.setdiff1d(np.arange(len(y)), test)
-            inner = tf._inner_word_logits(x, y, weight, train_rows, seed)
-            outer = tf._word_logits(x, y, weight, train_rows, test)
             fold_id[test] = f
-            for name, extra in variants.items():
-                def rows_of(rows: np.ndarray, logits: np.ndarray, extra: Extra | None = extra) -> np.ndarray:
-                    base = tf._combiner_rows(mentions[rows], logits)
-                    return base if extra is None else np.concatenate([base, extra(rows)], axis=2)
+            # the word regressions once per labelling, the combiners once per variant
+            for target in {id(t): t for t in targets.values()}.values():
+                inner = tf._inner_word_logits(x, target, weight, train_rows, seed)
+                outer = tf._word_logits(x, target, weight, train_rows, test)
+                for name, extra in variants.items():
+                    if targets[name] is not target:
+                        continue
 
-                combiner = tf._fit_combiner(rows_of(train_rows, inner), y[train_rows], weight[train_rows],
-                                            sectors)
-                probs[name][test] = tf._sigmoid(combiner.logits(rows_of(test, outer), tuple(sectors)))
+                    def rows_of(rows: np.ndarray, logits: np.ndarray,
+                                extra: Extra | None = extra) -> np.ndarray:
+                        base = tf._combiner_rows(mentions[rows], logits)
+                        return base if extra is None else np.concatenate([base, extra(rows)], axis=2)
+
+                    combiner = tf._fit_combiner(rows_of(train_rows, inner), target[train_rows],
+                                                weight[train_rows], sectors)
+                    probs[name][test] = tf._sigmoid(combiner.logits(rows_of(test, outer), tuple(sectors)))
         for name, p in probs.items():
-            insample = p >= thresholds(p, y)
+            gold = targets[name]  # validated rows are the same in every labelling
+            insample = p >= thresholds(p, gold)
             crossfit = np.zeros_like(insample)
             for f in np.unique(fold_id):
                 other = fold_id != f
-                crossfit[fold_id == f] = p[fold_id == f] >= thresholds(p[other], y[other])
-            row = {"seed": seed, "all_in_sample": scores(insample, y),
-                   "all_cross_fitted": scores(crossfit, y),
-                   "validated_in_sample": scores(insample[validated], y[validated]),
-                   "validated_cross_fitted": scores(crossfit[validated], y[validated])}
+                crossfit[fold_id == f] = p[fold_id == f] >= thresholds(p[other], gold[other])
+            row = {"seed": seed, "all_in_sample": scores(insample, gold),
+                   "all_cross_fitted": scores(crossfit, gold),
+                   "validated_in_sample": scores(insample[validated], gold[validated]),
+                   "validated_cross_fitted": scores(crossfit[validated], gold[validated])}
             results[name]["rows"].append(row)
-            results[name]["counts"].append(np.stack([(crossfit & (y == 1)).sum(1),
-                                                     (crossfit & (y == 0)).sum(1),
-                                                     (~crossfit & (y == 1)).sum(1)], axis=1).astype(float))
+            results[name]["counts"].append(np.stack([(crossfit & (gold == 1)).sum(1),
+                                                     (crossfit & (gold == 0)).sum(1),
+                                                     (~crossfit & (gold == 1)).sum(1)], axis=1).astype(float))
             print(seed, f"{name:40s}", json.dumps({k: v for k, v in row.items() if k != "seed"}), flush=True)
     report: dict[str, Any] = {}
     base = np.mean(results["today"]["counts"], axis=0)
@@ -230,7 +277,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         counts = np.mean(got["counts"], axis=0)
         if name != "today":
             summary["gain_vs_today_validated"] = bootstrap(base[validated], counts[validated])
-            summary["gain_vs_today_all"] = bootstrap(base, counts)
+            if args.labels is None:  # with other labels, "all" is scored against other gold
+                summary["gain_vs_today_all"] = bootstrap(base, counts)
         report[name] = summary
         print(f"{name:40s}", json.dumps(summary))
     if args.json is not None:

@@ -115,13 +115,19 @@ def test_training_uses_the_labels_and_the_card_says_so(tmp_path: Path) -> None:
         model_card_markdown(used)
 
 
-def test_the_repository_labels_are_well_formed() -> None:
-    labels = read_application_labels(default_application_labels(), frozenset())
+# the second reading of the sixth round (docs/facets.md)
+REVIEW = default_application_labels().with_name("applications_review.jsonl")
+
+
+@pytest.mark.parametrize("path", [default_application_labels(), REVIEW], ids=["first", "review"])
+def test_the_repository_labels_are_well_formed(path: Path) -> None:
+    labels = read_application_labels(path, frozenset())
     assert len(labels) >= 100
     assert {label.confidence for label in labels.values()} <= {"high", "low"}
 
 
 @pytest.mark.skipif(not Path("../shared/corpus/eval_documents.txt").is_file(),
                     reason="the shared corpus is not next to this checkout")
-def test_the_repository_labels_name_no_evaluation_only_document() -> None:
-    read_application_labels(default_application_labels(), evaluation_only(Path("../shared/corpus")))
+@pytest.mark.parametrize("path", [default_application_labels(), REVIEW], ids=["first", "review"])
+def test_the_repository_labels_name_no_evaluation_only_document(path: Path) -> None:
+    read_application_labels(path, evaluation_only(Path("../shared/corpus")))
